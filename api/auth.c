@@ -1,0 +1,78 @@
+#include "api/auth.h"
+
+#include "api/http.h"
+#include "lib/log.h"
+#include "lib/role.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+bool gp_auth_parse_bearer(const char *h, char *token, unsigned tokenlen)
+{
+    if (!h || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
+        return false;
+    const char *t = h + 7;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    size_t n = 0;
+    while (t[n] && t[n] != ' ' && t[n] != '\t') {
+        char c = t[n];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+        n++;
+    }
+    for (const char *rest = t + n; *rest; rest++) {
+        if (*rest != ' ' && *rest != '\t')
+            return false;
+    }
+    if (n == 0 || n > 128 || n >= tokenlen)
+        return false;
+    memcpy(token, t, n);
+    token[n] = '\0';
+    return true;
+}
+
+static void unauthorized(struct gp_request *req, const char *challenge, const char *detail)
+{
+    gp_req_add_header(req, "WWW-Authenticate", challenge);
+    gp_reply_problem(req, GP_E_UNAUTHORIZED, "%s", detail);
+}
+
+bool gp_auth_check(struct gp_request *req)
+{
+    char token[130];
+    const char *h = gp_req_header(req, "Authorization");
+    if (!h) {
+        unauthorized(req, "Bearer realm=\"glasplade\"",
+                     "this resource needs an Authorization: Bearer token");
+        return false;
+    }
+    if (!gp_auth_parse_bearer(h, token, sizeof token)) {
+        unauthorized(req, "Bearer realm=\"glasplade\", error=\"invalid_request\"",
+                     "the Authorization header must be 'Bearer <token>'");
+        return false;
+    }
+    switch (gp_client_authenticate(req->server->pool, token, &req->client)) {
+    case GP_CLIENT_OK:
+        break;
+    case GP_CLIENT_NOT_FOUND:
+        unauthorized(req, "Bearer realm=\"glasplade\", error=\"invalid_token\"",
+                     "the token is unknown or has been revoked");
+        return false;
+    default:
+        gp_reply_problem(req, GP_E_DATABASE, "cannot check the token: the database is unavailable");
+        return false;
+    }
+    req->authenticated = true;
+    if (!(req->route->roles & (unsigned)req->client.role)) {
+        char allowed[96];
+        gp_role_mask_names(req->route->roles, allowed, sizeof allowed);
+        gp_reply_problem(req, GP_E_FORBIDDEN, "role %s may not %s %s; allowed roles: %s",
+                         gp_role_name(req->client.role), req->route->method, req->route->pattern,
+                         allowed);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,88 @@
+/* glasplade serve: the HTTP server, until SIGTERM or SIGINT. */
+#include "api/handlers.h"
+#include "api/http.h"
+#include "cmd/glasplade/commands.h"
+#include "lib/log.h"
+#include "lib/migrate.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: glasplade serve\n\n"
+           "Runs the HTTP server until SIGTERM or SIGINT, then lets in-flight requests finish\n"
+           "and exits 0. Configuration (environment variables):\n\n");
+    for (const struct gp_config_var *v = gp_config_vars; v->name; v++)
+        printf("  %-32s default %s\n      %s\n", v->name, v->default_text, v->description);
+}
+
+static void report(const char *name, bool applied_now, void *cls)
+{
+    (void)cls;
+    if (applied_now)
+        GP_LOG_INFO("migration %s applied", name);
+}
+
+int gp_cmd_serve(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        help();
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "glasplade serve: unexpected argument '%s' (see --help)\n", argv[1]);
+        return 2;
+    }
+    struct gp_config cfg;
+    int rc = gp_cmd_load_config(&cfg, 1);
+    if (rc)
+        return rc;
+
+    /* Block the stop signals in every thread (libmicrohttpd's threads inherit the mask), so
+     * that sigwait below is the only place they arrive. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct gp_db_pool *pool =
+        gp_db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_connect_timeout_s);
+    if (cfg.migrate_on_start) {
+        char err[512];
+        size_t n;
+        const struct gp_migration *migs = gp_migrate_embedded(&n);
+        if (gp_migrate_apply(pool, migs, n, report, NULL, err, sizeof err) < 0) {
+            GP_LOG_ERROR("cannot migrate: %s", err);
+            gp_db_pool_destroy(pool);
+            gp_config_free(&cfg);
+            return 1;
+        }
+    }
+
+    struct gp_server server = {
+        .cfg = &cfg, .pool = pool, .routes = gp_routes, .version = GP_VERSION};
+    char err[256];
+    if (!gp_server_start(&server, err, sizeof err)) {
+        GP_LOG_ERROR("%s", err);
+        gp_db_pool_destroy(pool);
+        gp_config_free(&cfg);
+        return 1;
+    }
+    json_t *line = json_pack("{s:s, s:s, s:i, s:i, s:s}", "msg", "listening", "address", cfg.listen,
+                             "port", server.port, "threads", cfg.threads, "version", GP_VERSION);
+    gp_log_json_steal(GP_LOG_INFO, line);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    GP_LOG_INFO("received %s: finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    gp_server_stop(&server);
+    gp_db_pool_destroy(pool);
+    gp_config_free(&cfg);
+    GP_LOG_INFO("stopped");
+    return 0;
+}

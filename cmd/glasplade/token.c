@@ -1,0 +1,168 @@
+/* glasplade token create|list|revoke: API clients from the command line, for operators and
+ * for the first admin token (the API's own /v1/clients needs one already). */
+#include "cmd/glasplade/commands.h"
+#include "lib/clients.h"
+#include "lib/config.h"
+#include "lib/purpose.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(FILE *out)
+{
+    fprintf(out, "usage: glasplade token create --role ROLE --name NAME [--department DEPT]\n"
+                 "                              [--default-purpose PURPOSE]\n"
+                 "       glasplade token list\n"
+                 "       glasplade token revoke ID\n\n"
+                 "create  makes a client and prints its new bearer token, alone on stdout; only\n"
+                 "        the token's SHA-256 is stored, so it cannot be shown again.\n"
+                 "        ROLE: caseworker, coordinator, analyst, auditor, admin. Caseworkers and\n"
+                 "        coordinators need --department (job_centre, social_services, family,\n"
+                 "        municipal_health, region).\n"
+                 "list    prints id, role, name, department, created and revoked times.\n"
+                 "revoke  revokes the client with that id; its token stops working at once.\n\n"
+                 "Needs GLASPLADE_DATABASE_URL.\n");
+}
+
+static int create(struct gp_db_pool *pool, int argc, char **argv)
+{
+    const char *role = NULL, *name = NULL, *dept = NULL, *purpose = NULL;
+    static const struct option opts[] = {
+        {"role", required_argument, NULL, 'r'},
+        {"name", required_argument, NULL, 'n'},
+        {"department", required_argument, NULL, 'd'},
+        {"default-purpose", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "r:n:d:p:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            role = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'd':
+            dept = optarg;
+            break;
+        case 'p':
+            purpose = optarg;
+            break;
+        case 'h':
+            help(stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    enum gp_role r = gp_role_parse(role);
+    if (r == GP_ROLE_NONE) {
+        fprintf(stderr, "glasplade token create: --role must be caseworker, coordinator, "
+                        "analyst, auditor or admin\n");
+        return 2;
+    }
+    if (!name || !*name || strlen(name) > 200) {
+        fprintf(stderr, "glasplade token create: --name is required (1-200 characters)\n");
+        return 2;
+    }
+    if (gp_role_needs_department(r) && !dept) {
+        fprintf(stderr, "glasplade token create: --department is required for role %s\n", role);
+        return 2;
+    }
+    if (purpose && !gp_purpose_find(purpose)) {
+        fprintf(stderr, "glasplade token create: unknown --default-purpose '%s'\n", purpose);
+        return 2;
+    }
+    struct gp_client client;
+    char token[GP_TOKEN_LEN + 1];
+    switch (gp_client_create(pool, r, name, dept, purpose, &client, token)) {
+    case GP_CLIENT_OK:
+        printf("%s\n", token);
+        fprintf(stderr, "created client %lld (%s, %s)\n", (long long)client.id, role, name);
+        return 0;
+    case GP_CLIENT_UNKNOWN_DEPARTMENT:
+        fprintf(stderr, "glasplade token create: unknown department '%s'\n", dept);
+        return 2;
+    default:
+        fprintf(stderr, "glasplade token create: database error (see log above)\n");
+        return 1;
+    }
+}
+
+static int list(struct gp_db_pool *pool)
+{
+    struct gp_client *rows = NULL;
+    size_t n = 0;
+    if (gp_client_list(pool, &rows, &n) != GP_CLIENT_OK) {
+        fprintf(stderr, "glasplade token list: database error (see log above)\n");
+        return 1;
+    }
+    printf("%-6s %-12s %-18s %-30s %-21s %s\n", "ID", "ROLE", "DEPARTMENT", "NAME", "CREATED",
+           "REVOKED");
+    for (size_t i = 0; i < n; i++)
+        printf("%-6lld %-12s %-18s %-30s %-21s %s\n", (long long)rows[i].id,
+               gp_role_name(rows[i].role), rows[i].department[0] ? rows[i].department : "-",
+               rows[i].name, rows[i].created_at, rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
+    free(rows);
+    return 0;
+}
+
+static int revoke(struct gp_db_pool *pool, const char *idtext)
+{
+    char *end = NULL;
+    long long id = idtext ? strtoll(idtext, &end, 10) : 0;
+    if (!idtext || *end || id <= 0) {
+        fprintf(stderr, "glasplade token revoke: give the client's id (see `token list`)\n");
+        return 2;
+    }
+    struct gp_client c;
+    switch (gp_client_revoke(pool, id, &c)) {
+    case GP_CLIENT_OK:
+        fprintf(stderr, "revoked client %lld (%s) at %s\n", id, c.name, c.revoked_at);
+        return 0;
+    case GP_CLIENT_NOT_FOUND:
+        fprintf(stderr, "glasplade token revoke: no client %lld\n", id);
+        return 1;
+    default:
+        fprintf(stderr, "glasplade token revoke: database error (see log above)\n");
+        return 1;
+    }
+}
+
+int gp_cmd_token(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        help(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke")) {
+        fprintf(stderr, "glasplade token: unknown subcommand '%s'\n", sub);
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help(stdout);
+            return 0;
+        }
+    }
+    struct gp_config cfg;
+    int rc = gp_cmd_load_config(&cfg, 1);
+    if (rc)
+        return rc;
+    struct gp_db_pool *pool = gp_db_pool_create(cfg.database_url, 1, cfg.db_connect_timeout_s);
+    if (!strcmp(sub, "create"))
+        rc = create(pool, argc - 1, argv + 1);
+    else if (!strcmp(sub, "list"))
+        rc = list(pool);
+    else
+        rc = revoke(pool, argc > 2 ? argv[2] : NULL);
+    gp_db_pool_destroy(pool);
+    gp_config_free(&cfg);
+    return rc;
+}

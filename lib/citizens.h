@@ -1,0 +1,18 @@
+/* What the index knows of a citizen (table citizen). */
+#ifndef GP_CITIZENS_H
+#define GP_CITIZENS_H
+
+#include "lib/db.h"
+
+#include <stdbool.h>
+
+struct gp_citizen_seen {
+    bool known;          /* a source has returned data for this CPR */
+    char first_seen[40]; /* ISO 8601 UTC, "" when unknown */
+    char last_seen[40];
+};
+
+/* Looks up cpr (ten digits). Returns false on a database error. */
+bool gp_citizen_lookup(struct gp_db_pool *pool, const char *cpr, struct gp_citizen_seen *out);
+
+#endif

@@ -1,0 +1,321 @@
+#include "lib/db.h"
+
+#include "lib/alloc.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GP_DB_MAX_STMTS   256
+#define GP_DB_TX_ATTEMPTS 5
+
+struct gp_db_conn {
+    PGconn *pg;
+    bool in_use;
+    /* Statements prepared on this connection, by identity of their gp_stmt. */
+    const struct gp_stmt *prepared[GP_DB_MAX_STMTS];
+    int nprepared;
+    char sqlstate[6];
+    char error[512];
+};
+
+struct gp_db_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    char *conninfo;
+    char connect_timeout[12];
+    int size;
+    int in_use;
+    struct gp_db_conn *conns;
+};
+
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    GP_LOG_DEBUG("postgres notice: %s", message);
+}
+
+struct gp_db_pool *gp_db_pool_create(const char *conninfo, int size, int connect_timeout_s)
+{
+    struct gp_db_pool *pool = gp_xcalloc(1, sizeof *pool);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->freed, NULL);
+    pool->conninfo = gp_xstrdup(conninfo);
+    snprintf(pool->connect_timeout, sizeof pool->connect_timeout, "%d",
+             connect_timeout_s > 0 ? connect_timeout_s : 3);
+    pool->size = size > 0 ? size : 1;
+    pool->conns = gp_xcalloc((size_t)pool->size, sizeof *pool->conns);
+    return pool;
+}
+
+void gp_db_pool_destroy(struct gp_db_pool *pool)
+{
+    if (!pool)
+        return;
+    for (int i = 0; i < pool->size; i++) {
+        if (pool->conns[i].pg)
+            PQfinish(pool->conns[i].pg);
+    }
+    free(pool->conns);
+    free(pool->conninfo);
+    pthread_cond_destroy(&pool->freed);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
+
+/* Connects (or reconnects) c. The pool's keywords come first so that anything the operator
+ * wrote in the conninfo wins: libpq keeps the last value of a repeated keyword. */
+static bool connect_conn(struct gp_db_pool *pool, struct gp_db_conn *c, char *err, size_t errlen)
+{
+    if (c->pg) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    c->nprepared = 0;
+    const char *const keys[] = {"connect_timeout", "application_name", "options", "dbname", NULL};
+    const char *const vals[] = {pool->connect_timeout, "glasplade", "-c TimeZone=UTC",
+                                pool->conninfo, NULL};
+    c->pg = PQconnectdbParams(keys, vals, 1);
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+        const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
+        snprintf(err, errlen, "cannot connect to the database: %s", msg);
+        /* libpq messages end in a newline; keep log lines on one line */
+        err[strcspn(err, "\n")] = '\0';
+        if (c->pg)
+            PQfinish(c->pg);
+        c->pg = NULL;
+        return false;
+    }
+    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+    return true;
+}
+
+struct gp_db_conn *gp_db_acquire(struct gp_db_pool *pool, char *err, size_t errlen)
+{
+    struct gp_db_conn *c = NULL;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += atoi(pool->connect_timeout);
+
+    pthread_mutex_lock(&pool->lock);
+    while (pool->in_use == pool->size) {
+        if (pthread_cond_timedwait(&pool->freed, &pool->lock, &until) == ETIMEDOUT) {
+            pthread_mutex_unlock(&pool->lock);
+            snprintf(err, errlen, "all %d database connections are busy", pool->size);
+            return NULL;
+        }
+    }
+    /* Prefer a connection that is already open. */
+    for (int i = 0; i < pool->size; i++) {
+        if (!pool->conns[i].in_use && (!c || (pool->conns[i].pg && !c->pg)))
+            c = &pool->conns[i];
+    }
+    c->in_use = true;
+    pool->in_use++;
+    pthread_mutex_unlock(&pool->lock);
+
+    /* A server restart leaves a connection that looks fine until used; PQstatus catches the
+     * ones libpq already knows are broken, and gp_db_tx reconnects the others. */
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+        if (!connect_conn(pool, c, err, errlen)) {
+            gp_db_release(pool, c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void gp_db_release(struct gp_db_pool *pool, struct gp_db_conn *c)
+{
+    if (!c)
+        return;
+    if (c->pg && PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(c->pg, "ROLLBACK");
+        PQclear(r);
+    }
+    if (c->pg && PQstatus(c->pg) != CONNECTION_OK) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+        c->nprepared = 0;
+    }
+    pthread_mutex_lock(&pool->lock);
+    c->in_use = false;
+    pool->in_use--;
+    pthread_cond_signal(&pool->freed);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void gp_db_pool_stats(struct gp_db_pool *pool, struct gp_db_pool_stats *out)
+{
+    pthread_mutex_lock(&pool->lock);
+    out->size = pool->size;
+    out->in_use = pool->in_use;
+    out->connected = 0;
+    for (int i = 0; i < pool->size; i++)
+        out->connected += pool->conns[i].pg != NULL;
+    pthread_mutex_unlock(&pool->lock);
+}
+
+static void remember_error(struct gp_db_conn *c, const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    const char *msg = r ? PQresultErrorMessage(r) : NULL;
+    if (!msg || !*msg)
+        msg = c->pg ? PQerrorMessage(c->pg) : "no connection";
+    snprintf(c->error, sizeof c->error, "%s", msg);
+    c->error[strcspn(c->error, "\n")] = '\0';
+}
+
+static enum gp_qs classify(struct gp_db_conn *c, PGresult *r)
+{
+    switch (r ? PQresultStatus(r) : PGRES_FATAL_ERROR) {
+    case PGRES_COMMAND_OK: {
+        const char *n = PQcmdTuples(r);
+        c->sqlstate[0] = '\0';
+        return (n && *n) ? (enum gp_qs)atoi(n) : GP_QS_NO_RESULTS;
+    }
+    case PGRES_TUPLES_OK:
+        c->sqlstate[0] = '\0';
+        return (enum gp_qs)PQntuples(r);
+    default:
+        remember_error(c, r);
+        if (!strcmp(c->sqlstate, "40001") || !strcmp(c->sqlstate, "40P01"))
+            return GP_QS_SOFT_ERROR;
+        return GP_QS_HARD_ERROR;
+    }
+}
+
+static bool ensure_prepared(struct gp_db_conn *c, const struct gp_stmt *st)
+{
+    for (int i = 0; i < c->nprepared; i++) {
+        if (c->prepared[i] == st)
+            return true;
+    }
+    PGresult *r = PQprepare(c->pg, st->name, st->sql, 0, NULL);
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        remember_error(c, r);
+        GP_LOG_BUG("preparing statement %s failed: %s", st->name, c->error);
+    }
+    PQclear(r);
+    if (ok && c->nprepared < GP_DB_MAX_STMTS)
+        c->prepared[c->nprepared++] = st;
+    return ok;
+}
+
+enum gp_qs gp_db_exec(struct gp_db_conn *c, const struct gp_stmt *st, int nparams,
+                      const char *const *params, PGresult **res)
+{
+    if (res)
+        *res = NULL;
+    if (!c->pg || !ensure_prepared(c, st))
+        return GP_QS_HARD_ERROR;
+    PGresult *r = PQexecPrepared(c->pg, st->name, nparams, params, NULL, NULL, 0);
+    enum gp_qs qs = classify(c, r);
+    if (qs == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK &&
+        strncmp(c->sqlstate, "23", 2) != 0)
+        GP_LOG_BUG("statement %s failed: %s (SQLSTATE %s)", st->name, c->error, c->sqlstate);
+    if (res && qs >= 0)
+        *res = r;
+    else
+        PQclear(r);
+    return qs;
+}
+
+enum gp_qs gp_db_exec_simple(struct gp_db_conn *c, const char *sql)
+{
+    if (!c->pg)
+        return GP_QS_HARD_ERROR;
+    PGresult *r = PQexec(c->pg, sql);
+    enum gp_qs qs = classify(c, r);
+    PQclear(r);
+    return qs;
+}
+
+const char *gp_db_error(struct gp_db_conn *c)
+{
+    return c->error;
+}
+
+const char *gp_db_sqlstate(struct gp_db_conn *c)
+{
+    return c->sqlstate;
+}
+
+const char *gp_db_value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static void backoff(int attempt)
+{
+    unsigned short jitter = 0;
+    RAND_bytes((unsigned char *)&jitter, sizeof jitter);
+    long ms = (5L << attempt) + jitter % 10;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const char *begin_sql(enum gp_db_isolation iso)
+{
+    switch (iso) {
+    case GP_DB_SERIALIZABLE:
+        return "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    case GP_DB_REPEATABLE_READ:
+        return "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    default:
+        return "BEGIN";
+    }
+}
+
+enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolation iso,
+                    gp_db_tx_fn fn, void *cls)
+{
+    enum gp_qs qs = GP_QS_HARD_ERROR;
+    for (int attempt = 0; attempt < GP_DB_TX_ATTEMPTS; attempt++) {
+        char err[256];
+        struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+        if (!c) {
+            GP_LOG_ERROR("transaction %s: %s", name, err);
+            return GP_QS_HARD_ERROR;
+        }
+        bool lost = false;
+        qs = gp_db_exec_simple(c, begin_sql(iso));
+        if (qs >= 0)
+            qs = fn(c, cls);
+        if (qs >= 0) {
+            enum gp_qs cqs = gp_db_exec_simple(c, "COMMIT");
+            if (cqs < 0) {
+                /* An outcome-unknown commit on a lost connection is not retried: it may have
+                 * happened. Serialization failures at commit are. */
+                qs = cqs;
+            }
+        } else {
+            lost = PQstatus(c->pg) != CONNECTION_OK;
+        }
+        if (qs == GP_QS_SOFT_ERROR)
+            GP_LOG_INFO("transaction %s: %s, retrying", name, gp_db_error(c));
+        else if (lost)
+            GP_LOG_WARN("transaction %s: connection lost, reconnecting", name);
+        gp_db_release(pool, c);
+        if (qs != GP_QS_SOFT_ERROR && !lost)
+            return qs;
+        if (lost && attempt >= 1)
+            return GP_QS_HARD_ERROR;
+        if (qs == GP_QS_SOFT_ERROR)
+            backoff(attempt);
+    }
+    GP_LOG_ERROR("transaction %s: gave up after %d attempts", name, GP_DB_TX_ATTEMPTS);
+    return qs;
+}
+
+enum gp_qs gp_db_with_conn(struct gp_db_pool *pool, const char *name, gp_db_tx_fn fn, void *cls)
+{
+    return gp_db_tx(pool, name, GP_DB_READ_COMMITTED, fn, cls);
+}

@@ -1,0 +1,83 @@
+/* PostgreSQL access: a pool of libpq connections, named prepared statements and one
+ * transaction runner. Nothing above lib/ includes libpq: modules such as lib/clients_db.c turn
+ * rows into plain structs.
+ *
+ * Statements are declared next to the C that runs them as `static const struct gp_stmt` and
+ * prepared lazily, once per connection, on first use; a connection that is reset forgets them
+ * and prepares again. */
+#ifndef GP_DB_H
+#define GP_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Status of every query: errors are negative, otherwise the number of rows. */
+enum gp_qs {
+    GP_QS_HARD_ERROR = -2, /* a bug, a constraint, or the database is gone */
+    GP_QS_SOFT_ERROR = -1, /* serialization failure or deadlock (40001/40P01): retry */
+    GP_QS_NO_RESULTS = 0,
+    GP_QS_ONE_RESULT = 1, /* values above 1 count rows */
+};
+
+struct gp_stmt {
+    const char *name; /* unique across the program */
+    const char *sql;  /* with $1..$n parameters, all passed as text */
+};
+
+struct gp_db_pool;
+struct gp_db_conn;
+
+/* Creates a pool of `size` connections to conninfo (libpq conninfo or URI), connected lazily.
+ * Each connection uses application_name=glasplade, TimeZone=UTC, and connect_timeout unless
+ * conninfo says otherwise. */
+struct gp_db_pool *gp_db_pool_create(const char *conninfo, int size, int connect_timeout_s);
+void gp_db_pool_destroy(struct gp_db_pool *pool);
+
+/* Takes a connection, connecting or reconnecting it as needed. Returns NULL (and a reason in
+ * err) when no connection can be had within the connect timeout. Pair with gp_db_release. */
+struct gp_db_conn *gp_db_acquire(struct gp_db_pool *pool, char *err, size_t errlen);
+/* Returns a connection; an open or aborted transaction is rolled back first, so no request ever
+ * leaves one behind. Accepts NULL. */
+void gp_db_release(struct gp_db_pool *pool, struct gp_db_conn *conn);
+
+struct gp_db_pool_stats {
+    int size;
+    int in_use;
+    int connected;
+};
+void gp_db_pool_stats(struct gp_db_pool *pool, struct gp_db_pool_stats *out);
+
+/* Runs a prepared statement with text parameters (NULL entries are SQL NULL). Returns the
+ * status and, when the result is wanted and rows >= 0, the PGresult in *res (caller PQclear()s
+ * it; NULL otherwise). */
+enum gp_qs gp_db_exec(struct gp_db_conn *conn, const struct gp_stmt *stmt, int nparams,
+                      const char *const *params, PGresult **res);
+
+/* Runs plain SQL without parameters (migrations, BEGIN/COMMIT). */
+enum gp_qs gp_db_exec_simple(struct gp_db_conn *conn, const char *sql);
+
+/* The last error text of conn (for logs; may contain SQL, never parameters). */
+const char *gp_db_error(struct gp_db_conn *conn);
+/* SQLSTATE of the last failed statement, "" when none. */
+const char *gp_db_sqlstate(struct gp_db_conn *conn);
+
+enum gp_db_isolation { GP_DB_READ_COMMITTED, GP_DB_REPEATABLE_READ, GP_DB_SERIALIZABLE };
+
+typedef enum gp_qs (*gp_db_tx_fn)(struct gp_db_conn *conn, void *cls);
+
+/* The one transaction runner: takes a connection, BEGINs, calls fn, COMMITs; on a soft error
+ * (from fn or the commit) rolls back and retries with jittered backoff, up to 5 attempts; on
+ * a connection lost before COMMIT reconnects and retries. `name` identifies the transaction in
+ * logs. Returns fn's status, or the commit's error. fn may run several times: it must not
+ * have effects outside the database. */
+enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolation iso,
+                    gp_db_tx_fn fn, void *cls);
+
+/* Convenience for a single read-only call without an explicit transaction. */
+enum gp_qs gp_db_with_conn(struct gp_db_pool *pool, const char *name, gp_db_tx_fn fn, void *cls);
+
+/* Value helpers for rows: NULL for SQL NULL. */
+const char *gp_db_value(const PGresult *res, int row, int col);
+
+#endif
