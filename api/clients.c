@@ -79,10 +79,7 @@ void gp_handle_clients_post(struct gp_request *req)
     };
     struct gp_jspec_error jerr;
     if (!gp_jspec_parse_buffer(req->body ? req->body : "", req->body_len, spec, false, &jerr)) {
-        if (jerr.field)
-            gp_reply_bad_field(req, GP_E_INVALID_BODY, jerr.field, jerr.reason);
-        else
-            gp_reply_problem(req, GP_E_INVALID_BODY, "%s", jerr.detail);
+        gp_reply_jspec_error(req, &jerr);
         return;
     }
     enum gp_role r = gp_role_parse(role);

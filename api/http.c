@@ -3,6 +3,7 @@
 #include "api/auth.h"
 #include "lib/alloc.h"
 #include "lib/cpr.h"
+#include "lib/json_spec.h"
 #include "lib/log.h"
 
 #include <arpa/inet.h>
@@ -143,8 +144,8 @@ json_t *gp_problem_body(enum gp_error e, const char *detail, const char *request
                      request_id ? request_id : "");
 }
 
-static void reply_problem_v(struct gp_request *req, enum gp_error e, json_t *extra, const char *fmt,
-                            va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+reply_problem_v(struct gp_request *req, enum gp_error e, json_t *extra, const char *fmt, va_list ap)
 {
     char detail[1024];
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -185,6 +186,17 @@ void gp_reply_bad_field(struct gp_request *req, enum gp_error e, const char *fie
 {
     json_t *errors = json_pack("{s:[{s:s, s:s}]}", "errors", "field", field, "reason", reason);
     gp_reply_problem_extra(req, e, errors, "%s %s", field, reason);
+}
+
+void gp_reply_jspec_error(struct gp_request *req, const struct gp_jspec_error *err)
+{
+    if (!err->field) {
+        gp_reply_problem(req, GP_E_INVALID_BODY, "%s", err->detail);
+        return;
+    }
+    json_t *errors =
+        json_pack("{s:[{s:s, s:s}]}", "errors", "field", err->field, "reason", err->reason);
+    gp_reply_problem_extra(req, GP_E_INVALID_BODY, errors, "%s", err->detail);
 }
 
 /* ---- the request life cycle ---- */
@@ -422,7 +434,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&s->inflight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];

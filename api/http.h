@@ -102,6 +102,11 @@ void gp_reply_problem_extra(struct gp_request *req, enum gp_error e, json_t *ext
 void gp_reply_bad_field(struct gp_request *req, enum gp_error e, const char *field,
                         const char *reason);
 
+/* A 400 invalid-body for a failed gp_jspec parse: the detail sentence, and errors[] naming the
+ * field when there is one. */
+struct gp_jspec_error;
+void gp_reply_jspec_error(struct gp_request *req, const struct gp_jspec_error *err);
+
 /* Builds the problem document (exposed for tests). Returns a new reference. */
 json_t *gp_problem_body(enum gp_error e, const char *detail, const char *request_id);
 

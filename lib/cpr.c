@@ -160,11 +160,13 @@ void gp_cpr_mask_in_place(char *s)
             p++;
             continue;
         }
-        if (run == CPR_DIGITS) {
-            memset(p + CPR_HYPHEN_POS, 'x', 4);
-        } else if (run == CPR_HYPHEN_POS && p[run] == '-' && digit_run(p + run + 1) == 4) {
-            memset(p + run + 1, 'x', 4);
-            run += 1 + 4;
+        if (run >= CPR_DIGITS) {
+            /* Ten digits, or a longer run that may be a CPR with a typo: keep only the date. */
+            memset(p + CPR_HYPHEN_POS, 'x', run - CPR_HYPHEN_POS);
+        } else if (run == CPR_HYPHEN_POS && p[run] == '-' && digit_run(p + run + 1) >= 4) {
+            size_t tail = digit_run(p + run + 1);
+            memset(p + run + 1, 'x', tail);
+            run += 1 + tail;
         }
         p += run;
     }

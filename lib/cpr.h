@@ -53,11 +53,12 @@ int gp_cpr_age_on(const struct gp_cpr *c, int y, int m, int d);
  * log line that would otherwise carry a CPR. Never logs the sequence digits. */
 void gp_cpr_mask(const struct gp_cpr *c, char buf[12]);
 
-/* Masks any 10-digit or DDMMYY-SSSS CPR-looking run inside an arbitrary string (e.g. a URL
- * path) in place: the last four digits become 'x'. Used by the access log. A run counts when
- * it is exactly 10 ASCII digits, or 6 digits, '-', 4 digits, with no digit directly before or
- * after; the date is not checked (over-masking is harmless). Runs of other lengths are left
- * alone. NULL is ignored. */
+/* Masks CPR-looking runs inside an arbitrary string (e.g. a URL path) in place: every digit
+ * after the sixth becomes 'x'. Used by the access log and every log line. A run counts when it
+ * is 10 or more ASCII digits, or 6 digits, '-', 4 or more digits, with no digit directly before;
+ * longer runs count because a mistyped CPR (one digit too many) still identifies a person. The
+ * date is not checked (over-masking is harmless). Shorter runs are left alone. NULL is
+ * ignored. */
 void gp_cpr_mask_in_place(char *s);
 
 /* Birth date as "YYYY-MM-DD" into buf (size >= 11). */

@@ -1,6 +1,7 @@
 /* The HTTP core, auth, the first personal-data route and the clients API, over real HTTP
  * against the real server and a real PostgreSQL. */
 #include "gptest.h"
+#include "lib/config.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -738,6 +739,26 @@ START_TEST(sigterm_and_sigint_exit_zero)
 }
 END_TEST
 
+/* The README's configuration table and problem-type table are generated from the code's own
+ * tables; this keeps them from drifting apart. */
+START_TEST(readme_documents_configuration_and_errors)
+{
+    char *readme = gpt_read_file(GP_SOURCE_DIR "/README.md");
+    ck_assert_ptr_nonnull(readme);
+    for (const struct gp_config_var *v = gp_config_vars; v->name; v++) {
+        char needle[96];
+        snprintf(needle, sizeof needle, "| `%s` |", v->name);
+        ck_assert_msg(strstr(readme, needle), "README does not document %s", v->name);
+    }
+    const char *args[] = {"errors", NULL};
+    char *table = NULL;
+    ck_assert_int_eq(gpt_glasplade(args, NULL, &table, NULL), 0);
+    ck_assert_msg(strstr(readme, table), "README's problem table differs from `glasplade errors`");
+    free(table);
+    free(readme);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -768,6 +789,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, readyz_follows_the_database);
     tcase_add_test(tc, sigterm_finishes_in_flight_requests);
     tcase_add_test(tc, sigterm_and_sigint_exit_zero);
+    tcase_add_test(tc, readme_documents_configuration_and_errors);
     suite_add_tcase(s, tc);
     return s;
 }

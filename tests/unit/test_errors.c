@@ -113,7 +113,7 @@ START_TEST(log_masks_cpr_and_carries_request_id)
     ck_assert_ptr_null(strstr(buf, "020280-1234"));
     ck_assert_ptr_nonnull(strstr(buf, "010190xxxx"));
     ck_assert_ptr_nonnull(strstr(buf, "020280-xxxx"));
-    ck_assert_ptr_nonnull(strstr(buf, "12345678901")); /* 11 digits are not a CPR */
+    ck_assert_ptr_nonnull(strstr(buf, "123456xxxxx")); /* may be a mistyped CPR: masked too */
     ck_assert_ptr_nonnull(strstr(buf, "\"request_id\":\"req-9\""));
     ck_assert_ptr_null(strstr(buf, "not shown"));
     ck_assert_int_eq(buf[n - 1], '\n');

@@ -1,0 +1,303 @@
+/* lib/db against a real PostgreSQL: the transaction runner's retries, reconnection, the pool's
+ * limits, and that no transaction is ever left open. */
+#include "gptest.h"
+#include "lib/db.h"
+#include "lib/migrate.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static char *db;
+
+static void setup(void)
+{
+    db = gpt_db_create("itest_db");
+    ck_assert_int_ge(gpt_db_exec(db, "CREATE TABLE t (k int PRIMARY KEY, v int NOT NULL)"), 0);
+}
+
+static const struct gp_stmt stmt_insert = {"t_insert", "INSERT INTO t (k, v) VALUES ($1, $2)"};
+static const struct gp_stmt stmt_fail = {
+    "t_fail", "DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '40001'; END $$"};
+static const struct gp_stmt stmt_deadlock = {
+    "t_deadlock", "DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '40P01'; END $$"};
+static const struct gp_stmt stmt_kill = {"t_kill", "SELECT pg_terminate_backend(pg_backend_pid())"};
+
+struct attempt {
+    int attempts;
+    int fail_times;
+    const struct gp_stmt *fail_with;
+    const char *key;
+};
+
+/* Inserts a row, but first fails fail_times times with fail_with. */
+static enum gp_qs insert_after_failures(struct gp_db_conn *c, void *cls)
+{
+    struct attempt *a = cls;
+    a->attempts++;
+    const char *p[2] = {a->key, "1"};
+    enum gp_qs qs = gp_db_exec(c, &stmt_insert, 2, p, NULL);
+    if (qs < 0)
+        return qs;
+    if (a->attempts <= a->fail_times)
+        return gp_db_exec(c, a->fail_with, 0, NULL, NULL);
+    return qs;
+}
+
+static int count_key(const char *key)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM t WHERE k = %s", key);
+    char *n = gpt_db_scalar(db, sql);
+    int v = atoi(n);
+    free(n);
+    return v;
+}
+
+START_TEST(serialization_failures_are_retried)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 2, 3);
+    struct attempt a = {.fail_times = 2, .fail_with = &stmt_fail, .key = "1"};
+    ck_assert_int_eq(gp_db_tx(pool, "retry", GP_DB_SERIALIZABLE, insert_after_failures, &a), 1);
+    ck_assert_int_eq(a.attempts, 3);
+    ck_assert_int_eq(count_key("1"), 1); /* the failed attempts were rolled back */
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(deadlocks_are_retried)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 2, 3);
+    struct attempt a = {.fail_times = 1, .fail_with = &stmt_deadlock, .key = "2"};
+    ck_assert_int_eq(gp_db_tx(pool, "deadlock", GP_DB_READ_COMMITTED, insert_after_failures, &a),
+                     1);
+    ck_assert_int_eq(a.attempts, 2);
+    ck_assert_int_eq(count_key("2"), 1);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(retries_are_bounded)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 2, 3);
+    struct attempt a = {.fail_times = 100, .fail_with = &stmt_fail, .key = "3"};
+    ck_assert_int_eq(gp_db_tx(pool, "hopeless", GP_DB_SERIALIZABLE, insert_after_failures, &a),
+                     GP_QS_SOFT_ERROR);
+    ck_assert_int_eq(a.attempts, 5);
+    ck_assert_int_eq(count_key("3"), 0);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(hard_errors_are_not_retried)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 2, 3);
+    struct attempt a = {.key = "4"};
+    ck_assert_int_eq(gp_db_tx(pool, "first", GP_DB_READ_COMMITTED, insert_after_failures, &a), 1);
+    a.attempts = 0;
+    /* The same key again violates the primary key: a hard error, one attempt. */
+    ck_assert_int_eq(gp_db_tx(pool, "dup", GP_DB_READ_COMMITTED, insert_after_failures, &a),
+                     GP_QS_HARD_ERROR);
+    ck_assert_int_eq(a.attempts, 1);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+static enum gp_qs kill_once_then_insert(struct gp_db_conn *c, void *cls)
+{
+    struct attempt *a = cls;
+    a->attempts++;
+    if (a->attempts == 1) {
+        gp_db_exec(c, &stmt_kill, 0, NULL, NULL);
+        /* The backend is gone; the next statement finds out. */
+    }
+    const char *p[2] = {a->key, "1"};
+    return gp_db_exec(c, &stmt_insert, 2, p, NULL);
+}
+
+START_TEST(lost_connection_is_reconnected_and_retried)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 1, 3);
+    struct attempt a = {.key = "5"};
+    ck_assert_int_eq(gp_db_tx(pool, "killed", GP_DB_READ_COMMITTED, kill_once_then_insert, &a), 1);
+    ck_assert_int_eq(a.attempts, 2);
+    ck_assert_int_eq(count_key("5"), 1);
+    /* The statement is prepared again on the new connection. */
+    struct attempt b = {.key = "6"};
+    ck_assert_int_eq(gp_db_tx(pool, "after", GP_DB_READ_COMMITTED, insert_after_failures, &b), 1);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+static enum gp_qs leave_open(struct gp_db_conn *c, void *cls)
+{
+    (void)cls;
+    return gp_db_exec_simple(c, "SELECT 1");
+}
+
+START_TEST(released_connections_have_no_open_transaction)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 1, 3);
+    char err[128];
+    struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_ge(gp_db_exec_simple(c, "BEGIN"), 0);
+    const char *p[2] = {"7", "1"};
+    ck_assert_int_eq(gp_db_exec(c, &stmt_insert, 2, p, NULL), 1);
+    gp_db_release(pool, c); /* forgot to commit: rolled back, not left open */
+    ck_assert_int_eq(count_key("7"), 0);
+    c = gp_db_acquire(pool, err, sizeof err);
+    ck_assert_int_ge(gp_db_exec_simple(c, "BEGIN"), 0); /* would warn if a tx were open */
+    ck_assert_int_ge(gp_db_exec_simple(c, "ROLLBACK"), 0);
+    gp_db_release(pool, c);
+    ck_assert_int_eq(gp_db_tx(pool, "plain", GP_DB_READ_COMMITTED, leave_open, NULL), 1);
+    char *open = gpt_db_scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                   "application_name = 'glasplade' AND state LIKE 'idle in%'");
+    ck_assert_str_eq(open, "0");
+    free(open);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(exhausted_pool_times_out)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 2, 1);
+    char err[128];
+    struct gp_db_conn *a = gp_db_acquire(pool, err, sizeof err);
+    struct gp_db_conn *b = gp_db_acquire(pool, err, sizeof err);
+    ck_assert(a && b && a != b);
+    struct gp_db_pool_stats st;
+    gp_db_pool_stats(pool, &st);
+    ck_assert_int_eq(st.in_use, 2);
+    ck_assert_int_eq(st.size, 2);
+    time_t t0 = time(NULL);
+    ck_assert_ptr_null(gp_db_acquire(pool, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "busy"));
+    ck_assert_int_ge(time(NULL) - t0, 1);
+    gp_db_release(pool, a);
+    struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+    ck_assert_ptr_eq(c, a); /* the freed, still-connected one is reused */
+    gp_db_release(pool, b);
+    gp_db_release(pool, c);
+    gp_db_pool_stats(pool, &st);
+    ck_assert_int_eq(st.in_use, 0);
+    ck_assert_int_eq(st.connected, 2);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(unreachable_database_fails_fast_and_clearly)
+{
+    char url[128];
+    snprintf(url, sizeof url, "postgresql://postgres@127.0.0.1:%d/none", gpt_free_port());
+    struct gp_db_pool *pool = gp_db_pool_create(url, 1, 2);
+    char err[256];
+    ck_assert_ptr_null(gp_db_acquire(pool, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "cannot connect"));
+    ck_assert_ptr_null(strchr(err, '\n'));
+    struct gp_db_pool_stats st;
+    gp_db_pool_stats(pool, &st);
+    ck_assert_int_eq(st.in_use, 0); /* the failed slot was given back */
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+struct mig_count {
+    int applied, skipped;
+};
+
+static void count_report(const char *name, bool now, void *cls)
+{
+    (void)name;
+    struct mig_count *m = cls;
+    if (now)
+        m->applied++;
+    else
+        m->skipped++;
+}
+
+struct mig_race {
+    const char *url;
+    int rc;
+};
+
+static void *migrate_thread(void *cls)
+{
+    struct mig_race *r = cls;
+    struct gp_db_pool *pool = gp_db_pool_create(r->url, 1, 3);
+    size_t n;
+    const struct gp_migration *m = gp_migrate_embedded(&n);
+    char err[256];
+    r->rc = gp_migrate_apply(pool, m, n, NULL, NULL, err, sizeof err);
+    gp_db_pool_destroy(pool);
+    return NULL;
+}
+
+START_TEST(migrations_race_safely)
+{
+    char *fresh = gpt_db_create("itest_db_mig");
+    struct mig_race a = {fresh, 0}, b = {fresh, 0};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, migrate_thread, &a);
+    pthread_create(&tb, NULL, migrate_thread, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    size_t n;
+    gp_migrate_embedded(&n);
+    ck_assert_int_ge(a.rc, 0);
+    ck_assert_int_ge(b.rc, 0);
+    ck_assert_int_eq(a.rc + b.rc, (int)n); /* each file applied by exactly one of them */
+    struct gp_db_pool *pool = gp_db_pool_create(fresh, 1, 3);
+    struct mig_count mc = {0};
+    const struct gp_migration *m = gp_migrate_embedded(&n);
+    char err[256];
+    ck_assert_int_eq(gp_migrate_apply(pool, m, n, count_report, &mc, err, sizeof err), 0);
+    ck_assert_int_eq(mc.skipped, (int)n);
+    gp_db_pool_destroy(pool);
+    free(fresh);
+}
+END_TEST
+
+START_TEST(failing_migration_leaves_nothing_behind)
+{
+    char *fresh = gpt_db_create("itest_db_bad");
+    static const struct gp_migration bad[] = {
+        {"0001_ok.sql", "CREATE TABLE ok_one (x int);", 28},
+        {"0002_bad.sql", "CREATE TABLE half (x int); SELECT no_such_function();", 53},
+    };
+    struct gp_db_pool *pool = gp_db_pool_create(fresh, 1, 3);
+    char err[256];
+    ck_assert_int_eq(gp_migrate_apply(pool, bad, 2, NULL, NULL, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "0002_bad.sql"));
+    char *n = gpt_db_scalar(fresh, "SELECT count(*) FROM schema_migration");
+    ck_assert_str_eq(n, "1");
+    free(n);
+    n = gpt_db_scalar(fresh, "SELECT count(*) FROM pg_tables WHERE tablename = 'half'");
+    ck_assert_str_eq(n, "0");
+    free(n);
+    gp_db_pool_destroy(pool);
+    free(fresh);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("db");
+    TCase *tc = tcase_create("db");
+    tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, serialization_failures_are_retried);
+    tcase_add_test(tc, deadlocks_are_retried);
+    tcase_add_test(tc, retries_are_bounded);
+    tcase_add_test(tc, hard_errors_are_not_retried);
+    tcase_add_test(tc, lost_connection_is_reconnected_and_retried);
+    tcase_add_test(tc, released_connections_have_no_open_transaction);
+    tcase_add_test(tc, exhausted_pool_times_out);
+    tcase_add_test(tc, unreachable_database_fails_fast_and_clearly);
+    tcase_add_test(tc, migrations_race_safely);
+    tcase_add_test(tc, failing_migration_leaves_nothing_behind);
+    suite_add_tcase(s, tc);
+    return gpt_run_suite(s);
+}
