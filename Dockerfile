@@ -1,0 +1,37 @@
+# Dockerfile: Glasplade's server (`glasplade`) and department simulator (`deptsim`) in one image.
+#
+#   docker build -t glasplade:local .
+#   docker run --rm -e GLASPLADE_DATABASE_URL=postgresql://... -p 8080:8080 glasplade:local
+#
+# Two stages: a Debian bookworm builder compiles a Release build; the runtime stage has only the
+# shared libraries the binaries link against, and runs as the unprivileged user `glasplade`.
+# The default command is `glasplade serve`; `glasplade migrate` and the `deptsim` entrypoint are
+# used by docker-compose.yml. Migrations and the OpenAPI document are built into the binary.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        build-essential cmake pkg-config \
+        libmicrohttpd-dev libjansson-dev libpq-dev libcurl4-openssl-dev libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGP_TESTS=OFF \
+    && cmake --build build -j"$(nproc)" \
+    && strip build/glasplade build/cmd/deptsim/deptsim
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libmicrohttpd12 libjansson4 libpq5 libcurl4 libssl3 ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --no-create-home --shell /usr/sbin/nologin glasplade
+COPY --from=build /src/build/glasplade /src/build/cmd/deptsim/deptsim /usr/local/bin/
+USER glasplade
+ENV GLASPLADE_LISTEN=0.0.0.0 \
+    GLASPLADE_PORT=8080
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD curl -fsS "http://127.0.0.1:${GLASPLADE_PORT}/healthz" >/dev/null || exit 1
+ENTRYPOINT ["glasplade"]
+CMD ["serve"]
