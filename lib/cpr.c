@@ -154,8 +154,10 @@ void gp_cpr_mask_in_place(char *s)
      * not checked: masking a number that merely looks like a CPR costs nothing, leaking one
      * that the parser would reject (a typo in the date) is what we must not do. */
     char *p = s;
+    size_t pending = 0; /* a run's length measured before its digits were masked */
     while (*p != '\0') {
-        size_t run = digit_run(p);
+        size_t run = pending ? pending : digit_run(p);
+        pending = 0;
         if (run == 0) {
             p++;
             continue;
@@ -164,9 +166,11 @@ void gp_cpr_mask_in_place(char *s)
             /* Ten digits, or a longer run that may be a CPR with a typo: keep only the date. */
             memset(p + CPR_HYPHEN_POS, 'x', run - CPR_HYPHEN_POS);
         } else if (run == CPR_HYPHEN_POS && p[run] == '-' && digit_run(p + run + 1) >= 4) {
-            size_t tail = digit_run(p + run + 1);
-            memset(p + run + 1, 'x', tail);
-            run += 1 + tail;
+            /* DDMMYY-SSSS: mask what follows the hyphen, then look at that run on its own
+             * too (as it was), since "DDMMYY-DDMMYY-SSSS" holds two candidates. */
+            pending = digit_run(p + run + 1);
+            memset(p + run + 1, 'x', pending);
+            run += 1;
         }
         p += run;
     }

@@ -22,21 +22,21 @@
 
 enum gp_jtype {
     GP_JT_END = 0,
-    GP_JT_STRING,  /* char **dest; non-empty unless allow_empty; max_len bytes if > 0 */
-    GP_JT_INT64,   /* int64_t *dest; JSON integer within [min, max] when min < max */
-    GP_JT_BOOL,    /* bool *dest */
-    GP_JT_DATE,    /* char **dest; "YYYY-MM-DD", a real calendar date */
-    GP_JT_ENUM,    /* char **dest; one of the NULL-terminated choices */
-    GP_JT_OBJECT,  /* json_t **dest; any JSON object */
-    GP_JT_ARRAY,   /* json_t **dest; any JSON array (max_len elements if > 0) */
+    GP_JT_STRING,       /* char **dest; non-empty unless allow_empty; max_len bytes if > 0 */
+    GP_JT_INT64,        /* int64_t *dest; JSON integer within [min, max] when min < max */
+    GP_JT_BOOL,         /* bool *dest */
+    GP_JT_DATE,         /* char **dest; "YYYY-MM-DD", a real calendar date */
+    GP_JT_ENUM,         /* char **dest; one of the NULL-terminated choices */
+    GP_JT_OBJECT,       /* json_t **dest; any JSON object */
+    GP_JT_ARRAY,        /* json_t **dest; any JSON array (max_len elements if > 0) */
     GP_JT_STRING_ARRAY, /* json_t **dest; array of non-empty strings (max_len elements if > 0) */
 };
 
 struct gp_jspec {
     const char *field; /* member name; "scope.areas" is NOT supported: nest with OBJECT */
     enum gp_jtype type;
-    bool optional;     /* absent or null leaves dest untouched (NULL/0); for a required field
-                          null counts as absent ("is required") */
+    bool optional; /* absent or null leaves dest untouched (NULL/0); for a required field
+                      null counts as absent ("is required") */
     bool allow_empty;
     size_t max_len;
     int64_t min, max;
@@ -44,7 +44,9 @@ struct gp_jspec {
     void *dest;
 };
 
+// clang-format off
 #define GP_JSPEC_END {.field = NULL, .type = GP_JT_END}
+// clang-format on
 
 /* Result of a parse: on failure, which field and why (static strings, the field name from
  * the spec, or for an unknown member a pointer to the copy in member). All text is printable
@@ -63,8 +65,8 @@ struct gp_jspec_error {
  * allow_unknown; they are checked before the spec's fields. Duplicate keys are rejected.
  * Returns true on success. On failure every destination this call filled is NULL/0 again.
  * err may be NULL. Out of memory is reported like a client error (jansson does the same). */
-bool gp_jspec_parse_buffer(const char *buf, size_t len, struct gp_jspec *spec,
-                           bool allow_unknown, struct gp_jspec_error *err);
+bool gp_jspec_parse_buffer(const char *buf, size_t len, struct gp_jspec *spec, bool allow_unknown,
+                           struct gp_jspec_error *err);
 
 /* Same for an already parsed object (borrowed). */
 bool gp_jspec_parse(const json_t *obj, struct gp_jspec *spec, bool allow_unknown,

@@ -40,14 +40,15 @@ static bool has_cpr_run(const char *s)
         if (!is_digit(s[i]) || (i > 0 && is_digit(s[i - 1])))
             continue; /* not the start of a run */
         size_t run = digit_run(s + i);
-        if (run == 10 || (run == 6 && s[i + 6] == '-' && digit_run(s + i + 7) == 4))
+        if (run >= 10 || (run == 6 && s[i + 6] == '-' && digit_run(s + i + 7) >= 4))
             return true;
     }
     return false;
 }
 
-/* What masking must produce: the original with the sequence digits of every CPR-looking run
- * replaced by 'x', and nothing else changed. */
+/* What masking must produce: the original with every digit after the sixth of each
+ * CPR-looking run (10 or more digits, or 6 digits, '-', 4 or more) replaced by 'x', and
+ * nothing else changed. */
 static void expected_mask(const char *orig, char *want)
 {
     strcpy(want, orig);
@@ -55,10 +56,10 @@ static void expected_mask(const char *orig, char *want)
         if (!is_digit(orig[i]) || (i > 0 && is_digit(orig[i - 1])))
             continue;
         size_t run = digit_run(orig + i);
-        if (run == 10)
-            memcpy(want + i + 6, "xxxx", 4);
-        else if (run == 6 && orig[i + 6] == '-' && digit_run(orig + i + 7) == 4)
-            memcpy(want + i + 7, "xxxx", 4);
+        if (run >= 10)
+            memset(want + i + 6, 'x', run - 6);
+        else if (run == 6 && orig[i + 6] == '-' && digit_run(orig + i + 7) >= 4)
+            memset(want + i + 7, 'x', digit_run(orig + i + 7));
     }
 }
 

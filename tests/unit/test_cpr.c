@@ -378,6 +378,8 @@ static const struct {
     {"010190-1234-5678", "010190-xxxx-5678"},
     {"cpr=0101901234&cpr=311299-0002", "cpr=010190xxxx&cpr=311299-xxxx"},
     {"9999999999", "999999xxxx"}, /* no date check: looks like a CPR, so masked */
+    /* found by fuzzing: a chain of hyphenated candidates is masked as each one */
+    {"cpr=056299-006299-0000~1", "cpr=056299-xxxxxx-xxxx~1"},
     /* other digit runs are left alone */
     {"", ""},
     {"no digits here", "no digits here"},
