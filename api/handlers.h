@@ -19,6 +19,13 @@ void gp_handle_openapi(struct gp_request *req);
 /* GET /v1/citizens/{cpr} */
 void gp_handle_citizen_get(struct gp_request *req);
 
+/* GET /v1/citizens/{cpr}/overview */
+void gp_handle_overview(struct gp_request *req);
+/* GET /v1/citizens/{cpr}/cases */
+void gp_handle_cases(struct gp_request *req);
+/* GET /v1/sources */
+void gp_handle_sources(struct gp_request *req);
+
 /* POST /v1/clients */
 void gp_handle_clients_post(struct gp_request *req);
 /* GET /v1/clients */

@@ -66,6 +66,23 @@ const char *gp_req_param(struct gp_request *req, const char *name)
     return gp_path_param(&req->params, name);
 }
 
+void gp_req_suspend(struct gp_request *req, gp_handler_fn resume_fn)
+{
+    req->resume_fn = resume_fn;
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void gp_req_resume(struct gp_request *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
+double gp_req_elapsed_ms(const struct gp_request *req)
+{
+    return elapsed_s(&req->start) * 1000.0;
+}
+
 void gp_req_add_header(struct gp_request *req, const char *name, const char *value)
 {
     if (req->nextra == GP_MAX_EXTRA_HEADERS) {
@@ -388,13 +405,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         goto done;
     }
 
-    /* Final call: the whole request is in. */
-    if (req->body_too_large)
+    /* Final call: the whole request is in (or a suspended request was resumed). */
+    if (req->resume_fn) {
+        gp_handler_fn fn = req->resume_fn;
+        req->resume_fn = NULL;
+        req->suspended = false;
+        fn(req);
+    } else if (req->body_too_large) {
         gp_reply_problem(req, GP_E_PAYLOAD_TOO_LARGE, "the body may be at most %zu bytes",
                          req->server->cfg->max_body_bytes);
-    else
+    } else {
         req->route->handler(req);
-    if (!req->answered) {
+    }
+    if (!req->answered && !req->suspended) {
         GP_LOG_BUG("handler for %s %s did not answer", req->route->method, req->route->pattern);
         gp_reply_problem(req, GP_E_INTERNAL, "the server did not produce an answer");
     }
@@ -429,6 +452,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         gp_metrics_observe(s->metrics, req->route_index, req->method, req->status, secs);
     for (size_t i = 0; i < req->nextra; i++)
         free(req->extra[i].value);
+    if (req->state_free)
+        req->state_free(req->state);
     free(req->body);
     free(req);
     atomic_fetch_sub(&s->inflight, 1);

@@ -27,9 +27,12 @@
 struct MHD_Daemon;
 struct MHD_Connection;
 
+struct gp_federate;
+
 struct gp_server {
-    const struct gp_config *cfg; /* borrowed */
-    struct gp_db_pool *pool;     /* borrowed */
+    const struct gp_config *cfg;  /* borrowed */
+    struct gp_db_pool *pool;      /* borrowed */
+    struct gp_federate *federate; /* borrowed; the fan-out engine for the CPR button */
     const struct gp_route *routes;
     struct gp_metrics *metrics;
     const char *version;
@@ -72,6 +75,13 @@ struct gp_request {
         char *value;
     } extra[GP_MAX_EXTRA_HEADERS];
     char log_path[GP_MAX_URI_BYTES + 1]; /* path for the access log, CPR masked */
+
+    /* Asynchronous handlers: state that lives until the request completes, and the
+     * continuation to run when the suspended request is resumed. */
+    void *state;
+    void (*state_free)(void *state);
+    gp_handler_fn resume_fn;
+    bool suspended;
 };
 
 /* Starts listening per cfg. Returns false and a message in err on failure. */
@@ -86,6 +96,16 @@ const char *gp_req_param(struct gp_request *req, const char *name);
 
 /* An extra header for the coming reply (e.g. Location). Copies value. */
 void gp_req_add_header(struct gp_request *req, const char *name, const char *value);
+
+/* Suspends the request without answering: the handler returns, the server thread is free,
+ * and once gp_req_resume() is called (from any thread) resume_fn runs on a server thread to
+ * answer. Must be called from within a handler. */
+void gp_req_suspend(struct gp_request *req, gp_handler_fn resume_fn);
+/* Resumes a suspended request; safe from any thread, exactly once per suspend. */
+void gp_req_resume(struct gp_request *req);
+
+/* Milliseconds since the request arrived. */
+double gp_req_elapsed_ms(const struct gp_request *req);
 
 /* Answers status with a JSON body (takes ownership of body). */
 void gp_reply_json(struct gp_request *req, int status, json_t *body);

@@ -26,6 +26,14 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_MIGRATE_ON_START", "0", "1 applies pending migrations when `serve` starts"},
     {"GLASPLADE_SHUTDOWN_TIMEOUT_MS", "10000",
      "on SIGTERM/SIGINT, how long in-flight requests may take to finish, 0-600000"},
+    {"GLASPLADE_INDEX_TTL_S", "300",
+     "refresh=auto answers from the index while a source's data is younger than this, 0-86400"},
+    {"GLASPLADE_SOURCE_MAX_BYTES", "4194304",
+     "largest answer accepted from a department system, 1024-268435456"},
+    {"GLASPLADE_BREAKER_FAILURES", "5",
+     "consecutive failures of a source that open its circuit, 1-1000"},
+    {"GLASPLADE_BREAKER_OPEN_MS", "10000",
+     "how long an open circuit stays open before one probe request, 100-3600000"},
     {"GLASPLADE_CORS_ORIGINS", "(none)",
      "comma-separated origins allowed to call the API from a browser, e.g. "
      "`https://portal.kommune.dk`; `*` allows any; empty allows none"},
@@ -168,6 +176,18 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_int(env, cls, "GLASPLADE_SHUTDOWN_TIMEOUT_MS", 0, 600000, 10000, &n, err, errlen))
         goto fail;
     cfg->shutdown_timeout_ms = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_INDEX_TTL_S", 0, 86400, 300, &n, err, errlen))
+        goto fail;
+    cfg->index_ttl_s = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_SOURCE_MAX_BYTES", 1024, 268435456, 4194304, &n, err, errlen))
+        goto fail;
+    cfg->source_max_bytes = (size_t)n;
+    if (!get_int(env, cls, "GLASPLADE_BREAKER_FAILURES", 1, 1000, 5, &n, err, errlen))
+        goto fail;
+    cfg->breaker_failures = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_BREAKER_OPEN_MS", 100, 3600000, 10000, &n, err, errlen))
+        goto fail;
+    cfg->breaker_open_ms = (int)n;
     if (!get_bool(env, cls, "GLASPLADE_MIGRATE_ON_START", false, &cfg->migrate_on_start, err,
                   errlen))
         goto fail;

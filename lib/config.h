@@ -22,6 +22,10 @@ struct gp_config {
     size_t max_body_bytes;    /* GLASPLADE_MAX_BODY_BYTES */
     bool migrate_on_start;    /* GLASPLADE_MIGRATE_ON_START */
     int shutdown_timeout_ms;  /* GLASPLADE_SHUTDOWN_TIMEOUT_MS */
+    int index_ttl_s;          /* GLASPLADE_INDEX_TTL_S */
+    size_t source_max_bytes;  /* GLASPLADE_SOURCE_MAX_BYTES */
+    int breaker_failures;     /* GLASPLADE_BREAKER_FAILURES */
+    int breaker_open_ms;      /* GLASPLADE_BREAKER_OPEN_MS */
     size_t cors_origin_count;
     char *cors_origins[GP_CORS_MAX_ORIGINS]; /* GLASPLADE_CORS_ORIGINS, comma-separated */
 };

@@ -529,19 +529,23 @@ static bool route_fhir(const struct ds_population *pop, const struct ds_request 
         while (*p) {
             size_t len = strcspn(p, ",");
             int t = ds_fhir_type_from_name(p, len);
-            if (t < 0 || !ds_fhir_serves(rq->sys, (enum ds_fhir_type)t) ||
-                q.ntypes == DS_FHIR_NTYPES)
+            if (t < 0 || q.ntypes == DS_FHIR_NTYPES)
                 return ds_route_error(rq->sys, 400, "_type: resource type not supported", out);
             for (size_t i = 0; i < q.ntypes; i++) {
                 if (q.types[i] == t)
                     return ds_route_error(rq->sys, 400, "_type: a type is listed twice", out);
             }
-            q.types[q.ntypes++] = t;
+            /* A FHIR type this system does not hold is ignored (lenient handling, as FHIR
+             * servers do without "Prefer: handling=strict"): one client URL can serve both
+             * health systems although the municipality keeps no Encounters and the region no
+             * CarePlans. */
+            if (ds_fhir_serves(rq->sys, (enum ds_fhir_type)t))
+                q.types[q.ntypes++] = t;
             p += len;
             if (*p == ',')
                 p++;
         }
-        if (q.ntypes == 0)
+        if (q.type_arg[0] == '\0')
             return ds_route_error(rq->sys, 400, "_type is empty", out);
     } else if (strncmp(rq->path, "/fhir/", 6) == 0) {
         const char *name = rq->path + 6;

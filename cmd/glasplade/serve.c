@@ -2,6 +2,7 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "cmd/glasplade/commands.h"
+#include "lib/federate.h"
 #include "lib/log.h"
 #include "lib/migrate.h"
 
@@ -64,11 +65,19 @@ int gp_cmd_serve(int argc, char **argv)
         }
     }
 
-    struct gp_server server = {
-        .cfg = &cfg, .pool = pool, .routes = gp_routes, .version = GP_VERSION};
+    struct gp_federate_config fcfg = {.max_body_bytes = cfg.source_max_bytes,
+                                      .breaker_failures = cfg.breaker_failures,
+                                      .breaker_open_ms = cfg.breaker_open_ms};
+    struct gp_federate *federate = gp_federate_create(&fcfg);
+    struct gp_server server = {.cfg = &cfg,
+                               .pool = pool,
+                               .federate = federate,
+                               .routes = gp_routes,
+                               .version = GP_VERSION};
     char err[256];
     if (!gp_server_start(&server, err, sizeof err)) {
         GP_LOG_ERROR("%s", err);
+        gp_federate_destroy(federate);
         gp_db_pool_destroy(pool);
         gp_config_free(&cfg);
         return 1;
@@ -81,6 +90,7 @@ int gp_cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     GP_LOG_INFO("received %s: finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     gp_server_stop(&server);
+    gp_federate_destroy(federate); /* after the server: no suspended request is left */
     gp_db_pool_destroy(pool);
     gp_config_free(&cfg);
     GP_LOG_INFO("stopped");

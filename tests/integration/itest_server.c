@@ -754,6 +754,20 @@ START_TEST(readme_documents_configuration_and_errors)
     char *table = NULL;
     ck_assert_int_eq(gpt_glasplade(args, NULL, &table, NULL), 0);
     ck_assert_msg(strstr(readme, table), "README's problem table differs from `glasplade errors`");
+    /* The contract's Problem.type enum lists exactly the same types. */
+    char *spec = gpt_read_file(GP_SOURCE_DIR "/api/openapi.yaml");
+    size_t listed = 0, in_table = 0;
+    for (const char *p = spec; (p = strstr(p, "- urn:glasplade:problem:")); p++)
+        listed++;
+    for (const char *p = table; (p = strstr(p, "`urn:glasplade:problem:")); p++) {
+        in_table++;
+        char entry[96];
+        size_t n = strcspn(p + 1, "`");
+        snprintf(entry, sizeof entry, "- %.*s\n", (int)n, p + 1);
+        ck_assert_msg(strstr(spec, entry), "api/openapi.yaml's Problem.type lacks %s", entry);
+    }
+    ck_assert_int_eq(listed, in_table);
+    free(spec);
     free(table);
     free(readme);
 }

@@ -223,6 +223,104 @@ int gpt_proc_stop(struct gpt_proc *p, int sig)
     return 128 + WTERMSIG(status);
 }
 
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+void gpt_deptsim_start(struct gpt_proc *p, int size)
+{
+    static int counter;
+    memset(p, 0, sizeof *p);
+    for (int attempt = 0; attempt < 50 && !p->port; attempt++) {
+        int base = 20000 + (int)((getpid() * 7919 + attempt * 104729 + counter * 31) % 30000);
+        bool all = true;
+        for (int k = 0; k < 6 && all; k++)
+            all = port_free(base + k);
+        if (all)
+            p->port = base;
+    }
+    ck_assert_msg(p->port, "no six consecutive free ports");
+    mkdir(GP_BINARY_DIR "/test-logs", 0755);
+    snprintf(p->log, sizeof p->log, GP_BINARY_DIR "/test-logs/deptsim-%d-%d.log", (int)getpid(),
+             counter++);
+    int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    char base[16], sz[24];
+    snprintf(base, sizeof base, "%d", p->port);
+    snprintf(sz, sizeof sz, "%d", size);
+    const char *argv[] = {GP_BINARY_DIR "/cmd/deptsim/deptsim",
+                          "--listen",
+                          "127.0.0.1",
+                          "--base-port",
+                          base,
+                          "--size",
+                          sz,
+                          "--seed",
+                          "42",
+                          "--quiet",
+                          NULL};
+    p->pid = spawn(argv, NULL, -1, fd);
+    close(fd);
+    for (int k = 0; k < 6; k++) {
+        bool up = false;
+        for (int i = 0; i < 300 && !up; i++) {
+            struct gpt_resp r;
+            struct gpt_req q = {.path = "/healthz", .no_record = true};
+            if (gpt_http_try(p->port + k, &q, &r)) {
+                up = r.status == 200;
+                gpt_resp_free(&r);
+            }
+            if (!up)
+                sleep_ms(50);
+        }
+        ck_assert_msg(up, "deptsim port %d did not come up (log %s)", p->port + k, p->log);
+    }
+}
+
+json_t *gpt_deptsim_control(const struct gpt_proc *sim, const char *method, const char *path,
+                            const char *body)
+{
+    struct gpt_resp r;
+    struct gpt_req q = {.method = method,
+                        .path = path,
+                        .body = body,
+                        .content_type = body ? "application/json" : NULL,
+                        .no_record = true};
+    gpt_http(sim->port + 5, &q, &r);
+    ck_assert_msg(r.status >= 200 && r.status < 300, "deptsim %s %s: %ld %s", method, path,
+                  r.status, r.body);
+    json_t *j = json_incref(r.json);
+    gpt_resp_free(&r);
+    return j;
+}
+
+void gpt_register_sources(const char *db_url, const struct gpt_proc *sim, int timeout_ms)
+{
+    static const char *const ids[] = {"jobcentre", "social", "health", "region", "family"};
+    static const char *const kinds[] = {"momentum", "sensum", "fhir-r4", "fhir-r4", "dubu"};
+    static const char *const depts[] = {"job_centre", "social_services", "municipal_health",
+                                        "region", "family"};
+    char db_env[512], url[64], timeout[16];
+    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", db_url);
+    snprintf(timeout, sizeof timeout, "%d", timeout_ms);
+    const char *env[] = {db_env, NULL};
+    for (int k = 0; k < 5; k++) {
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", sim->port + k);
+        const char *args[] = {"source", "set",   ids[k], "--kind",       kinds[k], "--department",
+                              depts[k], "--url", url,    "--timeout-ms", timeout,  NULL};
+        char *err = NULL;
+        int rc = gpt_glasplade(args, env, NULL, &err);
+        ck_assert_msg(rc == 0, "source set %s: %s", ids[k], err);
+        free(err);
+    }
+}
+
 static char *slurp_fd(int fd)
 {
     size_t cap = 4096, len = 0;

@@ -43,6 +43,20 @@ void gpt_server_start(struct gpt_proc *p, const char *db_url, const char *const 
 /* Sends sig and waits for the child; returns its exit status (or 128 + signal). */
 int gpt_proc_stop(struct gpt_proc *p, int sig);
 
+/* Starts the department simulators (deptsim) with a population of `size` on six consecutive
+ * free ports (p->port is the base: jobcentre +0, social +1, health +2, region +3, family +4,
+ * control +5) and waits until all answer /healthz. */
+void gpt_deptsim_start(struct gpt_proc *p, int size);
+
+/* Sends a control request to deptsim (method, path like "/faults/region", JSON body or NULL);
+ * fails the test unless it answers 2xx. Returns the parsed JSON answer (caller decrefs). */
+json_t *gpt_deptsim_control(const struct gpt_proc *sim, const char *method, const char *path,
+                            const char *body);
+
+/* Registers the five simulated systems as sources in db (ids jobcentre, social, health,
+ * region, family), each with timeout_ms. */
+void gpt_register_sources(const char *db_url, const struct gpt_proc *sim, int timeout_ms);
+
 /* Runs the glasplade binary with args (NULL-terminated, without argv[0]) and extra env;
  * returns its exit status; *out and *err (if given) receive its stdout and stderr (malloc'd). */
 int gpt_glasplade(const char *const *args, const char *const *extra_env, char **out, char **err);

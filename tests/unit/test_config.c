@@ -34,6 +34,10 @@ START_TEST(defaults)
     ck_assert_int_eq(c.log_level, GP_LOG_INFO);
     ck_assert_uint_eq(c.max_body_bytes, 1048576);
     ck_assert(!c.migrate_on_start);
+    ck_assert_int_eq(c.index_ttl_s, 300);
+    ck_assert_uint_eq(c.source_max_bytes, 4194304);
+    ck_assert_int_eq(c.breaker_failures, 5);
+    ck_assert_int_eq(c.breaker_open_ms, 10000);
     ck_assert_uint_eq(c.cors_origin_count, 0);
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example"));
     gp_config_free(&c);
@@ -88,6 +92,10 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_LOG_LEVEL=verbose", "GLASPLADE_LOG_LEVEL"},
     {"GLASPLADE_LISTEN=localhost", "GLASPLADE_LISTEN"},
     {"GLASPLADE_LISTEN=999.1.1.1", "GLASPLADE_LISTEN"},
+    {"GLASPLADE_INDEX_TTL_S=86401", "GLASPLADE_INDEX_TTL_S"},
+    {"GLASPLADE_SOURCE_MAX_BYTES=1", "GLASPLADE_SOURCE_MAX_BYTES"},
+    {"GLASPLADE_BREAKER_FAILURES=0", "GLASPLADE_BREAKER_FAILURES"},
+    {"GLASPLADE_BREAKER_OPEN_MS=99", "GLASPLADE_BREAKER_OPEN_MS"},
     {"GLASPLADE_CORS_ORIGINS=example.com", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://a.example/path", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://", "GLASPLADE_CORS_ORIGINS"},

@@ -469,7 +469,16 @@ START_TEST(test_fhir_unknown_invalid)
     ck_assert_str_eq(str(r.json, "resourceType"), "OperationOutcome");
     ck_assert_str_eq(str(r.json, "issue.0.code"), "invalid");
     resp_free(&r);
+    /* a FHIR type the system does not hold is ignored in _type; a name that is no type is not */
     call(DS_HEALTH, "/fhir", "_type=EpisodeOfCare,Encounter&patient.identifier=" METTE, &r);
+    ck_assert_uint_eq(r.status, 200);
+    check_bundle(r.json, 1);
+    resp_free(&r);
+    call(DS_HEALTH, "/fhir", "_type=Encounter&patient.identifier=" METTE, &r);
+    ck_assert_uint_eq(r.status, 200);
+    check_bundle(r.json, 0);
+    resp_free(&r);
+    call(DS_HEALTH, "/fhir", "_type=EpisodeOfCare,Observatio&patient.identifier=" METTE, &r);
     ck_assert_uint_eq(r.status, 400);
     resp_free(&r);
     call(DS_HEALTH, "/fhir", "patient.identifier=" METTE, &r);

@@ -1,0 +1,699 @@
+/* What the four adapters (momentum.c, sensum.c, fhir_r4.c, dubu.c) share: type-checked jansson
+ * access, Danish local dates, status words, document kinds, URL building and the record cap.
+ *
+ * Everything here is static inline because adapters/ has no shared .c file of its own (the
+ * record helpers in record.c belong to the index too); the one piece of shared state, the
+ * test hook gp_adapter_today, is defined in momentum.c.
+ *
+ * Conventions every adapter follows (adapter.h is the contract):
+ * - A parse function that returns false leaves `out` as it found it (records it added are
+ *   dropped again) and says why in err.
+ * - Every jansson value is type-checked before use: a member of the wrong type counts as
+ *   absent. Only the shape that identifies the system's answer (top-level object, its main
+ *   array, an id per thing) makes the parse fail.
+ * - Dates are "YYYY-MM-DD" in Europe/Copenhagen: a plain date is taken as written, a date-time
+ *   with an offset or "Z" is converted to the Danish local date (see gp_ad_local_date), a date
+ *   that is not a real calendar day between 1800 and 2199 is dropped ("9999-12-31", which
+ *   some Danish systems use for "no end", therefore means no end).
+ * - Titles pass through gp_cpr_mask_in_place: a CPR number never reaches a title. */
+#ifndef GP_ADAPTER_INTERNAL_H
+#define GP_ADAPTER_INTERNAL_H
+
+#include "adapters/adapter.h"
+#include "lib/cpr.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Records one answer or export page may produce; more makes the parse fail. A per-CPR answer
+ * from a real system holds a few hundred at most; the cap keeps a hostile or broken source
+ * from filling the index. */
+#define GP_AD_MAX_RECORDS 10000
+
+/* The CPR identifier system of Danish FHIR profiles (DESIGN.md). */
+#define GP_AD_CPR_SYSTEM "urn:oid:1.2.208.176.1.2"
+
+/* Test hook: a "YYYY-MM-DD" the adapters take as today when deriving a status from dates,
+ * instead of the clock; "" (the default) means the clock. Only tests set it, before parsing
+ * (it is not synchronised). Defined in momentum.c. */
+extern char gp_adapter_today[11];
+
+/* ---- errors and the record list --------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static inline bool gp_ad_fail(char *err, size_t errlen,
+                                                                    const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* Appends a record, or fails with "too many records" at the cap. */
+static inline struct gp_record *gp_ad_add(struct gp_record_list *l, char *err, size_t errlen)
+{
+    if (l->n >= GP_AD_MAX_RECORDS) {
+        gp_ad_fail(err, errlen, "too many records (more than %d in one answer)", GP_AD_MAX_RECORDS);
+        return NULL;
+    }
+    return gp_record_list_add(l);
+}
+
+/* Sets a record's source_ref; fails rather than truncate, which could make two things one. */
+static inline bool gp_ad_ref(struct gp_record *r, const char *ref, char *err, size_t errlen)
+{
+    if (strlen(ref) >= sizeof r->source_ref)
+        return gp_ad_fail(err, errlen, "an identifier is longer than %zu bytes: %.40s...",
+                          sizeof r->source_ref - 1, ref);
+    GP_REC_SET(r->source_ref, ref);
+    return true;
+}
+
+/* Parses a body that must be a JSON object. NULL with err otherwise. */
+static inline json_t *gp_ad_load_object(const char *body, size_t len, const char *what, char *err,
+                                        size_t errlen)
+{
+    if (!body || len == 0) {
+        gp_ad_fail(err, errlen, "%s: empty body", what);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        gp_ad_fail(err, errlen, "%s: not JSON: %s (line %d, column %d)", what, jerr.text, jerr.line,
+                   jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        gp_ad_fail(err, errlen, "%s: the body is not a JSON object", what);
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- type-checked access ---------------------------------------------------------------- */
+
+/* The string member key of obj, or NULL when obj is not an object or the member is absent or
+ * not a string. */
+static inline const char *gp_ad_str(const json_t *obj, const char *key)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static inline json_t *gp_ad_obj(const json_t *obj, const char *key)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_object(v) ? v : NULL;
+}
+
+static inline json_t *gp_ad_arr(const json_t *obj, const char *key)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_array(v) ? v : NULL;
+}
+
+/* Element i of array arr when it is an object, else NULL. */
+static inline json_t *gp_ad_arr_obj(const json_t *arr, size_t i)
+{
+    json_t *v = json_is_array(arr) ? json_array_get(arr, i) : NULL;
+    return json_is_object(v) ? v : NULL;
+}
+
+/* s is a non-empty string. */
+static inline bool gp_ad_has(const char *s)
+{
+    return s && *s;
+}
+
+/* A string or integer member as text (ids are either, depending on the vendor). */
+static inline bool gp_ad_id(const json_t *obj, const char *key, char *buf, size_t len)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < len &&
+        !memchr(json_string_value(v), '\0', json_string_length(v))) {
+        snprintf(buf, len, "%s", json_string_value(v));
+        return true;
+    }
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return true;
+    }
+    return false;
+}
+
+/* ---- CPR -------------------------------------------------------------------------------- */
+
+/* s ("DDMMYYSSSS" or "DDMMYY-SSSS") as ten digits into out; false when not a valid CPR. */
+static inline bool gp_ad_cpr(const char *s, char out[11])
+{
+    struct gp_cpr c;
+    if (!s || gp_cpr_parse(s, strlen(s), &c) != GP_CPR_OK)
+        return false;
+    memcpy(out, c.digits, 11);
+    return true;
+}
+
+/* Ten ASCII digits, nothing else: what the URL builders accept. */
+static inline bool gp_ad_cpr10(const char *cpr)
+{
+    if (!cpr || strlen(cpr) != 10)
+        return false;
+    for (int i = 0; i < 10; i++) {
+        if (cpr[i] < '0' || cpr[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+/* ---- the calendar and Danish local time --------------------------------------------------
+ * Day numbers are days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's public-domain
+ * algorithms). Denmark's offset is computed here, not with the TZ database, so the result
+ * never depends on the machine's TZ setting: CET (+1) in winter, CEST (+2) in summer, with
+ * summer time as Denmark has kept it: none before 1980; 1980 from 6 April to 28 September;
+ * 1981-1995 from the last Sunday of March to the last Sunday of September; since 1996 the EU
+ * rule, the last Sunday of March to the last Sunday of October; the switch at 01:00 UTC. */
+
+static inline int64_t gp_ad_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static inline void gp_ad_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static inline bool gp_ad_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static inline int gp_ad_month_days(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && gp_ad_leap(y) ? 29 : days[m - 1];
+}
+
+/* Day number of the last Sunday of month m of year y (1970-01-01 was a Thursday). */
+static inline int64_t gp_ad_last_sunday(int y, int m)
+{
+    int64_t last = gp_ad_days_from_civil(y, m, gp_ad_month_days(y, m));
+    int64_t weekday = ((last % 7) + 7 + 4) % 7; /* 0 = Sunday */
+    return last - weekday;
+}
+
+/* Denmark's offset from UTC, in seconds, at the instant t (seconds since the epoch, UTC). */
+static inline int gp_ad_dk_offset(int64_t t)
+{
+    int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int y, m, d;
+    gp_ad_civil_from_days(day, &y, &m, &d);
+    int64_t from, to;
+    if (y < 1980)
+        return 3600;
+    if (y == 1980) {
+        from = gp_ad_days_from_civil(1980, 4, 6);
+        to = gp_ad_days_from_civil(1980, 9, 28);
+    } else {
+        from = gp_ad_last_sunday(y, 3);
+        to = gp_ad_last_sunday(y, y <= 1995 ? 9 : 10);
+    }
+    int64_t start = from * 86400 + 3600, end = to * 86400 + 3600;
+    return t >= start && t < end ? 7200 : 3600;
+}
+
+/* Dates outside this range are treated as absent (sentinels such as 0001-01-01, 9999-12-31). */
+#define GP_AD_MIN_YEAR 1800
+#define GP_AD_MAX_YEAR 2199
+
+static inline void gp_ad_fmt_day(int64_t day, char out[11])
+{
+    int y, m, d;
+    gp_ad_civil_from_days(day, &y, &m, &d);
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+/* The Danish local date of the instant t into out; "" when out of range. */
+static inline void gp_ad_epoch_date(int64_t t, char out[11])
+{
+    out[0] = '\0';
+    if (t < -5364662400LL || t > 7289654400LL) /* 1800-01-01 .. 2201-01-01 */
+        return;
+    int64_t local = t + gp_ad_dk_offset(t);
+    int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    int y, m, d;
+    gp_ad_civil_from_days(day, &y, &m, &d);
+    if (y >= GP_AD_MIN_YEAR && y <= GP_AD_MAX_YEAR)
+        gp_ad_fmt_day(day, out);
+}
+
+/* The instant t as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes); "" when out of range. */
+static inline void gp_ad_epoch_iso(int64_t t, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (len < 21 || t < -5364662400LL || t > 7289654400LL)
+        return;
+    int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int secs = (int)(t - day * 86400);
+    char date[11];
+    gp_ad_fmt_day(day, date);
+    snprintf(out, len, "%sT%02d:%02d:%02dZ", date, secs / 3600, secs / 60 % 60, secs % 60);
+}
+
+/* An ISO 8601 date or date-time as the vendors write them, split into its parts. */
+struct gp_ad_time {
+    int y, m, d;     /* m, d are 0 for a FHIR partial date ("2014", "2014-09") */
+    bool has_time;   /* a time of day follows */
+    int hh, mm, ss;  /* the time of day */
+    int frac_digits; /* digits after the seconds' decimal point */
+    bool has_offset; /* "Z" or "+HH:MM"/"-HH:MM" */
+    int offset_s;    /* the offset east of UTC in seconds */
+};
+
+static inline bool gp_ad_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Parses "YYYY[-MM[-DD[(T| )HH:MM[:SS[.fff]][Z|(+|-)HH[:]MM]]]]" strictly (nothing may
+ * follow). partial allows "YYYY" and "YYYY-MM" (FHIR date). The date must exist. */
+static inline bool gp_ad_parse_time(const char *s, bool partial, struct gp_ad_time *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!s || !gp_ad_digits(s, 4, &t->y))
+        return false;
+    s += 4;
+    if (*s == '\0')
+        return partial && t->y >= GP_AD_MIN_YEAR && t->y <= GP_AD_MAX_YEAR;
+    if (*s != '-' || !gp_ad_digits(s + 1, 2, &t->m) || t->m < 1 || t->m > 12)
+        return false;
+    s += 3;
+    if (*s == '\0')
+        return partial && t->y >= GP_AD_MIN_YEAR && t->y <= GP_AD_MAX_YEAR;
+    if (*s != '-' || !gp_ad_digits(s + 1, 2, &t->d))
+        return false;
+    s += 3;
+    if (t->y < GP_AD_MIN_YEAR || t->y > GP_AD_MAX_YEAR || t->d < 1 ||
+        t->d > gp_ad_month_days(t->y, t->m))
+        return false;
+    if (*s == '\0')
+        return true;
+    if (*s != 'T' && *s != ' ')
+        return false;
+    s++;
+    if (!gp_ad_digits(s, 2, &t->hh) || s[2] != ':' || !gp_ad_digits(s + 3, 2, &t->mm) ||
+        t->hh > 23 || t->mm > 59)
+        return false;
+    t->has_time = true;
+    s += 5;
+    if (*s == ':') {
+        if (!gp_ad_digits(s + 1, 2, &t->ss) || t->ss > 60) /* 60: a leap second */
+            return false;
+        s += 3;
+        if (*s == '.') {
+            s++;
+            while (*s >= '0' && *s <= '9' && t->frac_digits < 10) {
+                s++;
+                t->frac_digits++;
+            }
+            if (t->frac_digits == 0 || (*s >= '0' && *s <= '9'))
+                return false;
+        }
+    }
+    if (*s == '\0')
+        return true;
+    if (*s == 'Z') {
+        t->has_offset = true;
+        return s[1] == '\0';
+    }
+    if (*s != '+' && *s != '-')
+        return false;
+    int oh, om;
+    const char *p = s + 1;
+    if (!gp_ad_digits(p, 2, &oh))
+        return false;
+    p += 2;
+    if (*p == ':')
+        p++;
+    if (!gp_ad_digits(p, 2, &om) || p[2] != '\0' || oh > 14 || om > 59)
+        return false;
+    t->has_offset = true;
+    t->offset_s = (oh * 3600 + om * 60) * (*s == '-' ? -1 : 1);
+    return true;
+}
+
+/* The Danish local date of a date or date-time into out ("" when s is absent or not a valid
+ * date). A plain date, or a date-time without an offset (local time, as Momentum writes it),
+ * keeps its date; a date-time with an offset or "Z" names an instant, whose date in
+ * Copenhagen is taken: "2024-08-31T22:00:00Z" is 2024-09-01. With partial (FHIR), "2014"
+ * and "2014-09" become the first day of that year or month, or the last with partial_end. */
+static inline void gp_ad_local_date(const char *s, bool partial, bool partial_end, char out[11])
+{
+    struct gp_ad_time t;
+    out[0] = '\0';
+    if (!gp_ad_parse_time(s, partial, &t))
+        return;
+    if (t.m == 0 || t.d == 0) {
+        int m = t.m ? t.m : (partial_end ? 12 : 1);
+        int d = partial_end ? gp_ad_month_days(t.y, m) : 1;
+        snprintf(out, 11, "%04d-%02d-%02d", t.y, m, d);
+        return;
+    }
+    int64_t day = gp_ad_days_from_civil(t.y, t.m, t.d);
+    if (!t.has_time || !t.has_offset) {
+        gp_ad_fmt_day(day, out);
+        return;
+    }
+    int64_t epoch = day * 86400 + t.hh * 3600 + t.mm * 60 + t.ss - t.offset_s;
+    gp_ad_epoch_date(epoch, out);
+}
+
+/* source_updated: a date-time that PostgreSQL reads as the same instant whatever its session
+ * time zone. With an offset or "Z" it is kept as written; without one (Momentum's local
+ * timestamps) the Danish offset of that local time is appended; a plain date, or anything
+ * else, gives "". */
+static inline void gp_ad_updated(const char *s, char *out, size_t len)
+{
+    struct gp_ad_time t;
+    out[0] = '\0';
+    if (!gp_ad_parse_time(s, false, &t) || !t.has_time || strlen(s) + 7 > len)
+        return;
+    if (t.has_offset) {
+        snprintf(out, len, "%s", s);
+        return;
+    }
+    int64_t local = gp_ad_days_from_civil(t.y, t.m, t.d) * 86400 + t.hh * 3600 + t.mm * 60 + t.ss;
+    /* The offset at the UTC instant one hour before: right on both sides of a switch except
+     * in the hour that repeats in October, which is ambiguous in the source anyway. */
+    int off = gp_ad_dk_offset(local - 3600);
+    off = gp_ad_dk_offset(local - off);
+    snprintf(out, len, "%s%s", s, off == 7200 ? "+02:00" : "+01:00");
+}
+
+/* Today in Denmark, or gp_adapter_today when a test has set it. */
+static inline void gp_ad_today(char out[11])
+{
+    if (gp_adapter_today[0]) {
+        memcpy(out, gp_adapter_today, 11);
+        out[10] = '\0';
+        return;
+    }
+    gp_ad_epoch_date((int64_t)time(NULL), out);
+}
+
+/* ---- status words ------------------------------------------------------------------------ */
+
+/* Folds a vendor word for comparison: ASCII lower case, Æ/æ ae, Ø/ø oe, Å/å aa, surrounding
+ * blanks dropped. "Ophørt" and "OPHØRT" both give "ophoert". */
+static inline void gp_ad_fold(const char *s, char *out, size_t len)
+{
+    size_t o = 0;
+    if (!len)
+        return;
+    while (s && (*s == ' ' || *s == '\t'))
+        s++;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 3 < len; p++) {
+        const char *rep = NULL;
+        if (p[0] == 0xC3 && p[1]) {
+            switch (p[1]) {
+            case 0x86: /* Æ */
+            case 0xA6: /* æ */
+                rep = "ae";
+                break;
+            case 0x98: /* Ø */
+            case 0xB8: /* ø */
+                rep = "oe";
+                break;
+            case 0x85: /* Å */
+            case 0xA5: /* å */
+                rep = "aa";
+                break;
+            default:
+                break;
+            }
+        }
+        if (rep) {
+            out[o++] = rep[0];
+            out[o++] = rep[1];
+            p++;
+        } else {
+            out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        }
+    }
+    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+        o--;
+    out[o] = '\0';
+}
+
+/* A vendor status word and what it means. */
+struct gp_ad_status_word {
+    const char *word;   /* folded (gp_ad_fold) */
+    const char *status; /* "open", "closed", "planned"; NULL: drop the record (entered-in-error) */
+};
+
+enum gp_ad_status_rc { GP_AD_STATUS_KNOWN, GP_AD_STATUS_UNKNOWN, GP_AD_STATUS_DROP };
+
+/* Looks word up in a table ending with {NULL, NULL}; *status is set for KNOWN. */
+static inline enum gp_ad_status_rc gp_ad_status_lookup(const struct gp_ad_status_word *tab,
+                                                       const char *word, const char **status)
+{
+    char f[64];
+    if (!gp_ad_has(word))
+        return GP_AD_STATUS_UNKNOWN;
+    gp_ad_fold(word, f, sizeof f);
+    for (size_t i = 0; tab[i].word; i++) {
+        if (!strcmp(tab[i].word, f)) {
+            *status = tab[i].status;
+            return tab[i].status ? GP_AD_STATUS_KNOWN : GP_AD_STATUS_DROP;
+        }
+    }
+    return GP_AD_STATUS_UNKNOWN;
+}
+
+/* A status from the record's own dates, for a status word the adapter does not know (or a
+ * system that gives none): ended before today closed; starting after today planned; else
+ * open. A document (only a document date) is closed, being written, unless dated ahead. */
+static inline void gp_ad_status_from_dates(struct gp_record *r)
+{
+    char today[11];
+    gp_ad_today(today);
+    const char *st = "open";
+    if (r->end_date[0] && strcmp(r->end_date, today) < 0)
+        st = "closed";
+    else if (r->start_date[0] && strcmp(r->start_date, today) > 0)
+        st = "planned";
+    else if (!r->start_date[0] && !r->end_date[0] && r->document_date[0])
+        st = strcmp(r->document_date, today) > 0 ? "planned" : "closed";
+    GP_REC_SET(r->status, st);
+}
+
+/* ---- data types of documents ------------------------------------------------------------ */
+
+/* The data_type of a document from its vendor type code and title (any language the vendors
+ * and HL7's examples use), by keyword, first match wins:
+ *   samtykke, consent                                   consent_form
+ *   lae265, attest, certificate                         certificate
+ *   indstilling, recommendation                         recommendation
+ *   afgoer (afgørelse), decision                        decision
+ *   plan                                                plan
+ *   udredning, undersoegelse, status, vurdering,
+ *   udtalelse, funktionsevne, assessment, evaluation    assessment
+ *   anything else (journalnotat, notat, epikrise,
+ *   udskrivningsbrev, note, summary ...)                journal_note */
+static inline const char *gp_ad_document_type(const char *code, const char *title)
+{
+    static const struct {
+        const char *kw, *type;
+    } rules[] = {
+        {"samtykke", "consent_form"},
+        {"consent", "consent_form"},
+        {"lae265", "certificate"},
+        {"attest", "certificate"},
+        {"certificate", "certificate"},
+        {"indstilling", "recommendation"},
+        {"recommendation", "recommendation"},
+        {"afgoer", "decision"},
+        {"decision", "decision"},
+        {"plan", "plan"},
+        {"udredning", "assessment"},
+        {"undersoegelse", "assessment"},
+        {"status", "assessment"},
+        {"vurdering", "assessment"},
+        {"udtalelse", "assessment"},
+        {"funktionsevne", "assessment"},
+        {"assessment", "assessment"},
+        {"evaluation", "assessment"},
+    };
+    char text[512], squeezed[512];
+    char a[248], b[248];
+    gp_ad_fold(code, a, sizeof a);
+    gp_ad_fold(title, b, sizeof b);
+    snprintf(text, sizeof text, "%s|%s", a, b);
+    /* "LÆ 265", "LAE-265": drop blanks and hyphens so the keyword matches every spelling. */
+    size_t o = 0;
+    for (const char *p = text; *p && o + 1 < sizeof squeezed; p++) {
+        if (*p != ' ' && *p != '-' && *p != '_')
+            squeezed[o++] = *p;
+    }
+    squeezed[o] = '\0';
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        if (strstr(squeezed, rules[i].kw))
+            return rules[i].type;
+    }
+    return "journal_note";
+}
+
+/* ---- finishing a record ------------------------------------------------------------------ */
+
+/* "phone, email", either alone, or "". */
+static inline void gp_ad_contact(struct gp_record *r, const char *phone, const char *email)
+{
+    char buf[sizeof r->caseworker_contact];
+    bool p = gp_ad_has(phone), e = gp_ad_has(email);
+    snprintf(buf, sizeof buf, "%s%s%s", p ? phone : "", p && e ? ", " : "", e ? email : "");
+    GP_REC_SET(r->caseworker_contact, buf);
+}
+
+/* The last checks before a record leaves an adapter: an end before the start is dropped (the
+ * index refuses such a row, and the start is the better-known date), and a CPR number in the
+ * title is masked. */
+static inline void gp_ad_finish(struct gp_record *r)
+{
+    if (r->start_date[0] && r->end_date[0] && strcmp(r->end_date, r->start_date) < 0)
+        r->end_date[0] = '\0';
+    gp_cpr_mask_in_place(r->title);
+}
+
+/* The record with source_ref ref among items [from, n) of l, or NULL. */
+static inline struct gp_record *gp_ad_find_ref(struct gp_record_list *l, size_t from,
+                                               const char *ref)
+{
+    for (size_t i = from; ref && ref[0] && i < l->n; i++) {
+        if (!strcmp(l->items[i].source_ref, ref))
+            return &l->items[i];
+    }
+    return NULL;
+}
+
+/* A child record (activity, document) takes what it does not say itself from its case:
+ * classification (source_code, legal_basis_raw when inherit_code), unit and caseworker. */
+static inline void gp_ad_inherit(struct gp_record *child, const struct gp_record *c,
+                                 bool inherit_code)
+{
+    if (inherit_code) {
+        GP_REC_SET(child->source_code, c->source_code);
+        GP_REC_SET(child->legal_basis_raw, c->legal_basis_raw);
+    }
+    if (!child->unit[0])
+        GP_REC_SET(child->unit, c->unit);
+    if (!child->caseworker_name[0]) {
+        GP_REC_SET(child->caseworker_name, c->caseworker_name);
+        GP_REC_SET(child->caseworker_contact, c->caseworker_contact);
+    } else if (!child->caseworker_contact[0] &&
+               !strcmp(child->caseworker_name, c->caseworker_name)) {
+        GP_REC_SET(child->caseworker_contact, c->caseworker_contact);
+    }
+}
+
+/* ---- URLs -------------------------------------------------------------------------------- */
+
+/* Appends printf output to url at *o; false when it does not fit. */
+__attribute__((format(printf, 4, 5))) static inline bool
+gp_ad_url_add(char *url, size_t len, size_t *o, const char *fmt, ...)
+{
+    if (*o >= len)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(url + *o, len - *o, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len - *o)
+        return false;
+    *o += (size_t)n;
+    return true;
+}
+
+/* Starts url with base_url without its trailing slashes. */
+static inline bool gp_ad_url_base(const char *base_url, char *url, size_t len, size_t *o)
+{
+    if (!base_url || !base_url[0] || !url || !len)
+        return false;
+    size_t n = strlen(base_url);
+    while (n > 0 && base_url[n - 1] == '/')
+        n--;
+    *o = 0;
+    return n > 0 && gp_ad_url_add(url, len, o, "%.*s", (int)n, base_url);
+}
+
+/* Appends v percent-encoded (RFC 3986 unreserved characters kept). */
+static inline bool gp_ad_url_enc(char *url, size_t len, size_t *o, const char *v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        bool keep = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (*o + (keep ? 1 : 3) >= len)
+            return false;
+        if (keep) {
+            url[(*o)++] = (char)*p;
+        } else {
+            url[(*o)++] = '%';
+            url[(*o)++] = hex[*p >> 4];
+            url[(*o)++] = hex[*p & 15];
+        }
+    }
+    url[*o] = '\0';
+    return true;
+}
+
+/* An export page size: at least 1, at most the system's maximum (larger asks are clamped). */
+static inline bool gp_ad_limit(int limit, int max, int *out)
+{
+    if (limit < 1)
+        return false;
+    *out = limit > max ? max : limit;
+    return true;
+}
+
+/* Copies an export cursor from the answer; false when it does not fit next_cursor. */
+static inline bool gp_ad_set_cursor(struct gp_export_page *out, const char *cursor, char *err,
+                                    size_t errlen)
+{
+    if (strlen(cursor) >= sizeof out->next_cursor)
+        return gp_ad_fail(err, errlen, "the next-page cursor is longer than %zu bytes",
+                          sizeof out->next_cursor - 1);
+    GP_REC_SET(out->next_cursor, cursor);
+    return true;
+}
+
+#endif

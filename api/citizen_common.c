@@ -1,0 +1,75 @@
+/* Parameter handling shared by the /v1/citizens/{cpr}... routes. */
+#include "api/citizen_common.h"
+
+#include "api/http.h"
+#include "lib/purpose.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Parses the {cpr} path parameter, answering 400 when it is not a valid CPR. */
+bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
+{
+    const char *s = gp_req_param(req, "cpr");
+    enum gp_cpr_error e = gp_cpr_parse(s, strlen(s), cpr);
+    if (e == GP_CPR_OK) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char today[11];
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        char birth_check[11];
+        gp_cpr_birth_date(cpr, birth_check);
+        if (strcmp(birth_check, today) > 0) {
+            /* The date exists, but nobody born then has a CPR number yet. */
+            gp_reply_bad_field(req, GP_E_INVALID_CPR, "cpr", "has a birth date in the future");
+            return false;
+        }
+        return true;
+    }
+    json_t *errors =
+        json_pack("{s:[{s:s, s:s}]}", "errors", "field", "cpr", "reason", gp_cpr_error_text(e));
+    gp_reply_problem_extra(req, GP_E_INVALID_CPR, errors, "invalid CPR number: %s",
+                           gp_cpr_error_text(e));
+    return false;
+}
+
+/* The purpose is optional until consent rules apply to this route; when given it must be
+ * one of the vocabulary. */
+bool gp_citizen_purpose_ok(struct gp_request *req)
+{
+    static const char vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
+                                     "target_group_identification, own_case";
+    const char *header = gp_req_header(req, "X-Purpose");
+    const char *query = gp_req_query(req, "purpose");
+    if (header && !gp_purpose_find(header)) {
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", vocabulary);
+        return false;
+    }
+    if (query && !gp_purpose_find(query)) {
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", vocabulary);
+        return false;
+    }
+    if (header && query && strcmp(header, query) != 0) {
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose",
+                           "differs between the X-Purpose header and the purpose query");
+        return false;
+    }
+    return true;
+}
+
+const char *gp_citizen_purpose(struct gp_request *req)
+{
+    const char *p = gp_req_header(req, "X-Purpose");
+    if (!p)
+        p = gp_req_query(req, "purpose");
+    if (!p && req->client.default_purpose[0])
+        p = req->client.default_purpose;
+    return p;
+}
+
+struct gp_policy_caller gp_citizen_caller(struct gp_request *req)
+{
+    struct gp_policy_caller c = {req->client.role, req->client.department, gp_citizen_purpose(req)};
+    return c;
+}

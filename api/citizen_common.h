@@ -1,0 +1,26 @@
+/* Parameter handling shared by the /v1/citizens/{cpr}... routes. */
+#ifndef GP_CITIZEN_COMMON_H
+#define GP_CITIZEN_COMMON_H
+
+#include "lib/cpr.h"
+#include "lib/policy.h"
+
+#include <stdbool.h>
+
+struct gp_request;
+
+/* Parses the {cpr} path parameter; answers 400 invalid-cpr and returns false when it is not
+ * a valid CPR number (including a birth date in the future). */
+bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr);
+
+/* Checks the stated purpose (X-Purpose header and/or purpose query); answers 400 when it is
+ * unknown or the two disagree. */
+bool gp_citizen_purpose_ok(struct gp_request *req);
+
+/* The stated purpose, else the token's default, else NULL. */
+const char *gp_citizen_purpose(struct gp_request *req);
+
+/* The caller as the policy sees it. */
+struct gp_policy_caller gp_citizen_caller(struct gp_request *req);
+
+#endif

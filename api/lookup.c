@@ -1,0 +1,375 @@
+#include "api/lookup.h"
+
+#include "adapters/adapter.h"
+#include "lib/alloc.h"
+#include "lib/log.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Time kept back from the request deadline for parsing, storing and answering, so the whole
+ * answer stays within the deadline even when a source never answers. */
+#define GP_LOOKUP_MARGIN_MS 60
+
+struct lookup_state {
+    struct gp_lookup lk;
+    struct gp_request *req; /* for the engine's done callback */
+};
+
+static void lookup_free(void *p)
+{
+    struct lookup_state *st = p;
+    if (!st)
+        return;
+    if (st->lk.route_state_free)
+        st->lk.route_state_free(st->lk.route_state);
+    for (size_t i = 0; i < st->lk.fanout.n; i++)
+        free(st->lk.fanout.results[i].body);
+    free(st->lk.fanout.results);
+    free(st->lk.sources);
+    gp_indexed_list_free(&st->lk.records);
+    free(st);
+}
+
+struct gp_lookup *gp_lookup_of(struct gp_request *req)
+{
+    return req->state ? &((struct lookup_state *)req->state)->lk : NULL;
+}
+
+bool gp_lookup_parse_refresh(struct gp_request *req, enum gp_refresh *out)
+{
+    const char *v = gp_req_query(req, "refresh");
+    if (!v || !strcmp(v, "auto"))
+        *out = GP_REFRESH_AUTO;
+    else if (!strcmp(v, "always"))
+        *out = GP_REFRESH_ALWAYS;
+    else if (!strcmp(v, "never"))
+        *out = GP_REFRESH_NEVER;
+    else {
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "refresh", "must be auto, always or never");
+        return false;
+    }
+    return true;
+}
+
+/* ---- reading what the index knows ---- */
+
+struct read_call {
+    const char *cpr;
+    struct gp_source *sources;
+    size_t nsources;
+    struct gp_source_fetch_list fetches;
+    struct gp_indexed_list records;
+    bool with_records;
+};
+
+static enum gp_qs run_read(struct gp_db_conn *c, void *cls)
+{
+    struct read_call *rc = cls;
+    enum gp_qs qs = gp_index_read_fetches(c, rc->cpr, &rc->fetches);
+    if (qs < 0 || !rc->with_records)
+        return qs;
+    return gp_index_read_all(c, rc->cpr, &rc->records);
+}
+
+/* ---- the fan-out ---- */
+
+static void on_fanout_done(void *cls, const struct gp_fanout_result *res)
+{
+    struct lookup_state *st = cls;
+    /* Deep copy: the engine frees its results when this returns. */
+    st->lk.fanout.n = res->n;
+    st->lk.fanout.joined = res->joined;
+    st->lk.fanout.results = gp_xcalloc(res->n ? res->n : 1, sizeof *res->results);
+    for (size_t i = 0; i < res->n; i++) {
+        st->lk.fanout.results[i] = res->results[i];
+        st->lk.fanout.results[i].body = NULL;
+        if (res->results[i].body) {
+            st->lk.fanout.results[i].body =
+                gp_xstrndup(res->results[i].body, res->results[i].body_len);
+        }
+    }
+    gp_req_resume(st->req);
+}
+
+struct store_call {
+    const char *cpr;
+    struct gp_lookup *lk;
+    struct gp_record_list *parsed; /* per fan-out result; n == 0 when not OK */
+};
+
+static enum gp_qs run_store(struct gp_db_conn *c, void *cls)
+{
+    struct store_call *sc = cls;
+    struct gp_lookup *lk = sc->lk;
+    for (size_t i = 0; i < lk->fanout.n; i++) {
+        const struct gp_fetch_result *fr = &lk->fanout.results[i];
+        struct gp_lookup_source *ls = NULL;
+        for (size_t k = 0; k < lk->n && !ls; k++) {
+            if (!strcmp(lk->sources[k].src.id, fr->source_id))
+                ls = &lk->sources[k];
+        }
+        if (!ls)
+            continue;
+        enum gp_qs qs;
+        if (!strcmp(ls->status, "ok")) {
+            qs = gp_index_store(c, sc->cpr, &ls->src, &sc->parsed[i], true, fr->fetched_at);
+            if (qs < 0)
+                return qs;
+        }
+        if (ls->fetch == GP_FETCH_CIRCUIT_OPEN)
+            continue; /* nothing was asked: the last real attempt stays on record */
+        qs = gp_index_fetch_outcome(c, sc->cpr, ls->src.id, ls->status, ls->error, ls->latency_ms,
+                                    fr->fetched_at);
+        if (qs < 0)
+            return qs;
+    }
+    return GP_QS_ONE_RESULT;
+}
+
+/* Marks each source's state in the answer from what the index knows of it. */
+static void apply_freshness(struct gp_lookup *lk, const struct gp_source_fetch_list *fetches,
+                            int ttl_s)
+{
+    for (size_t k = 0; k < lk->n; k++) {
+        struct gp_lookup_source *ls = &lk->sources[k];
+        const struct gp_source_fetch *f = gp_source_fetch_find(fetches, ls->src.id);
+        ls->age_s = f ? f->ok_age_s : -1;
+        ls->fetched_at[0] = '\0';
+        if (f && f->last_ok_at[0])
+            gp_rec_set(ls->fetched_at, sizeof ls->fetched_at, f->last_ok_at);
+        bool fresh = f && f->ok_age_s >= 0 && f->ok_age_s <= ttl_s;
+        if (ls->asked) {
+            /* A source that failed now: the index's older answer is shown, marked stale. */
+            ls->stale = strcmp(ls->status, "ok") != 0 && ls->age_s >= 0;
+        } else if (fresh) {
+            snprintf(ls->status, sizeof ls->status, "ok");
+            ls->stale = false;
+        } else {
+            snprintf(ls->status, sizeof ls->status, "stale");
+            ls->stale = true;
+            if (!f)
+                snprintf(ls->error, sizeof ls->error, "never fetched for this citizen");
+        }
+    }
+}
+
+/* Department systems answer JSON (application/json, application/fhir+json or another
+ * "+json" type). Anything else — an HTML error page from a proxy, say — is not an answer,
+ * even when its bytes happen to parse. */
+static bool json_media_type(const char *ct)
+{
+    size_t n = strcspn(ct, ";");
+    while (n > 0 && ct[n - 1] == ' ')
+        n--;
+    if (n == strlen("application/json") && !strncasecmp(ct, "application/json", n))
+        return true;
+    return n > 5 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5);
+}
+
+/* A source answered, but not with something usable: its error, and against its circuit (once
+ * per fan-out: joined callers see the same answer). */
+static void mark_unusable(struct gp_server *srv, const struct gp_lookup *lk,
+                          struct gp_lookup_source *ls, const char *why)
+{
+    snprintf(ls->status, sizeof ls->status, "error");
+    snprintf(ls->error, sizeof ls->error, "unusable answer: %s", why);
+    if (!lk->fanout.joined)
+        gp_federate_report_failure(srv->federate, ls->src.id);
+    GP_LOG_WARN("source %s: %s", ls->src.id, ls->error);
+}
+
+static void finish_lookup(struct gp_request *req)
+{
+    struct lookup_state *st = req->state;
+    struct gp_lookup *lk = &st->lk;
+    struct gp_server *srv = req->server;
+    const char *cpr = lk->cpr.digits;
+
+    /* Parse every answer with its source's adapter; a body that is not what the system
+     * answers counts as the source's error, and against its circuit. */
+    struct gp_record_list *parsed = gp_xcalloc(lk->fanout.n ? lk->fanout.n : 1, sizeof *parsed);
+    for (size_t i = 0; i < lk->fanout.n; i++) {
+        const struct gp_fetch_result *fr = &lk->fanout.results[i];
+        for (size_t k = 0; k < lk->n; k++) {
+            struct gp_lookup_source *ls = &lk->sources[k];
+            if (strcmp(ls->src.id, fr->source_id) != 0)
+                continue;
+            ls->asked = true;
+            ls->fetch = fr->status;
+            ls->latency_ms = fr->latency_ms;
+            snprintf(ls->status, sizeof ls->status, "%s", gp_fetch_status_name(fr->status));
+            gp_rec_set(ls->error, sizeof ls->error, fr->error);
+            if (fr->status != GP_FETCH_OK)
+                break;
+            const struct gp_adapter *ad = gp_adapter_find(ls->src.kind);
+            char err[200] = "";
+            char why[240] = "";
+            if (!json_media_type(fr->content_type))
+                snprintf(why, sizeof why, "content type '%.100s'",
+                         fr->content_type[0] ? fr->content_type : "(none)");
+            else if (!ad->parse_lookup(cpr, fr->body ? fr->body : "", fr->body_len, &parsed[i], err,
+                                       sizeof err))
+                snprintf(why, sizeof why, "%s", err);
+            if (why[0]) {
+                gp_record_list_free(&parsed[i]);
+                mark_unusable(srv, lk, ls, why);
+            }
+            break;
+        }
+    }
+
+    struct store_call sc = {.cpr = cpr, .lk = lk, .parsed = parsed};
+    enum gp_qs qs = lk->fanout.n
+                        ? gp_db_tx(srv->pool, "lookup_store", GP_DB_READ_COMMITTED, run_store, &sc)
+                        : GP_QS_NO_RESULTS;
+    for (size_t i = 0; i < lk->fanout.n; i++)
+        gp_record_list_free(&parsed[i]);
+    free(parsed);
+    if (qs < 0) {
+        gp_reply_problem(req, GP_E_DATABASE,
+                         "cannot store the sources' answers: the database is "
+                         "unavailable");
+        return;
+    }
+
+    struct read_call rc = {.cpr = cpr, .with_records = true};
+    if (gp_db_tx(srv->pool, "lookup_read", GP_DB_READ_COMMITTED, run_read, &rc) < 0) {
+        gp_source_fetch_list_free(&rc.fetches);
+        gp_indexed_list_free(&rc.records);
+        gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
+        return;
+    }
+    apply_freshness(lk, &rc.fetches, srv->cfg->index_ttl_s);
+    gp_source_fetch_list_free(&rc.fetches);
+    lk->records = rc.records;
+    lk->finish(req);
+}
+
+static int cmp_source_id(const void *a, const void *b)
+{
+    return strcmp(((const struct gp_lookup_source *)a)->src.id,
+                  ((const struct gp_lookup_source *)b)->src.id);
+}
+
+void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_refresh refresh,
+                     gp_handler_fn finish, void *route_state, void (*route_state_free)(void *))
+{
+    struct gp_server *srv = req->server;
+    struct lookup_state *st = gp_xcalloc(1, sizeof *st);
+    st->req = req;
+    st->lk.cpr = *cpr;
+    st->lk.refresh = refresh;
+    st->lk.finish = finish;
+    st->lk.route_state = route_state;
+    st->lk.route_state_free = route_state_free;
+    req->state = st;
+    req->state_free = lookup_free;
+
+    struct gp_source *all = NULL;
+    size_t nall = 0;
+    if (gp_sources_load(srv->pool, &all, &nall) != GP_SOURCE_OK) {
+        gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
+        return;
+    }
+    st->lk.sources = gp_xcalloc(nall ? nall : 1, sizeof *st->lk.sources);
+    for (size_t i = 0; i < nall; i++) {
+        if (!all[i].enabled || !gp_adapter_find(all[i].kind))
+            continue;
+        struct gp_lookup_source *ls = &st->lk.sources[st->lk.n++];
+        ls->src = all[i];
+        ls->age_s = -1;
+    }
+    free(all);
+    qsort(st->lk.sources, st->lk.n, sizeof *st->lk.sources, cmp_source_id);
+
+    /* Which sources to ask now. */
+    struct read_call rc = {.cpr = cpr->digits};
+    if (refresh == GP_REFRESH_AUTO &&
+        gp_db_tx(srv->pool, "lookup_freshness", GP_DB_READ_COMMITTED, run_read, &rc) < 0) {
+        gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
+        return;
+    }
+    struct gp_fetch_request *reqs = gp_xcalloc(st->lk.n ? st->lk.n : 1, sizeof *reqs);
+    size_t nreqs = 0;
+    char key[1024];
+    size_t keylen = (size_t)snprintf(key, sizeof key, "%s", cpr->digits);
+    for (size_t k = 0; k < st->lk.n && refresh != GP_REFRESH_NEVER; k++) {
+        struct gp_lookup_source *ls = &st->lk.sources[k];
+        if (refresh == GP_REFRESH_AUTO) {
+            const struct gp_source_fetch *f = gp_source_fetch_find(&rc.fetches, ls->src.id);
+            if (f && f->ok_age_s >= 0 && f->ok_age_s <= srv->cfg->index_ttl_s)
+                continue;
+        }
+        const struct gp_adapter *ad = gp_adapter_find(ls->src.kind);
+        struct gp_fetch_request *fr = &reqs[nreqs];
+        if (!ad->lookup_url(ls->src.base_url, cpr->digits, fr->url, sizeof fr->url)) {
+            GP_LOG_BUG("source %s: lookup URL does not fit", ls->src.id);
+            continue;
+        }
+        gp_rec_set(fr->source_id, sizeof fr->source_id, ls->src.id);
+        gp_rec_set(fr->accept, sizeof fr->accept, ad->accept);
+        fr->not_found_is_answer = ad->not_found_is_answer;
+        fr->timeout_ms = ls->src.timeout_ms;
+        nreqs++;
+        if (keylen < sizeof key)
+            keylen += (size_t)snprintf(key + keylen, sizeof key - keylen, "|%s", ls->src.id);
+    }
+    gp_source_fetch_list_free(&rc.fetches);
+
+    if (nreqs == 0) {
+        free(reqs);
+        finish_lookup(req);
+        return;
+    }
+    int deadline =
+        (int)lround(srv->cfg->request_deadline_ms - gp_req_elapsed_ms(req) - GP_LOOKUP_MARGIN_MS);
+    if (deadline < 10)
+        deadline = 10;
+    gp_req_suspend(req, finish_lookup);
+    if (!gp_federate_start(srv->federate, key, reqs, nreqs, deadline, on_fanout_done, st)) {
+        /* Shutting down: answer from the index, every source marked as not answered. */
+        st->lk.fanout.n = 0;
+        gp_req_resume(req);
+    }
+    free(reqs);
+}
+
+void gp_lookup_describe(const struct gp_lookup *lk, json_t *obj)
+{
+    size_t answered = 0;
+    json_t *sources = json_array();
+    for (size_t k = 0; k < lk->n; k++) {
+        const struct gp_lookup_source *ls = &lk->sources[k];
+        if (!strcmp(ls->status, "ok"))
+            answered++;
+        json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", ls->src.id, "department",
+                              ls->src.department, "area", ls->src.area, "status", ls->status,
+                              "asked", ls->asked, "stale", ls->stale);
+        json_object_set_new(s, "latency_ms",
+                            ls->asked ? json_real(round(ls->latency_ms * 10) / 10) : json_null());
+        json_object_set_new(s, "fetched_at",
+                            ls->fetched_at[0] ? json_string(ls->fetched_at) : json_null());
+        json_object_set_new(s, "age_s",
+                            ls->age_s >= 0 ? json_integer((json_int_t)ls->age_s) : json_null());
+        json_object_set_new(s, "error", ls->error[0] ? json_string(ls->error) : json_null());
+        json_array_append_new(sources, s);
+    }
+    const char *status = answered == lk->n ? "complete" : answered == 0 ? "failed" : "partial";
+    json_object_set_new(obj, "status", json_string(status));
+    json_object_set_new(obj, "completeness",
+                        json_pack("{s:i, s:i}", "answered", (int)answered, "asked", (int)lk->n));
+    json_object_set_new(obj, "sources", sources);
+}
+
+bool gp_lookup_source_stale(const struct gp_lookup *lk, const char *source_id)
+{
+    for (size_t k = 0; k < lk->n; k++) {
+        if (!strcmp(lk->sources[k].src.id, source_id))
+            return lk->sources[k].stale;
+    }
+    return true;
+}

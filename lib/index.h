@@ -1,0 +1,88 @@
+/* The shared index (tables record, source_fetch, citizen): storing what a source answered for
+ * a citizen, and reading back what the index knows. Storing classifies each record onto the
+ * case-type taxonomy in SQL (legal_basis_resolve, source_code_map), so the taxonomy stays
+ * data. These functions run inside a transaction the caller opened with gp_db_tx. */
+#ifndef GP_INDEX_H
+#define GP_INDEX_H
+
+#include "adapters/adapter.h"
+#include "lib/db.h"
+#include "lib/sources.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Upserts the records one source returned for cpr, all stamped fetched_at (ISO 8601). When
+ * complete (a full per-CPR answer), the source's other live records for cpr are marked
+ * removed. Also records the citizen as seen when there is any record. */
+enum gp_qs gp_index_store(struct gp_db_conn *c, const char *cpr, const struct gp_source *src,
+                          const struct gp_record_list *recs, bool complete, const char *fetched_at);
+
+/* Records the outcome of asking src about cpr (status a gp_fetch_status name). */
+enum gp_qs gp_index_fetch_outcome(struct gp_db_conn *c, const char *cpr, const char *source_id,
+                                  const char *status, const char *error, double latency_ms,
+                                  const char *fetched_at);
+
+/* A record as the index holds it, with what visibility decisions need. */
+struct gp_indexed {
+    int64_t id;
+    char source_id[64];
+    char department[64];
+    char area[32];
+    char case_type[64];
+    char case_label_da[128];
+    char case_label_en[128];
+    bool cross_department;
+    char sensitivity[24];
+    char legal_basis[128];
+    char fetched_at[32];
+    struct gp_record rec; /* the normalised fields (cpr, refs, data type, kind, title, ...) */
+};
+
+struct gp_indexed_list {
+    size_t n;
+    struct gp_indexed *items;
+};
+void gp_indexed_list_free(struct gp_indexed_list *l);
+
+/* All live records of cpr, oldest first by start/document date, then id. */
+enum gp_qs gp_index_read_all(struct gp_db_conn *c, const char *cpr, struct gp_indexed_list *out);
+
+struct gp_index_filter {
+    const char *area;      /* NULL = any */
+    const char *data_type; /* NULL = any */
+    const char *status;    /* NULL = any */
+    const char *since;     /* YYYY-MM-DD: records with any date on or after it; NULL = any */
+    int64_t after_id;      /* keyset cursor: only ids greater than this */
+    int limit;
+};
+
+/* Live records of cpr matching the filter, ordered by id. */
+enum gp_qs gp_index_read_page(struct gp_db_conn *c, const char *cpr,
+                              const struct gp_index_filter *f, struct gp_indexed_list *out);
+
+/* What the index knows of each source's freshness for a citizen. */
+struct gp_source_fetch {
+    char source_id[64];
+    char fetched_at[32]; /* last attempt */
+    char status[16];
+    char error[256];
+    double latency_ms;
+    char last_ok_at[32]; /* "" never */
+    double ok_age_s;     /* seconds since last_ok_at; -1 never */
+};
+
+struct gp_source_fetch_list {
+    size_t n;
+    struct gp_source_fetch *items;
+};
+void gp_source_fetch_list_free(struct gp_source_fetch_list *l);
+
+enum gp_qs gp_index_read_fetches(struct gp_db_conn *c, const char *cpr,
+                                 struct gp_source_fetch_list *out);
+/* The entry for source_id, or NULL. */
+const struct gp_source_fetch *gp_source_fetch_find(const struct gp_source_fetch_list *l,
+                                                   const char *source_id);
+
+#endif
