@@ -69,6 +69,12 @@ int gp_cmd_serve(int argc, char **argv)
                                       .breaker_failures = cfg.breaker_failures,
                                       .breaker_open_ms = cfg.breaker_open_ms};
     struct gp_federate *federate = gp_federate_create(&fcfg);
+    if (!federate) {
+        GP_LOG_ERROR("cannot start the fan-out engine (libcurl or a thread failed)");
+        gp_db_pool_destroy(pool);
+        gp_config_free(&cfg);
+        return 1;
+    }
     struct gp_server server = {.cfg = &cfg,
                                .pool = pool,
                                .federate = federate,
