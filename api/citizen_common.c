@@ -2,7 +2,10 @@
 #include "api/citizen_common.h"
 
 #include "api/http.h"
+#include "lib/audit.h"
 #include "lib/purpose.h"
+
+#include <stdio.h>
 
 #include <string.h>
 #include <time.h>
@@ -72,4 +75,39 @@ struct gp_policy_caller gp_citizen_caller(struct gp_request *req)
 {
     struct gp_policy_caller c = {req->client.role, req->client.department, gp_citizen_purpose(req)};
     return c;
+}
+
+void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_audit_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->client_id = req->client.id;
+    snprintf(e->client_name, sizeof e->client_name, "%s", req->client.name);
+    snprintf(e->role, sizeof e->role, "%s", gp_role_name(req->client.role));
+    snprintf(e->department, sizeof e->department, "%s", req->client.department);
+    const char *purpose = gp_citizen_purpose(req);
+    const struct gp_purpose *p = gp_purpose_find(purpose);
+    if (p) {
+        snprintf(e->purpose, sizeof e->purpose, "%s", p->code);
+        snprintf(e->legal_basis, sizeof e->legal_basis, "%s", p->legal_basis);
+    }
+    snprintf(e->cpr, sizeof e->cpr, "%s", cpr);
+    snprintf(e->action, sizeof e->action, "read");
+    snprintf(e->route, sizeof e->route, "%s %s", req->route->method, req->route->pattern);
+    snprintf(e->request_id, sizeof e->request_id, "%s", req->request_id);
+}
+
+void gp_citizen_audit_visibility(struct gp_audit_entry *e, unsigned levels)
+{
+    static const enum gp_visibility order[] = {GP_VIS_FULL, GP_VIS_SUMMARY, GP_VIS_EXISTENCE,
+                                               GP_VIS_HIDDEN};
+    size_t o = 0;
+    e->visibility[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (!(levels & (1u << order[i])))
+            continue;
+        int n = snprintf(e->visibility + o, sizeof e->visibility - o, "%s%s", o ? "," : "",
+                         gp_visibility_name(order[i]));
+        if (n > 0)
+            o += (size_t)n;
+    }
 }

@@ -23,4 +23,14 @@ const char *gp_citizen_purpose(struct gp_request *req);
 /* The caller as the policy sees it. */
 struct gp_policy_caller gp_citizen_caller(struct gp_request *req);
 
+/* An audit entry for a read of cpr's data by this request's caller: client, role, department,
+ * purpose and its legal basis, route, request id; action "read". The caller adds sources and
+ * visibility. */
+struct gp_audit_entry;
+void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_audit_entry *e);
+
+/* Records into e->visibility which visibility levels an answer contains ("full,existence"),
+ * from a bit set of gp_visibility values (1 << level). */
+void gp_citizen_audit_visibility(struct gp_audit_entry *e, unsigned levels);
+
 #endif

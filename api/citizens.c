@@ -3,20 +3,46 @@
 #include "api/citizen_common.h"
 #include "api/handlers.h"
 #include "api/http.h"
+#include "lib/alloc.h"
+#include "lib/audit.h"
 #include "lib/citizens.h"
 #include "lib/cpr.h"
 #include "lib/purpose.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+struct seen_call {
+    const char *cpr;
+    struct gp_citizen_seen seen;
+    struct gp_audit_entry audit;
+};
+
+/* The read and its audit row, in one transaction. */
+static enum gp_qs run_seen(struct gp_db_conn *c, void *cls)
+{
+    struct seen_call *sc = cls;
+    enum gp_qs qs = gp_citizen_seen(c, sc->cpr, &sc->seen);
+    if (qs < 0)
+        return qs;
+    gp_citizen_audit_visibility(&sc->audit, sc->seen.known ? 1u << GP_VIS_FULL : 0);
+    enum gp_qs aqs = gp_audit_append(c, &sc->audit, NULL);
+    return aqs < 0 ? aqs : qs;
+}
 
 void gp_handle_citizen_get(struct gp_request *req)
 {
     struct gp_cpr cpr;
     if (!gp_citizen_cpr_param(req, &cpr) || !gp_citizen_purpose_ok(req))
         return;
-    struct gp_citizen_seen seen;
-    if (!gp_citizen_lookup(req->server->pool, cpr.digits, &seen)) {
+    struct seen_call *sc = gp_xcalloc(1, sizeof *sc);
+    sc->cpr = cpr.digits;
+    gp_citizen_audit_entry(req, cpr.digits, &sc->audit);
+    enum gp_qs qs = gp_db_tx(req->server->pool, "citizen_get", GP_DB_READ_COMMITTED, run_seen, sc);
+    struct gp_citizen_seen seen = sc->seen;
+    free(sc);
+    if (qs < 0) {
         gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
         return;
     }

@@ -1,6 +1,9 @@
 #include "api/lookup.h"
 
 #include "adapters/adapter.h"
+#include "api/citizen_common.h"
+#include "lib/audit.h"
+#include "lib/policy.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 
@@ -59,11 +62,11 @@ bool gp_lookup_parse_refresh(struct gp_request *req, enum gp_refresh *out)
 
 struct read_call {
     const char *cpr;
-    struct gp_source *sources;
-    size_t nsources;
     struct gp_source_fetch_list fetches;
     struct gp_indexed_list records;
     bool with_records;
+    struct gp_audit_entry *audit; /* the read's audit row, appended in the same transaction */
+    struct gp_policy_caller caller;
 };
 
 static enum gp_qs run_read(struct gp_db_conn *c, void *cls)
@@ -72,7 +75,20 @@ static enum gp_qs run_read(struct gp_db_conn *c, void *cls)
     enum gp_qs qs = gp_index_read_fetches(c, rc->cpr, &rc->fetches);
     if (qs < 0 || !rc->with_records)
         return qs;
-    return gp_index_read_all(c, rc->cpr, &rc->records);
+    qs = gp_index_read_all(c, rc->cpr, &rc->records);
+    if (qs < 0 || !rc->audit)
+        return qs;
+    /* What the answer will show, decided by the same pure policy the route applies. */
+    unsigned levels = 0;
+    for (size_t i = 0; i < rc->records.n; i++) {
+        const struct gp_indexed *x = &rc->records.items[i];
+        struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
+                                      x->rec.status};
+        levels |= 1u << gp_policy_decide(&rc->caller, &pr);
+    }
+    gp_citizen_audit_visibility(rc->audit, levels);
+    enum gp_qs aqs = gp_audit_append(c, rc->audit, NULL); /* last: it holds the chain lock */
+    return aqs < 0 ? aqs : qs;
 }
 
 /* ---- the fan-out ---- */
@@ -236,8 +252,23 @@ static void finish_lookup(struct gp_request *req)
         return;
     }
 
-    struct read_call rc = {.cpr = cpr, .with_records = true};
-    if (gp_db_tx(srv->pool, "lookup_read", GP_DB_READ_COMMITTED, run_read, &rc) < 0) {
+    /* The one place every read of a citizen's records passes: its audit row is written in the
+     * same transaction as the read. */
+    struct gp_audit_entry *audit = gp_xmalloc(sizeof *audit);
+    gp_citizen_audit_entry(req, cpr, audit);
+    for (size_t k = 0; k < lk->n; k++) {
+        const struct gp_lookup_source *ls = &lk->sources[k];
+        if (ls->asked && audit->n_sources_asked < GP_AUDIT_MAX_SOURCES)
+            snprintf(audit->sources_asked[audit->n_sources_asked++], 64, "%s", ls->src.id);
+        if (ls->asked && !strcmp(ls->status, "ok") &&
+            audit->n_sources_answered < GP_AUDIT_MAX_SOURCES)
+            snprintf(audit->sources_answered[audit->n_sources_answered++], 64, "%s", ls->src.id);
+    }
+    struct read_call rc = {
+        .cpr = cpr, .with_records = true, .audit = audit, .caller = gp_citizen_caller(req)};
+    enum gp_qs rqs = gp_db_tx(srv->pool, "lookup_read", GP_DB_READ_COMMITTED, run_read, &rc);
+    free(audit);
+    if (rqs < 0) {
         gp_source_fetch_list_free(&rc.fetches);
         gp_indexed_list_free(&rc.records);
         gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");

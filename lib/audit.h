@@ -39,8 +39,8 @@ struct gp_audit_entry {
     size_t n_sources_answered;
     char visibility[128]; /* e.g. "full,existence" */
     bool override_used;
-    char request_id[64];
-    char details[2048]; /* a JSON value as text, e.g. a search's criteria; "" = none */
+    char request_id[65]; /* up to 64 characters, as the HTTP layer accepts them */
+    char details[2048];  /* a JSON value as text, e.g. a search's criteria; "" = none */
 };
 
 /* Appends e to the chain; *id (may be NULL) receives the row's id. GP_QS_ONE_RESULT on

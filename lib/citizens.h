@@ -12,7 +12,7 @@ struct gp_citizen_seen {
     char last_seen[40];
 };
 
-/* Looks up cpr (ten digits). Returns false on a database error. */
-bool gp_citizen_lookup(struct gp_db_pool *pool, const char *cpr, struct gp_citizen_seen *out);
+/* Looks up cpr (ten digits) inside the caller's transaction. */
+enum gp_qs gp_citizen_seen(struct gp_db_conn *c, const char *cpr, struct gp_citizen_seen *out);
 
 #endif

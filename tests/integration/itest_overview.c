@@ -574,6 +574,60 @@ START_TEST(circuit_opens_and_closes)
 }
 END_TEST
 
+/* Every read of personal data writes one audit row in the same transaction: who, why, which
+ * sources were asked and answered, what visibility came back. The chain verifies. */
+START_TEST(every_read_is_audited)
+{
+    const char *cpr = "1402959302";
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE cpr = '%s'", cpr);
+    char *before = gpt_db_scalar(db, sql);
+    struct gpt_resp r;
+    const char *h[] = {"X-Purpose: rehabilitation", "X-Request-Id: audit-probe-1", NULL};
+    struct gpt_req q = {.path = "/v1/citizens/1402959302/overview?refresh=always",
+                        .route = "/v1/citizens/{cpr}/overview",
+                        .token = tok_job,
+                        .headers = h};
+    gpt_http(srv.port, &q, &r);
+    ck_assert_int_eq(r.status, 200);
+    gpt_resp_free(&r);
+    ck_assert_int_eq(cases(cpr, "refresh=never", tok_job, &r), 200);
+    gpt_resp_free(&r);
+    struct gpt_req c = {
+        .path = "/v1/citizens/1402959302", .route = "/v1/citizens/{cpr}", .token = tok_job};
+    gpt_http(srv.port, &c, &r);
+    ck_assert_int_eq(r.status, 200);
+    gpt_resp_free(&r);
+    char *after = gpt_db_scalar(db, sql);
+    ck_assert_int_eq(atoi(after), atoi(before) + 3);
+    free(before);
+    free(after);
+
+    char *row = gpt_db_scalar(
+        db, "SELECT concat_ws('|', role, department, purpose, route, array_to_string("
+            "sources_asked, ','), array_to_string(sources_answered, ','), visibility, "
+            "override_used, legal_basis IS NOT NULL) FROM audit_log WHERE request_id = "
+            "'audit-probe-1'");
+    ck_assert_ptr_nonnull(row);
+    ck_assert_str_eq(row, "caseworker|job_centre|rehabilitation|GET "
+                          "/v1/citizens/{cpr}/overview|family,health,jobcentre,region,social|"
+                          "family,health,jobcentre,region,social|full,existence|f|t");
+    free(row);
+    /* A failed request that never read anything writes nothing. */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log");
+    char *total = gpt_db_scalar(db, sql);
+    overview("3201901234", NULL, tok_job, &r);
+    gpt_resp_free(&r);
+    char *total2 = gpt_db_scalar(db, sql);
+    ck_assert_str_eq(total, total2);
+    free(total);
+    free(total2);
+    char *broken = gpt_db_scalar(db, "SELECT count(*) FROM audit_verify()");
+    ck_assert_str_eq(broken, "0");
+    free(broken);
+}
+END_TEST
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -595,6 +649,7 @@ int main(void)
     tcase_add_test(tc, bad_parameters_are_400_naming_them);
     tcase_add_test(tc, sources_list_health);
     tcase_add_test(tc, circuit_opens_and_closes);
+    tcase_add_test(tc, every_read_is_audited);
     suite_add_tcase(s, tc);
     int rc = gpt_run_suite(s);
     curl_global_cleanup();
