@@ -320,7 +320,7 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
     /* Which sources to ask now. */
     struct read_call rc = {.cpr = cpr->digits};
     if (refresh == GP_REFRESH_AUTO &&
-        gp_db_tx(srv->pool, "lookup_freshness", GP_DB_READ_COMMITTED, run_read, &rc) < 0) {
+        gp_db_with_conn(srv->pool, "lookup_freshness", run_read, &rc) < 0) {
         gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
         return;
     }

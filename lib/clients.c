@@ -126,7 +126,11 @@ enum gp_client_rc gp_client_authenticate(struct gp_db_pool *pool, const char *to
     gp_token_hash_bytea(token, hash);
     const char *p[1] = {hash};
     struct one_call call = {.stmt = &stmt_by_token, .nparams = 1, .params = p, .out = out};
-    return one(pool, "client_authenticate", &call);
+    /* Every request pays for this: one statement, no transaction around it. */
+    enum gp_qs qs = gp_db_with_conn(pool, "client_authenticate", run_one, &call);
+    if (qs < 0)
+        return GP_CLIENT_DB_ERROR;
+    return qs == GP_QS_NO_RESULTS ? GP_CLIENT_NOT_FOUND : GP_CLIENT_OK;
 }
 
 enum gp_client_rc gp_client_get(struct gp_db_pool *pool, int64_t id, struct gp_client *out)

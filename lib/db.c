@@ -317,5 +317,23 @@ enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolat
 
 enum gp_qs gp_db_with_conn(struct gp_db_pool *pool, const char *name, gp_db_tx_fn fn, void *cls)
 {
-    return gp_db_tx(pool, name, GP_DB_READ_COMMITTED, fn, cls);
+    enum gp_qs qs = GP_QS_HARD_ERROR;
+    for (int attempt = 0; attempt < GP_DB_TX_ATTEMPTS; attempt++) {
+        char err[256];
+        struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+        if (!c) {
+            GP_LOG_ERROR("%s: %s", name, err);
+            return GP_QS_HARD_ERROR;
+        }
+        qs = fn(c, cls);
+        bool lost = qs < 0 && PQstatus(c->pg) != CONNECTION_OK;
+        gp_db_release(pool, c);
+        if (qs != GP_QS_SOFT_ERROR && !lost)
+            return qs;
+        if (lost && attempt >= 1)
+            return GP_QS_HARD_ERROR;
+        if (qs == GP_QS_SOFT_ERROR)
+            backoff(attempt);
+    }
+    return qs;
 }

@@ -74,7 +74,9 @@ typedef enum gp_qs (*gp_db_tx_fn)(struct gp_db_conn *conn, void *cls);
 enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolation iso,
                     gp_db_tx_fn fn, void *cls);
 
-/* Convenience for a single read-only call without an explicit transaction. */
+/* Runs fn on a pooled connection without BEGIN/COMMIT: for a single read-only statement,
+ * which PostgreSQL runs as its own transaction anyway — one round trip instead of three.
+ * Retries like gp_db_tx on a soft error or a connection lost on the way. */
 enum gp_qs gp_db_with_conn(struct gp_db_pool *pool, const char *name, gp_db_tx_fn fn, void *cls);
 
 /* Value helpers for rows: NULL for SQL NULL. */

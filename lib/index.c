@@ -3,6 +3,8 @@
 #include "lib/alloc.h"
 #include "lib/log.h"
 
+#include <jansson.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +51,27 @@ static const struct gp_stmt stmt_upsert = {
     "  caseworker_contact = EXCLUDED.caseworker_contact, sensitivity = EXCLUDED.sensitivity,"
     "  source_updated = EXCLUDED.source_updated, fetched_at = EXCLUDED.fetched_at,"
     "  removed_at = NULL"
+    /* An unchanged record is left alone: no new row version, no WAL, in the steady state
+     * where most refreshes return what the index already has. */
+    " WHERE (record.parent_ref, record.area, record.department, record.unit, record.case_type,"
+    "  record.source_code, record.legal_basis, record.legal_basis_raw, record.data_type,"
+    "  record.kind, record.title, record.status, record.start_date, record.end_date,"
+    "  record.document_date, record.caseworker_name, record.caseworker_contact,"
+    "  record.sensitivity, record.source_updated, record.removed_at IS NULL)"
+    " IS DISTINCT FROM (EXCLUDED.parent_ref, EXCLUDED.area, EXCLUDED.department, EXCLUDED.unit,"
+    "  EXCLUDED.case_type, EXCLUDED.source_code, EXCLUDED.legal_basis, EXCLUDED.legal_basis_raw,"
+    "  EXCLUDED.data_type, EXCLUDED.kind, EXCLUDED.title, EXCLUDED.status, EXCLUDED.start_date,"
+    "  EXCLUDED.end_date, EXCLUDED.document_date, EXCLUDED.caseworker_name,"
+    "  EXCLUDED.caseworker_contact, EXCLUDED.sensitivity, EXCLUDED.source_updated, true)"
     " RETURNING case_type = 'unclassified'"};
 
+/* A complete answer's references ($4, a JSON array of strings): every other live record of
+ * the source for this citizen is gone from the source. */
 static const struct gp_stmt stmt_mark_removed = {
     "index_mark_removed",
     "UPDATE record SET removed_at = $3::timestamptz"
-    " WHERE cpr = $1 AND source_id = $2 AND removed_at IS NULL AND fetched_at < $3::timestamptz"};
+    " WHERE cpr = $1 AND source_id = $2 AND removed_at IS NULL"
+    " AND NOT (source_ref = ANY (ARRAY(SELECT jsonb_array_elements_text($4::jsonb))))"};
 
 static const struct gp_stmt stmt_citizen_seen = {
     "index_citizen_seen", "INSERT INTO citizen (cpr) VALUES ($1)"
@@ -161,8 +178,16 @@ enum gp_qs gp_index_store(struct gp_db_conn *c, const char *cpr, const struct gp
         PQclear(res);
     }
     if (complete) {
-        const char *p[3] = {cpr, src->id, fetched_at};
-        enum gp_qs qs = gp_db_exec(c, &stmt_mark_removed, 3, p, NULL);
+        json_t *refs = json_array();
+        for (size_t i = 0; i < recs->n; i++)
+            json_array_append_new(refs, json_string(recs->items[i].source_ref));
+        char *text = json_dumps(refs, JSON_COMPACT);
+        json_decref(refs);
+        if (!text) /* a reference that is not UTF-8: adapters never produce one */
+            return GP_QS_HARD_ERROR;
+        const char *p[4] = {cpr, src->id, fetched_at, text};
+        enum gp_qs qs = gp_db_exec(c, &stmt_mark_removed, 4, p, NULL);
+        free(text);
         if (qs < 0)
             return qs;
     }

@@ -53,7 +53,7 @@ static enum gp_qs run_load(struct gp_db_conn *c, void *cls)
 enum gp_source_rc gp_sources_load(struct gp_db_pool *pool, struct gp_source **out, size_t *n)
 {
     struct load_call call = {0};
-    if (gp_db_tx(pool, "sources_load", GP_DB_READ_COMMITTED, run_load, &call) < 0) {
+    if (gp_db_with_conn(pool, "sources_load", run_load, &call) < 0) {
         free(call.rows);
         return GP_SOURCE_DB_ERROR;
     }

@@ -574,6 +574,26 @@ START_TEST(circuit_opens_and_closes)
 }
 END_TEST
 
+/* A refresh that returns what the index already has writes no new row versions. */
+START_TEST(unchanged_records_are_not_rewritten)
+{
+    struct gpt_resp r;
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_social, &r), 200);
+    gpt_resp_free(&r);
+    const char *sql = "SELECT count(*) || ':' || string_agg(xmin::text, ',' ORDER BY id) FROM "
+                      "record WHERE cpr = '" METTE "' AND removed_at IS NULL";
+    char *before = gpt_db_scalar(db, sql);
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_social, &r), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "complete");
+    gpt_resp_free(&r);
+    char *after = gpt_db_scalar(db, sql);
+    ck_assert_int_gt(atoi(before), 10);
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+}
+END_TEST
+
 /* Every read of personal data writes one audit row in the same transaction: who, why, which
  * sources were asked and answered, what visibility came back. The chain verifies. */
 START_TEST(every_read_is_audited)
@@ -650,6 +670,7 @@ int main(void)
     tcase_add_test(tc, sources_list_health);
     tcase_add_test(tc, circuit_opens_and_closes);
     tcase_add_test(tc, every_read_is_audited);
+    tcase_add_test(tc, unchanged_records_are_not_rewritten);
     suite_add_tcase(s, tc);
     int rc = gpt_run_suite(s);
     curl_global_cleanup();
