@@ -198,6 +198,22 @@ static void mark_unusable(struct gp_server *srv, const struct gp_lookup *lk,
     GP_LOG_WARN("source %s: %s", ls->src.id, ls->error);
 }
 
+struct store_read_call {
+    struct store_call store;
+    struct read_call read;
+};
+
+static enum gp_qs run_store_read(struct gp_db_conn *c, void *cls)
+{
+    struct store_read_call *call = cls;
+    if (call->store.lk->fanout.n) {
+        enum gp_qs qs = run_store(c, &call->store);
+        if (qs < 0)
+            return qs;
+    }
+    return run_read(c, &call->read);
+}
+
 static void finish_lookup(struct gp_request *req)
 {
     struct lookup_state *st = req->state;
@@ -238,22 +254,9 @@ static void finish_lookup(struct gp_request *req)
         }
     }
 
-    struct store_call sc = {.cpr = cpr, .lk = lk, .parsed = parsed};
-    enum gp_qs qs = lk->fanout.n
-                        ? gp_db_tx(srv->pool, "lookup_store", GP_DB_READ_COMMITTED, run_store, &sc)
-                        : GP_QS_NO_RESULTS;
-    for (size_t i = 0; i < lk->fanout.n; i++)
-        gp_record_list_free(&parsed[i]);
-    free(parsed);
-    if (qs < 0) {
-        gp_reply_problem(req, GP_E_DATABASE,
-                         "cannot store the sources' answers: the database is "
-                         "unavailable");
-        return;
-    }
-
-    /* The one place every read of a citizen's records passes: its audit row is written in the
-     * same transaction as the read. */
+    /* The one place every read of a citizen's records passes. Storing the answers, reading the
+     * citizen's records back and writing the read's audit row are one transaction: the audit
+     * row commits with the read it records, and a press costs one commit, not two. */
     struct gp_audit_entry *audit = gp_xmalloc(sizeof *audit);
     gp_citizen_audit_entry(req, cpr, audit);
     for (size_t k = 0; k < lk->n; k++) {
@@ -264,11 +267,17 @@ static void finish_lookup(struct gp_request *req)
             audit->n_sources_answered < GP_AUDIT_MAX_SOURCES)
             snprintf(audit->sources_answered[audit->n_sources_answered++], 64, "%s", ls->src.id);
     }
-    struct read_call rc = {
-        .cpr = cpr, .with_records = true, .audit = audit, .caller = gp_citizen_caller(req)};
-    enum gp_qs rqs = gp_db_tx(srv->pool, "lookup_read", GP_DB_READ_COMMITTED, run_read, &rc);
+    struct store_read_call call = {
+        .store = {.cpr = cpr, .lk = lk, .parsed = parsed},
+        .read = {
+            .cpr = cpr, .with_records = true, .audit = audit, .caller = gp_citizen_caller(req)}};
+    enum gp_qs qs = gp_db_tx(srv->pool, "lookup", GP_DB_READ_COMMITTED, run_store_read, &call);
+    struct read_call rc = call.read;
+    for (size_t i = 0; i < lk->fanout.n; i++)
+        gp_record_list_free(&parsed[i]);
+    free(parsed);
     free(audit);
-    if (rqs < 0) {
+    if (qs < 0) {
         gp_source_fetch_list_free(&rc.fetches);
         gp_indexed_list_free(&rc.records);
         gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
