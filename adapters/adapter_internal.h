@@ -253,7 +253,15 @@ static inline void gp_ad_fmt_day(int64_t day, char out[11])
 {
     int y, m, d;
     gp_ad_civil_from_days(day, &y, &m, &d);
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    /* Callers keep years within GP_AD_MIN_YEAR..GP_AD_MAX_YEAR; the wide buffer keeps an
+     * out-of-range value from being cut silently (and the optimiser from warning). */
+    char tmp[48];
+    int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
+    if (n != 10) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, tmp, 11);
 }
 
 /* The Danish local date of the instant t into out; "" when out of range. */

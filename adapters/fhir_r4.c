@@ -260,7 +260,9 @@ static void ref_norm(const struct ctx *x, const char *ref, char *buf, size_t len
         type--;
     if (*type < 'A' || *type > 'Z')
         return; /* not a resource type */
-    snprintf(buf, len, "%s", type);
+    int n = snprintf(buf, len, "%s", type);
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0'; /* a cut type name would name another type */
 }
 
 /* The resource a Reference points to when the answer holds it: a contained resource ("#id")
