@@ -5,6 +5,7 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "api/lookup.h"
+#include "lib/log.h"
 #include "lib/policy.h"
 
 #include <string.h>
@@ -43,12 +44,17 @@ struct area_acc {
     int open, closed, planned;
 };
 
+#define MAX_AREAS 16 /* the taxonomy has five areas; room for those a migration may add */
+
+/* The accumulator of area, added when new; NULL when MAX_AREAS are taken already. */
 static struct area_acc *area_get(struct area_acc *acc, size_t *n, const char *area)
 {
     for (size_t i = 0; i < *n; i++) {
         if (!strcmp(acc[i].area, area))
             return &acc[i];
     }
+    if (*n == MAX_AREAS)
+        return NULL;
     struct area_acc *a = &acc[(*n)++];
     memset(a, 0, sizeof *a);
     snprintf(a->area, sizeof a->area, "%s", area);
@@ -150,7 +156,7 @@ static void overview_finish(struct gp_request *req)
 {
     struct gp_lookup *lk = gp_lookup_of(req);
     struct gp_policy_caller caller = gp_citizen_caller(req);
-    struct area_acc acc[16];
+    struct area_acc acc[MAX_AREAS];
     size_t nacc = 0;
     bool redacted = false;
     for (size_t i = 0; i < lk->records.n; i++) {
@@ -163,11 +169,11 @@ static void overview_finish(struct gp_request *req)
         if (vis == GP_VIS_HIDDEN)
             continue;
         struct area_acc *a = area_get(acc, &nacc, x->area);
-        if (!a) /* more areas than the taxonomy has: cannot happen */
+        if (!a) {
+            GP_LOG_BUG("more than %d areas in one overview", MAX_AREAS);
             continue;
+        }
         add_record(a, x, vis, gp_lookup_source_stale(lk, x->source_id));
-        if (nacc == sizeof acc / sizeof acc[0])
-            break;
     }
     json_t *body = json_pack("{s:s, s:s}", "cpr", lk->cpr.digits, "refresh",
                              lk->refresh == GP_REFRESH_ALWAYS  ? "always"
