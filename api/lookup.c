@@ -121,29 +121,29 @@ static enum gp_qs run_store(struct gp_db_conn *c, void *cls)
 {
     struct store_call *sc = cls;
     struct gp_lookup *lk = sc->lk;
+    struct gp_index_answer *answers = gp_xcalloc(lk->fanout.n ? lk->fanout.n : 1, sizeof *answers);
+    size_t n = 0;
     for (size_t i = 0; i < lk->fanout.n; i++) {
         const struct gp_fetch_result *fr = &lk->fanout.results[i];
-        struct gp_lookup_source *ls = NULL;
+        const struct gp_lookup_source *ls = NULL;
         for (size_t k = 0; k < lk->n && !ls; k++) {
             if (!strcmp(lk->sources[k].src.id, fr->source_id))
                 ls = &lk->sources[k];
         }
-        if (!ls)
-            continue;
-        enum gp_qs qs;
-        if (!strcmp(ls->status, "ok")) {
-            qs = gp_index_store(c, sc->cpr, &ls->src, &sc->parsed[i], true, fr->fetched_at);
-            if (qs < 0)
-                return qs;
-        }
-        if (ls->fetch == GP_FETCH_CIRCUIT_OPEN)
+        if (!ls || ls->fetch == GP_FETCH_CIRCUIT_OPEN)
             continue; /* nothing was asked: the last real attempt stays on record */
-        qs = gp_index_fetch_outcome(c, sc->cpr, ls->src.id, ls->status, ls->error, ls->latency_ms,
-                                    fr->fetched_at);
-        if (qs < 0)
-            return qs;
+        bool ok = !strcmp(ls->status, "ok");
+        answers[n++] = (struct gp_index_answer){.source_id = ls->src.id,
+                                                .status = ls->status,
+                                                .error = ls->error,
+                                                .latency_ms = ls->latency_ms,
+                                                .fetched_at = fr->fetched_at,
+                                                .records = ok ? &sc->parsed[i] : NULL,
+                                                .complete = ok};
     }
-    return GP_QS_ONE_RESULT;
+    enum gp_qs qs = n ? gp_index_store_answers(c, sc->cpr, answers, n) : GP_QS_NO_RESULTS;
+    free(answers);
+    return qs < 0 ? qs : GP_QS_ONE_RESULT;
 }
 
 /* Marks each source's state in the answer from what the index knows of it. */

@@ -13,16 +13,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Upserts the records one source returned for cpr, all stamped fetched_at (ISO 8601). When
- * complete (a full per-CPR answer), the source's other live records for cpr are marked
- * removed. Also records the citizen as seen when there is any record. */
-enum gp_qs gp_index_store(struct gp_db_conn *c, const char *cpr, const struct gp_source *src,
-                          const struct gp_record_list *recs, bool complete, const char *fetched_at);
+/* What one source answered in one press (or how asking it failed). */
+struct gp_index_answer {
+    const char *source_id;
+    const char *status; /* a gp_fetch_status name: ok, timeout, error, unavailable */
+    const char *error;  /* "" or NULL when none */
+    double latency_ms;
+    const char *fetched_at;               /* ISO 8601: when the answer came */
+    const struct gp_record_list *records; /* the parsed records when status is ok, else NULL */
+    bool complete; /* records are everything the source has for the citizen: the source's other
+                      live records for the citizen are marked removed */
+};
 
-/* Records the outcome of asking src about cpr (status a gp_fetch_status name). */
-enum gp_qs gp_index_fetch_outcome(struct gp_db_conn *c, const char *cpr, const char *source_id,
-                                  const char *status, const char *error, double latency_ms,
-                                  const char *fetched_at);
+/* Stores one press's answers for cpr in one statement: upserts every record (classified onto
+ * the case-type taxonomy by record_classify, stamped with its source's fetched_at; an unchanged
+ * record is not rewritten), marks removed what complete answers no longer return, records each
+ * source's fetch outcome, and the citizen as seen when there is any record. A source that was
+ * not asked (its circuit open) is simply not among answers: its last real attempt stays on
+ * record. Returns the number of records stored, or a negative gp_qs. */
+enum gp_qs gp_index_store_answers(struct gp_db_conn *c, const char *cpr,
+                                  const struct gp_index_answer *answers, size_t n);
 
 /* A record as the index holds it, with what visibility decisions need. */
 struct gp_indexed {

@@ -1,0 +1,199 @@
+/* lib/index against a real PostgreSQL: one press's answers stored in one statement —
+ * classification (a system's own code through source_code_map, an old legal paragraph mapped to
+ * today's, an unknown code visibly unclassified in the source department's area), upsert per
+ * (source, reference), no rewrite of an unchanged record, removal marking by complete answers
+ * only, fetch outcomes, the citizen seen — and reading it back. */
+#include "gptest.h"
+#include "lib/db.h"
+#include "lib/index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CPR "1203849318"
+
+static char *url;
+static struct gp_db_pool *pool;
+static struct gp_db_conn *conn;
+
+static void suite_setup(void)
+{
+    url = gpt_db_create("itest_index");
+    char db_env[600];
+    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", url);
+    const char *env[] = {db_env, NULL};
+    const char *args[] = {"migrate", NULL};
+    char *err = NULL;
+    ck_assert_msg(gpt_glasplade(args, env, NULL, &err) == 0, "migrate failed: %s", err);
+    free(err);
+    ck_assert_int_ge(gpt_db_exec(url, "INSERT INTO source (id, kind, department, base_url) VALUES"
+                                      " ('jc', 'momentum', 'job_centre', 'http://127.0.0.1:1'),"
+                                      " ('fam', 'dubu', 'family', 'http://127.0.0.1:2')"),
+                     0);
+}
+
+static void suite_teardown(void)
+{
+    free(url);
+}
+
+static void test_setup(void)
+{
+    pool = gp_db_pool_create(url, 2, 5);
+    char e[256];
+    conn = gp_db_acquire(pool, e, sizeof e);
+    ck_assert_msg(conn != NULL, "%s", e);
+}
+
+static void test_teardown(void)
+{
+    gp_db_release(pool, conn);
+    gp_db_pool_destroy(pool);
+}
+
+static struct gp_record *add(struct gp_record_list *l, const char *ref, const char *code,
+                             const char *legal, const char *start)
+{
+    struct gp_record *r = gp_record_list_add(l);
+    snprintf(r->cpr, sizeof r->cpr, "%s", CPR);
+    snprintf(r->source_ref, sizeof r->source_ref, "%s", ref);
+    snprintf(r->source_code, sizeof r->source_code, "%s", code);
+    snprintf(r->legal_basis_raw, sizeof r->legal_basis_raw, "%s", legal);
+    snprintf(r->data_type, sizeof r->data_type, "case_summary");
+    snprintf(r->kind, sizeof r->kind, "case");
+    snprintf(r->title, sizeof r->title, "title of %s", ref);
+    snprintf(r->status, sizeof r->status, "open");
+    snprintf(r->start_date, sizeof r->start_date, "%s", start);
+    return r;
+}
+
+static enum gp_qs store(struct gp_index_answer *a, size_t n)
+{
+    return gp_index_store_answers(conn, CPR, a, n);
+}
+
+static char *q(const char *sql)
+{
+    char *v = gpt_db_scalar(url, sql);
+    ck_assert_msg(v != NULL, "no value for %s", sql);
+    return v;
+}
+
+static void expect(const char *sql, const char *want)
+{
+    char *v = q(sql);
+    ck_assert_msg(!strcmp(v, want), "%s\n  got  %s\n  want %s", sql, v, want);
+    free(v);
+}
+
+START_TEST(one_press_is_classified_stored_and_marked)
+{
+    struct gp_record_list jc = {0}, fam = {0};
+    add(&jc, "F-1", "kontanthjaelp", "", "2024-02-01");       /* by source_code_map */
+    add(&jc, "F-2", "", "LAB kap. 19", "2023-05-01");         /* by legal basis */
+    add(&jc, "F-3", "no-such-code", "XYZ § 9", "2024-01-01"); /* unknown: unclassified */
+    add(&fam, "D-1", "", "SEL § 50", "2023-03-01");           /* an old paragraph */
+    struct gp_index_answer a[] = {
+        {"jc", "ok", "", 51.5, "2026-11-25T10:00:00.000Z", &jc, true},
+        {"fam", "ok", "", 48.0, "2026-11-25T10:00:00.100Z", &fam, true},
+    };
+    ck_assert_int_eq(store(a, 2), 4);
+
+    expect("SELECT string_agg(source_ref || '=' || case_type || '/' || area || '/' ||"
+           " coalesce(legal_basis, '-') || '/' || sensitivity, ' ' ORDER BY source_ref)"
+           " FROM record",
+           "D-1=boernefaglig_undersoegelse/family/Barnets Lov § 20/highly_sensitive "
+           "F-1=kontanthjaelp/employment/LAS § 11/normal "
+           "F-2=ressourceforloeb/employment/LAB kap. 19/sensitive "
+           "F-3=unclassified/employment/XYZ § 9/highly_sensitive");
+    expect("SELECT string_agg(source_id || ':' || status || ':' || latency_ms || ':' ||"
+           " (last_ok_at = fetched_at), ' ' ORDER BY source_id) FROM source_fetch",
+           "fam:ok:48:true jc:ok:51.5:true");
+    expect("SELECT count(*) FROM citizen WHERE cpr = '" CPR "'", "1");
+    expect("SELECT to_char(fetched_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS') FROM record"
+           " WHERE source_ref = 'D-1'",
+           "10:00:00.100");
+
+    /* The same answer again rewrites nothing (no new row versions). */
+    char *before = q("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM record");
+    struct gp_index_answer again[] = {
+        {"jc", "ok", "", 40.0, "2026-11-25T10:01:00.000Z", &jc, true},
+        {"fam", "ok", "", 40.0, "2026-11-25T10:01:00.000Z", &fam, true},
+    };
+    ck_assert_int_eq(store(again, 2), 4);
+    char *after = q("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM record");
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+
+    /* A complete answer without F-2 marks it removed; a failing source keeps its records and
+     * its last success; a changed record is rewritten. */
+    struct gp_record_list jc2 = {0};
+    add(&jc2, "F-1", "kontanthjaelp", "", "2024-02-01");
+    snprintf(add(&jc2, "F-3", "no-such-code", "XYZ § 9", "2024-01-01")->status, 16, "closed");
+    struct gp_index_answer third[] = {
+        {"jc", "ok", "", 40.0, "2026-11-25T10:02:00.000Z", &jc2, true},
+        {"fam", "timeout", "no answer within 1500 ms", 1500.0, "2026-11-25T10:02:00.000Z", NULL,
+         false},
+    };
+    ck_assert_int_eq(store(third, 2), 2);
+    expect("SELECT string_agg(source_ref || ':' || (removed_at IS NOT NULL) || ':' || status, ' '"
+           " ORDER BY source_ref) FROM record",
+           "D-1:false:open F-1:false:open F-2:true:open F-3:false:closed");
+    expect("SELECT status || ':' || error || ':' || to_char(last_ok_at AT TIME ZONE 'UTC',"
+           " 'HH24:MI') FROM source_fetch WHERE source_id = 'fam'",
+           "timeout:no answer within 1500 ms:10:01");
+
+    /* F-2 comes back: live again. */
+    struct gp_index_answer fourth[] = {
+        {"jc", "ok", "", 40.0, "2026-11-25T10:03:00.000Z", &jc, true},
+    };
+    ck_assert_int_eq(store(fourth, 1), 3);
+    expect("SELECT count(*) FROM record WHERE removed_at IS NULL", "4");
+
+    /* An empty complete answer removes all of the source's records; reads see the live rest. */
+    struct gp_record_list none = {0};
+    struct gp_index_answer fifth[] = {
+        {"jc", "ok", "", 40.0, "2026-11-25T10:04:00.000Z", &none, true},
+    };
+    ck_assert_int_eq(store(fifth, 1), 0);
+    struct gp_indexed_list l = {0};
+    ck_assert_int_eq(gp_index_read_all(conn, CPR, &l), 1);
+    ck_assert_str_eq(l.items[0].rec.source_ref, "D-1");
+    ck_assert_str_eq(l.items[0].case_type, "boernefaglig_undersoegelse");
+    ck_assert_str_eq(l.items[0].rec.legal_basis_raw, "SEL § 50");
+    gp_indexed_list_free(&l);
+
+    gp_record_list_free(&jc);
+    gp_record_list_free(&jc2);
+    gp_record_list_free(&fam);
+}
+END_TEST
+
+/* Text that needs escaping in JSON or SQL arrives byte for byte. */
+START_TEST(awkward_text_round_trips)
+{
+    struct gp_record_list l = {0};
+    struct gp_record *r = add(&l, "ref \"quoted\", {braces}", "kontanthjaelp", "", "2024-02-01");
+    snprintf(r->title, sizeof r->title, "Æble 'ø' \\ tab\tend");
+    struct gp_index_answer a[] = {{"jc", "ok", "", 1.0, "2026-11-25T11:00:00Z", &l, false}};
+    ck_assert_int_eq(store(a, 1), 1);
+    expect("SELECT title FROM record WHERE source_ref = 'ref \"quoted\", {braces}'",
+           "Æble 'ø' \\ tab\tend");
+    gp_record_list_free(&l);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("index");
+    TCase *tc = tcase_create("store");
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(tc, test_setup, test_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, one_press_is_classified_stored_and_marked);
+    tcase_add_test(tc, awkward_text_round_trips);
+    suite_add_tcase(s, tc);
+    return gpt_run_suite(s);
+}
