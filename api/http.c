@@ -2,6 +2,7 @@
 
 #include "api/auth.h"
 #include "lib/alloc.h"
+#include "lib/classcache.h"
 #include "lib/cpr.h"
 #include "lib/json_spec.h"
 #include "lib/log.h"
@@ -17,6 +18,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define GP_CLASSCACHE_SLOTS 16384
+#define GP_CLASSCACHE_TTL_S 300
 
 #define CORS_ALLOW_HEADERS  "Authorization, Content-Type, X-Purpose, X-Request-Id"
 #define CORS_EXPOSE_HEADERS "X-Request-Id, Location, WWW-Authenticate, Allow"
@@ -501,6 +505,9 @@ bool gp_server_start(struct gp_server *s, char *err, size_t errlen)
     s->metrics = gp_metrics_create(methods, patterns, n);
     free(methods);
     free(patterns);
+    /* 16 Ki classifications (an entry is about half a kilobyte: at most 8 MB, touched only as
+     * it fills); a taxonomy change reaches every record within the TTL. */
+    s->classcache = gp_classcache_create(GP_CLASSCACHE_SLOTS, GP_CLASSCACHE_TTL_S);
 
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)s->cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
@@ -513,6 +520,8 @@ bool gp_server_start(struct gp_server *s, char *err, size_t errlen)
                  s->cfg->listen, s->cfg->port);
         gp_metrics_destroy(s->metrics);
         s->metrics = NULL;
+        gp_classcache_destroy(s->classcache);
+        s->classcache = NULL;
         return false;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -541,4 +550,6 @@ void gp_server_stop(struct gp_server *s)
     s->daemon = NULL;
     gp_metrics_destroy(s->metrics);
     s->metrics = NULL;
+    gp_classcache_destroy(s->classcache);
+    s->classcache = NULL;
 }

@@ -35,6 +35,7 @@ struct gp_server {
     struct gp_federate *federate; /* borrowed; the fan-out engine for the CPR button */
     const struct gp_route *routes;
     struct gp_metrics *metrics;
+    struct gp_classcache *classcache; /* owned: memoised record classifications (lib/index) */
     const char *version;
     struct MHD_Daemon *daemon;
     uint16_t port; /* the bound port (useful with GLASPLADE_PORT=0) */

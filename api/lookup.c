@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Time kept back from the request deadline for parsing, storing and answering, so the whole
  * answer stays within the deadline even when a source never answers. */
@@ -112,6 +113,7 @@ static void on_fanout_done(void *cls, const struct gp_fanout_result *res)
 }
 
 struct store_call {
+    struct gp_classcache *classcache;
     const char *cpr;
     struct gp_lookup *lk;
     struct gp_record_list *parsed; /* per fan-out result; n == 0 when not OK */
@@ -141,7 +143,11 @@ static enum gp_qs run_store(struct gp_db_conn *c, void *cls)
                                                 .records = ok ? &sc->parsed[i] : NULL,
                                                 .complete = ok};
     }
-    enum gp_qs qs = n ? gp_index_store_answers(c, sc->cpr, answers, n) : GP_QS_NO_RESULTS;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    enum gp_qs qs =
+        n ? gp_index_store_answers(c, sc->classcache, (double)now.tv_sec, sc->cpr, answers, n)
+          : GP_QS_NO_RESULTS;
     free(answers);
     return qs < 0 ? qs : GP_QS_ONE_RESULT;
 }
@@ -268,7 +274,7 @@ static void finish_lookup(struct gp_request *req)
             snprintf(audit->sources_answered[audit->n_sources_answered++], 64, "%s", ls->src.id);
     }
     struct store_read_call call = {
-        .store = {.cpr = cpr, .lk = lk, .parsed = parsed},
+        .store = {.classcache = srv->classcache, .cpr = cpr, .lk = lk, .parsed = parsed},
         .read = {
             .cpr = cpr, .with_records = true, .audit = audit, .caller = gp_citizen_caller(req)}};
     enum gp_qs qs = gp_db_tx(srv->pool, "lookup", GP_DB_READ_COMMITTED, run_store_read, &call);

@@ -1,6 +1,7 @@
 #include "lib/index.h"
 
 #include "lib/alloc.h"
+#include "lib/classcache.h"
 #include "lib/log.h"
 
 #include <jansson.h>
@@ -13,43 +14,67 @@
 #define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* A whole answer in one statement: every source's records of one press come as one JSON array
- * ($2), classified by record_classify (migration 0007: the source's own code through
- * source_code_map, else the legal basis by the record's date, else 'unclassified', visibly),
- * upserted per (cpr, source, source reference); an unchanged record is left alone (no new row
- * version, no WAL in the steady state where most refreshes return what the index has). The
- * fetch outcomes ($3) are recorded per source, and for each source whose answer was complete
- * (`complete`), its other live records for the citizen are marked removed. The citizen
- * is marked seen (at most once a minute: last_seen is coarse on purpose, so a busy citizen is
- * not a hot row). Data-modifying CTEs all run once, referenced or not; they touch disjoint rows
- * (removal only rows not in $2). Returns the unclassified (source, code, legal basis) triples.
- * One statement instead of one round trip per record: a press costs the same few statements
- * whether a citizen has 3 records or 700. */
+ * ($2). A record that carries its classification (memoised by the caller, lib/classcache) keeps
+ * it; the others are classified here by record_classify (migration 0007: the source's own code
+ * through source_code_map, else the legal basis by the record's date, else 'unclassified',
+ * visibly). Records the index already holds exactly are left alone (no new row version, no
+ * row lock, no WAL: the steady state, where most refreshes return what the index has); the
+ * rest are upserted per (cpr, source, source reference). The fetch outcomes ($3) are recorded
+ * per source, and for each source whose answer was complete, its other live records for the
+ * citizen are marked removed. The citizen is marked seen (at most once a minute: last_seen is
+ * coarse on purpose, so a busy citizen is not a hot row). Data-modifying CTEs all run once,
+ * referenced or not; they touch disjoint rows (removal only rows not in $2). One statement
+ * instead of a round trip per record: a press costs the same few statements whether a citizen
+ * has 3 records or 700. */
 static const struct gp_stmt stmt_store = {
     "index_store",
     "WITH input AS ("
-    "  SELECT x.* FROM jsonb_to_recordset($2::jsonb) AS x(source_id text, source_ref text,"
-    "   parent_ref text, unit text, source_code text, legal_basis_raw text, data_type text,"
-    "   kind text, title text, status text, start_date date, end_date date,"
+    "  SELECT x.* FROM jsonb_to_recordset($2::jsonb) AS x(source_id text,"
+    "   source_ref text, parent_ref text, unit text, source_code text, legal_basis_raw text,"
+    "   data_type text, kind text, title text, status text, start_date date, end_date date,"
     "   document_date date, caseworker_name text, caseworker_contact text,"
-    "   source_updated timestamptz)"
+    "   source_updated timestamptz, case_type text, area text, legal_basis text,"
+    "   sensitivity text, n bigint)"
     "), classified AS ("
-    "  SELECT i.*, c.case_type, c.area, c.legal_basis, c.sensitivity FROM input i"
-    "  CROSS JOIN LATERAL record_classify(i.source_id, i.source_code, i.legal_basis_raw,"
-    "   coalesce(i.start_date, i.document_date)) c"
+    "  SELECT i.source_id, i.source_ref, i.parent_ref, i.unit, i.source_code,"
+    "   i.legal_basis_raw, i.data_type, i.kind, i.title, i.status, i.start_date, i.end_date,"
+    "   i.document_date, i.caseworker_name, i.caseworker_contact, i.source_updated, i.n,"
+    "   i.case_type IS NULL AS fresh, c.case_type, c.area, c.legal_basis, c.sensitivity"
+    "  FROM input i CROSS JOIN LATERAL ("
+    "   SELECT i.case_type, i.area, i.legal_basis, i.sensitivity::sensitivity_level"
+    "   WHERE i.case_type IS NOT NULL"
+    "   UNION ALL"
+    "   SELECT r.case_type, r.area, r.legal_basis, r.sensitivity"
+    "   FROM record_classify(i.source_id, i.source_code, i.legal_basis_raw,"
+    "    coalesce(i.start_date, i.document_date)) r WHERE i.case_type IS NULL) c"
     "), outcome AS ("
     "  SELECT o.* FROM jsonb_to_recordset($3::jsonb) AS o(source_id text, status text,"
     "   error text, latency_ms double precision, fetched_at timestamptz, complete boolean)"
+    "), changed AS ("
+    /* What the index already holds exactly is not even offered to the upsert: ON CONFLICT
+     * would lock the row, and a row lock is a write (and WAL) too. */
+    "  SELECT k.*, s.department FROM classified k JOIN source s ON s.id = k.source_id"
+    "  WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.cpr = $1"
+    "   AND r.source_id = k.source_id AND r.source_ref = k.source_ref"
+    "   AND r.removed_at IS NULL"
+    "   AND (r.parent_ref, r.area, r.department, r.unit, r.case_type, r.source_code,"
+    "    r.legal_basis, r.legal_basis_raw, r.data_type, r.kind, r.title, r.status,"
+    "    r.start_date, r.end_date, r.document_date, r.caseworker_name, r.caseworker_contact,"
+    "    r.sensitivity, r.source_updated)"
+    "   IS NOT DISTINCT FROM (k.parent_ref, k.area, s.department, k.unit, k.case_type,"
+    "    k.source_code, k.legal_basis, k.legal_basis_raw, k.data_type, k.kind, k.title,"
+    "    k.status::record_status, k.start_date, k.end_date, k.document_date,"
+    "    k.caseworker_name, k.caseworker_contact, k.sensitivity, k.source_updated))"
     "), upserted AS ("
     "  INSERT INTO record AS r (cpr, source_id, source_ref, parent_ref, area, department, unit,"
     "   case_type, source_code, legal_basis, legal_basis_raw, data_type, kind, title, status,"
     "   start_date, end_date, document_date, caseworker_name, caseworker_contact, sensitivity,"
     "   source_updated, fetched_at, removed_at)"
-    "  SELECT $1, k.source_id, k.source_ref, k.parent_ref, k.area, s.department, k.unit,"
+    "  SELECT $1, k.source_id, k.source_ref, k.parent_ref, k.area, k.department, k.unit,"
     "   k.case_type, k.source_code, k.legal_basis, k.legal_basis_raw, k.data_type, k.kind,"
     "   k.title, k.status, k.start_date, k.end_date, k.document_date, k.caseworker_name,"
     "   k.caseworker_contact, k.sensitivity, k.source_updated, o.fetched_at, NULL"
-    "  FROM classified k JOIN source s ON s.id = k.source_id"
-    "  JOIN outcome o ON o.source_id = k.source_id"
+    "  FROM changed k JOIN outcome o ON o.source_id = k.source_id"
     "  ON CONFLICT (cpr, source_id, source_ref) DO UPDATE SET"
     "   parent_ref = EXCLUDED.parent_ref, area = EXCLUDED.area,"
     "   department = EXCLUDED.department, unit = EXCLUDED.unit,"
@@ -62,16 +87,6 @@ static const struct gp_stmt stmt_store = {
     "   caseworker_contact = EXCLUDED.caseworker_contact, sensitivity = EXCLUDED.sensitivity,"
     "   source_updated = EXCLUDED.source_updated, fetched_at = EXCLUDED.fetched_at,"
     "   removed_at = NULL"
-    "  WHERE (r.parent_ref, r.area, r.department, r.unit, r.case_type, r.source_code,"
-    "   r.legal_basis, r.legal_basis_raw, r.data_type, r.kind, r.title, r.status,"
-    "   r.start_date, r.end_date, r.document_date, r.caseworker_name, r.caseworker_contact,"
-    "   r.sensitivity, r.source_updated, r.removed_at IS NULL)"
-    "  IS DISTINCT FROM (EXCLUDED.parent_ref, EXCLUDED.area, EXCLUDED.department,"
-    "   EXCLUDED.unit, EXCLUDED.case_type, EXCLUDED.source_code, EXCLUDED.legal_basis,"
-    "   EXCLUDED.legal_basis_raw, EXCLUDED.data_type, EXCLUDED.kind, EXCLUDED.title,"
-    "   EXCLUDED.status, EXCLUDED.start_date, EXCLUDED.end_date, EXCLUDED.document_date,"
-    "   EXCLUDED.caseworker_name, EXCLUDED.caseworker_contact, EXCLUDED.sensitivity,"
-    "   EXCLUDED.source_updated, true)"
     "  RETURNING 1"
     "), removed AS ("
     "  UPDATE record r SET removed_at = o.fetched_at"
@@ -94,8 +109,9 @@ static const struct gp_stmt stmt_store = {
     "  WHERE z.last_seen < now() - interval '1 minute'"
     "  RETURNING 1"
     ")"
-    " SELECT DISTINCT source_id, coalesce(source_code, ''), coalesce(legal_basis_raw, '')"
-    " FROM classified WHERE case_type = 'unclassified'"};
+    /* What the database classified now (the caller memoises it), by position in $2. */
+    " SELECT n, case_type, area, coalesce(legal_basis, ''), sensitivity FROM classified"
+    " WHERE fresh ORDER BY n"};
 
 #define READ_COLUMNS                                                                               \
     "r.id, r.source_id, r.department, r.area, r.case_type, ct.label_da, ct.label_en,"              \
@@ -185,16 +201,47 @@ static json_t *record_json(const char *source_id, const struct gp_record *r)
     return o;
 }
 
-enum gp_qs gp_index_store_answers(struct gp_db_conn *c, const char *cpr,
-                                  const struct gp_index_answer *answers, size_t n)
+static const char *on_date(const struct gp_record *r)
 {
+    return r->start_date[0] ? r->start_date : r->document_date;
+}
+
+static struct gp_class_key class_key(const char *source_id, const struct gp_record *r)
+{
+    return (struct gp_class_key){source_id, r->source_code, r->legal_basis_raw, on_date(r)};
+}
+
+enum gp_qs gp_index_store_answers(struct gp_db_conn *c, struct gp_classcache *cc, double now_s,
+                                  const char *cpr, const struct gp_index_answer *answers, size_t n)
+{
+    /* Every record, in order, with the answer it came in (to memoise what comes back). */
+    size_t nrec = 0;
+    for (size_t i = 0; i < n; i++)
+        nrec += answers[i].records ? answers[i].records->n : 0;
+    const struct gp_record **recs = gp_xcalloc(nrec ? nrec : 1, sizeof *recs);
+    const char **rec_source = gp_xcalloc(nrec ? nrec : 1, sizeof *rec_source);
+
     json_t *records = json_array();
     json_t *outcomes = json_array();
-    size_t nrec = 0;
+    size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         const struct gp_index_answer *a = &answers[i];
-        for (size_t k = 0; a->records && k < a->records->n; k++, nrec++)
-            json_array_append_new(records, record_json(a->source_id, &a->records->items[k]));
+        for (size_t k = 0; a->records && k < a->records->n; k++, at++) {
+            const struct gp_record *r = &a->records->items[k];
+            recs[at] = r;
+            rec_source[at] = a->source_id;
+            json_t *o = record_json(a->source_id, r);
+            json_object_set_new(o, "n", json_integer((json_int_t)at + 1));
+            struct gp_class_key key = class_key(a->source_id, r);
+            struct gp_class_value v;
+            if (cc && gp_classcache_get(cc, &key, now_s, &v)) {
+                set_text(o, "case_type", v.case_type);
+                set_text(o, "area", v.area);
+                set_text(o, "legal_basis", v.legal_basis);
+                set_text(o, "sensitivity", v.sensitivity);
+            }
+            json_array_append_new(records, o);
+        }
         json_t *o = json_object();
         set_text(o, "source_id", a->source_id);
         set_text(o, "status", a->status);
@@ -213,15 +260,30 @@ enum gp_qs gp_index_store_answers(struct gp_db_conn *c, const char *cpr,
         const char *p[3] = {cpr, rtext, otext};
         PGresult *res = NULL;
         qs = gp_db_exec(c, &stmt_store, 3, p, &res);
-        for (int row = 0; qs > 0 && row < PQntuples(res); row++)
-            note_unclassified(PQgetvalue(res, row, 0), PQgetvalue(res, row, 1),
-                              PQgetvalue(res, row, 2));
+        for (int row = 0; qs > 0 && row < PQntuples(res); row++) {
+            long long pos = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+            if (pos < 1 || (size_t)pos > nrec)
+                continue;
+            const struct gp_record *r = recs[pos - 1];
+            struct gp_class_value v;
+            gp_rec_set(v.case_type, sizeof v.case_type, PQgetvalue(res, row, 1));
+            gp_rec_set(v.area, sizeof v.area, PQgetvalue(res, row, 2));
+            gp_rec_set(v.legal_basis, sizeof v.legal_basis, PQgetvalue(res, row, 3));
+            gp_rec_set(v.sensitivity, sizeof v.sensitivity, PQgetvalue(res, row, 4));
+            if (!strcmp(v.case_type, "unclassified"))
+                note_unclassified(rec_source[pos - 1], r->source_code, r->legal_basis_raw);
+            struct gp_class_key key = class_key(rec_source[pos - 1], r);
+            if (cc)
+                gp_classcache_put(cc, &key, now_s, &v);
+        }
         PQclear(res);
     } else {
         GP_LOG_BUG("a record that is not UTF-8 reached the index");
     }
     free(rtext);
     free(otext);
+    free(recs);
+    free(rec_source);
     return qs < 0 ? qs : (enum gp_qs)nrec;
 }
 

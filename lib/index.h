@@ -31,8 +31,12 @@ struct gp_index_answer {
  * source's fetch outcome, and the citizen as seen when there is any record. A source that was
  * not asked (its circuit open) is simply not among answers: its last real attempt stays on
  * record. Returns the number of records stored, or a negative gp_qs. */
-enum gp_qs gp_index_store_answers(struct gp_db_conn *c, const char *cpr,
-                                  const struct gp_index_answer *answers, size_t n);
+struct gp_classcache;
+/* cc (may be NULL) memoises classifications: a record whose inputs it knows is sent with its
+ * classification and not classified again; what the database classified is put in it. now_s is
+ * the monotonic clock cc's entries age by. */
+enum gp_qs gp_index_store_answers(struct gp_db_conn *c, struct gp_classcache *cc, double now_s,
+                                  const char *cpr, const struct gp_index_answer *answers, size_t n);
 
 /* A record as the index holds it, with what visibility decisions need. */
 struct gp_indexed {

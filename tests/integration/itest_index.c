@@ -4,6 +4,7 @@
  * (source, reference), no rewrite of an unchanged record, removal marking by complete answers
  * only, fetch outcomes, the citizen seen — and reading it back. */
 #include "gptest.h"
+#include "lib/classcache.h"
 #include "lib/db.h"
 #include "lib/index.h"
 
@@ -16,6 +17,8 @@
 static char *url;
 static struct gp_db_pool *pool;
 static struct gp_db_conn *conn;
+/* Every store goes through a classification memo, as the server's do. */
+static struct gp_classcache *cache;
 
 static void suite_setup(void)
 {
@@ -44,10 +47,12 @@ static void test_setup(void)
     char e[256];
     conn = gp_db_acquire(pool, e, sizeof e);
     ck_assert_msg(conn != NULL, "%s", e);
+    cache = gp_classcache_create(64, 300);
 }
 
 static void test_teardown(void)
 {
+    gp_classcache_destroy(cache);
     gp_db_release(pool, conn);
     gp_db_pool_destroy(pool);
 }
@@ -70,7 +75,7 @@ static struct gp_record *add(struct gp_record_list *l, const char *ref, const ch
 
 static enum gp_qs store(struct gp_index_answer *a, size_t n)
 {
-    return gp_index_store_answers(conn, CPR, a, n);
+    return gp_index_store_answers(conn, cache, 0, CPR, a, n);
 }
 
 static char *q(const char *sql)
@@ -185,6 +190,46 @@ START_TEST(awkward_text_round_trips)
 }
 END_TEST
 
+/* The memo is filled from what the database classified, and what it holds is what a record is
+ * stored with (so a wrong memo would show: here one is planted on purpose). */
+START_TEST(classifications_are_memoised)
+{
+    struct gp_record_list l = {0};
+    add(&l, "M-1", "kontanthjaelp", "", "2024-02-01");
+    add(&l, "M-2", "", "SEL § 50", "2023-03-01");
+    struct gp_index_answer a[] = {{"fam", "ok", "", 1.0, "2026-11-25T12:00:00Z", &l, false}};
+    unsigned long long hits, misses;
+    ck_assert_int_eq(store(a, 1), 2);
+    gp_classcache_stats(cache, &hits, &misses);
+    ck_assert_uint_eq(hits, 0);
+    ck_assert_uint_eq(misses, 2);
+    struct gp_class_value v;
+    struct gp_class_key k = {"fam", "", "SEL § 50", "2023-03-01"};
+    ck_assert(gp_classcache_get(cache, &k, 0, &v));
+    ck_assert_str_eq(v.case_type, "boernefaglig_undersoegelse");
+    ck_assert_str_eq(v.area, "family");
+    ck_assert_str_eq(v.legal_basis, "Barnets Lov § 20");
+    ck_assert_str_eq(v.sensitivity, "highly_sensitive");
+
+    /* A planted memo for M-1 (dubu does not map 'kontanthjaelp': really unclassified). */
+    struct gp_class_key k1 = {"fam", "kontanthjaelp", "", "2024-02-01"};
+    ck_assert(gp_classcache_get(cache, &k1, 0, &v));
+    ck_assert_str_eq(v.case_type, "unclassified");
+    struct gp_class_value planted = {"kontanthjaelp", "employment", "LAS § 11", "normal"};
+    gp_classcache_put(cache, &k1, 0, &planted);
+    ck_assert_int_eq(store(a, 1), 2);
+    expect("SELECT case_type || '/' || area || '/' || legal_basis FROM record"
+           " WHERE source_ref = 'M-1'",
+           "kontanthjaelp/employment/LAS § 11");
+
+    /* Past the TTL the database classifies again. */
+    ck_assert_int_eq(gp_index_store_answers(conn, cache, 301, CPR, a, 1), 2);
+    expect("SELECT case_type || '/' || area FROM record WHERE source_ref = 'M-1'",
+           "unclassified/family");
+    gp_record_list_free(&l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("index");
@@ -194,6 +239,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, one_press_is_classified_stored_and_marked);
     tcase_add_test(tc, awkward_text_round_trips);
+    tcase_add_test(tc, classifications_are_memoised);
     suite_add_tcase(s, tc);
     return gpt_run_suite(s);
 }
