@@ -3,7 +3,8 @@
 -- Environment:
 --   BENCH_CPR_FILE     one CPR per line
 --   BENCH_PATTERN      request path with one %s for the CPR (a literal % is %%)
---   BENCH_TOKEN        when set: Authorization: Bearer <token>
+--   BENCH_TOKEN        when set: Authorization: Bearer <token>; every request also sends
+--                      X-Purpose: rehabilitation
 --   BENCH_WRK_THREADS  wrk's -t, so that each thread starts at its own place in the list (two
 --                      threads on the same CPR at once would share one fan-out in the server)
 --   BENCH_CHECK        "" (default): no per-response Lua (fastest; wrk still counts non-2xx);
@@ -35,6 +36,8 @@ function init(args)
   -- tid is set by setup() in this thread's Lua state
   i = math.floor(((tid or 1) - 1) * #cprs / n)
   if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+  -- Every personal-data read names its purpose (the bench's token has no default purpose).
+  wrk.headers["X-Purpose"] = "rehabilitation"
   n200, n404, nother, incomplete = 0, 0, 0, 0
 end
 

@@ -45,7 +45,9 @@ struct gp_audit_entry {
 
 /* Appends e to the chain; *id (may be NULL) receives the row's id. GP_QS_ONE_RESULT on
  * success; GP_QS_HARD_ERROR also for invalid input (an unknown action, a malformed CPR or
- * details that are not JSON), after which the transaction is aborted. */
+ * details that are not JSON), after which the transaction is aborted. Inside gp_db_tx and
+ * with id NULL, the row is sent together with the COMMIT (gp_db_exec_at_commit), so the chain
+ * lock is never held across a round trip: its errors then surface as the commit's. */
 enum gp_qs gp_audit_append(struct gp_db_conn *c, const struct gp_audit_entry *e, int64_t *id);
 
 enum gp_audit_verify_rc {

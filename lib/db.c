@@ -22,6 +22,11 @@ struct gp_db_conn {
     int nprepared;
     char sqlstate[6];
     char error[512];
+    /* Inside gp_db_tx: the statement queued by gp_db_exec_at_commit, sent with the COMMIT. */
+    bool in_tx;
+    const struct gp_stmt *at_commit;
+    int at_commit_n;
+    char *at_commit_params[GP_DB_AT_COMMIT_MAX_PARAMS];
 };
 
 struct gp_db_pool {
@@ -228,6 +233,94 @@ enum gp_qs gp_db_exec(struct gp_db_conn *c, const struct gp_stmt *st, int nparam
     return qs;
 }
 
+static void clear_at_commit(struct gp_db_conn *c)
+{
+    for (int i = 0; i < c->at_commit_n; i++) {
+        free(c->at_commit_params[i]);
+        c->at_commit_params[i] = NULL;
+    }
+    c->at_commit = NULL;
+    c->at_commit_n = 0;
+}
+
+enum gp_qs gp_db_exec_at_commit(struct gp_db_conn *c, const struct gp_stmt *st, int nparams,
+                                const char *const *params)
+{
+    if (!c->in_tx || c->at_commit) {
+        if (c->at_commit)
+            GP_LOG_BUG("a second statement queued for commit (%s); run now", st->name);
+        return gp_db_exec(c, st, nparams, params, NULL);
+    }
+    if (nparams > GP_DB_AT_COMMIT_MAX_PARAMS) {
+        GP_LOG_BUG("statement %s: %d parameters, at most %d at commit", st->name, nparams,
+                   GP_DB_AT_COMMIT_MAX_PARAMS);
+        return GP_QS_HARD_ERROR;
+    }
+    /* Prepared now, so the commit's round trip carries only the execution. */
+    if (!c->pg || !ensure_prepared(c, st))
+        return GP_QS_HARD_ERROR;
+    c->at_commit = st;
+    c->at_commit_n = nparams;
+    for (int i = 0; i < nparams; i++)
+        c->at_commit_params[i] = params[i] ? gp_xstrdup(params[i]) : NULL;
+    return GP_QS_NO_RESULTS;
+}
+
+/* The queued statement and COMMIT in one round trip (libpq pipeline mode). A failure of the
+ * statement aborts the pipeline: COMMIT is then not run, and the caller's release rolls back. */
+static enum gp_qs commit_with_queued(struct gp_db_conn *c)
+{
+    const struct gp_stmt *st = c->at_commit;
+    enum gp_qs qs = GP_QS_HARD_ERROR;
+    if (PQenterPipelineMode(c->pg) != 1) {
+        remember_error(c, NULL);
+        return GP_QS_HARD_ERROR;
+    }
+    bool sent = PQsendQueryPrepared(c->pg, st->name, c->at_commit_n,
+                                    (const char *const *)c->at_commit_params, NULL, NULL, 0) &&
+                PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+                PQpipelineSync(c->pg);
+    if (!sent) {
+        remember_error(c, NULL);
+        PQexitPipelineMode(c->pg);
+        return GP_QS_HARD_ERROR;
+    }
+    /* Two results (each followed by NULL), then the sync. */
+    enum gp_qs step[2] = {GP_QS_HARD_ERROR, GP_QS_HARD_ERROR};
+    for (int i = 0; i < 2; i++) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r)
+            break;
+        if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+            step[i] = GP_QS_HARD_ERROR; /* the error is the earlier statement's */
+        } else {
+            step[i] = classify(c, r);
+        }
+        PQclear(r);
+        while ((r = PQgetResult(c->pg)) != NULL)
+            PQclear(r);
+    }
+    for (;;) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r)
+            break;
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode(c->pg);
+    if (step[0] < 0) {
+        if (step[0] == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK)
+            GP_LOG_BUG("statement %s failed at commit: %s (SQLSTATE %s)", st->name, c->error,
+                       c->sqlstate);
+        qs = step[0];
+    } else {
+        qs = step[1];
+    }
+    return qs;
+}
+
 enum gp_qs gp_db_exec_simple(struct gp_db_conn *c, const char *sql)
 {
     if (!c->pg)
@@ -287,10 +380,12 @@ enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolat
         }
         bool lost = false;
         qs = gp_db_exec_simple(c, begin_sql(iso));
+        c->in_tx = true;
         if (qs >= 0)
             qs = fn(c, cls);
+        c->in_tx = false;
         if (qs >= 0) {
-            enum gp_qs cqs = gp_db_exec_simple(c, "COMMIT");
+            enum gp_qs cqs = c->at_commit ? commit_with_queued(c) : gp_db_exec_simple(c, "COMMIT");
             if (cqs < 0) {
                 /* An outcome-unknown commit on a lost connection is not retried: it may have
                  * happened. Serialization failures at commit are. */
@@ -299,6 +394,7 @@ enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolat
         } else {
             lost = PQstatus(c->pg) != CONNECTION_OK;
         }
+        clear_at_commit(c);
         if (qs == GP_QS_SOFT_ERROR)
             GP_LOG_INFO("transaction %s: %s, retrying", name, gp_db_error(c));
         else if (lost)

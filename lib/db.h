@@ -54,6 +54,17 @@ void gp_db_pool_stats(struct gp_db_pool *pool, struct gp_db_pool_stats *out);
 enum gp_qs gp_db_exec(struct gp_db_conn *conn, const struct gp_stmt *stmt, int nparams,
                       const char *const *params, PGresult **res);
 
+/* Inside a gp_db_tx callback: queues stmt to run as the transaction's very last statement, sent
+ * together with COMMIT in one round trip (libpq pipeline mode). For a statement that takes a
+ * lock every other transaction waits for — the audit chain's append lock — the lock is then
+ * held only while the server runs the two, never across a round trip to this process (under
+ * load, a round trip includes waiting for this thread to be scheduled). At most one per
+ * transaction; parameters are copied; its result is not returned: its failure is the commit's
+ * (a soft error retries the whole transaction as usual). Outside gp_db_tx it runs at once. */
+#define GP_DB_AT_COMMIT_MAX_PARAMS 16
+enum gp_qs gp_db_exec_at_commit(struct gp_db_conn *conn, const struct gp_stmt *stmt, int nparams,
+                                const char *const *params);
+
 /* Runs plain SQL without parameters (migrations, BEGIN/COMMIT). */
 enum gp_qs gp_db_exec_simple(struct gp_db_conn *conn, const char *sql);
 

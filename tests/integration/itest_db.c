@@ -105,6 +105,79 @@ START_TEST(hard_errors_are_not_retried)
 }
 END_TEST
 
+/* ---- a statement queued for the commit ---- */
+
+struct queued {
+    int attempts;
+    const char *key;                   /* inserted first, normally */
+    const char *queued_key;            /* inserted by the queued statement */
+    const char *present;               /* rows with queued_key before the commit */
+    const struct gp_stmt *queued_fail; /* when set: queued instead, on the first attempt */
+};
+
+static enum gp_qs insert_then_queue(struct gp_db_conn *c, void *cls)
+{
+    struct queued *q = cls;
+    q->attempts++;
+    const char *p[2] = {q->key, "1"};
+    enum gp_qs qs = gp_db_exec(c, &stmt_insert, 2, p, NULL);
+    if (qs < 0)
+        return qs;
+    if (q->queued_fail && q->attempts == 1)
+        return gp_db_exec_at_commit(c, q->queued_fail, 0, NULL);
+    const char *pq[2] = {q->queued_key, "2"};
+    qs = gp_db_exec_at_commit(c, &stmt_insert, 2, pq);
+    /* Queued, not run: the row is not there yet, even inside the transaction. */
+    static const struct gp_stmt probe = {"t_probe_queued",
+                                         "SELECT count(*) FROM t WHERE k = $1::int"};
+    PGresult *r = NULL;
+    const char *pp[1] = {q->queued_key};
+    ck_assert_int_eq(gp_db_exec(c, &probe, 1, pp, &r), 1);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), q->present);
+    PQclear(r);
+    return qs;
+}
+
+START_TEST(queued_statement_runs_with_the_commit)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 2, 3);
+    struct queued q = {.key = "20", .queued_key = "21", .present = "0"};
+    ck_assert_int_ge(gp_db_tx(pool, "queued", GP_DB_READ_COMMITTED, insert_then_queue, &q), 0);
+    ck_assert_int_eq(count_key("20"), 1);
+    ck_assert_int_eq(count_key("21"), 1);
+
+    /* Its failure is the commit's: nothing of the transaction stays, the error is returned,
+     * and the connection is clean for the next user. */
+    q = (struct queued){.key = "22", .queued_key = "21", .present = "1"}; /* a duplicate */
+    ck_assert_int_eq(gp_db_tx(pool, "queued-dup", GP_DB_READ_COMMITTED, insert_then_queue, &q),
+                     GP_QS_HARD_ERROR);
+    ck_assert_int_eq(q.attempts, 1);
+    ck_assert_int_eq(count_key("22"), 0);
+
+    /* A soft error of the queued statement retries the whole transaction. */
+    q = (struct queued){.key = "23", .queued_key = "24", .present = "0", .queued_fail = &stmt_fail};
+    ck_assert_int_ge(gp_db_tx(pool, "queued-retry", GP_DB_READ_COMMITTED, insert_then_queue, &q),
+                     0);
+    ck_assert_int_eq(q.attempts, 2);
+    ck_assert_int_eq(count_key("23"), 1);
+    ck_assert_int_eq(count_key("24"), 1);
+
+    /* Outside a transaction it runs at once. */
+    char err[128];
+    struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    const char *p[2] = {"25", "1"};
+    ck_assert_int_eq(gp_db_exec_at_commit(c, &stmt_insert, 2, p), 1);
+    gp_db_release(pool, c);
+    ck_assert_int_eq(count_key("25"), 1);
+    char *open = gpt_db_scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                   " current_database() AND state LIKE 'idle in transaction%'");
+    ck_assert_str_eq(open, "0");
+    free(open);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
 static enum gp_qs kill_once_then_insert(struct gp_db_conn *c, void *cls)
 {
     struct attempt *a = cls;
@@ -289,6 +362,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_unchecked_fixture(tc, setup, NULL);
     tcase_add_test(tc, serialization_failures_are_retried);
+    tcase_add_test(tc, queued_statement_runs_with_the_commit);
     tcase_add_test(tc, deadlocks_are_retried);
     tcase_add_test(tc, retries_are_bounded);
     tcase_add_test(tc, hard_errors_are_not_retried);
