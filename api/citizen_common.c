@@ -37,20 +37,19 @@ bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
     return false;
 }
 
-/* The purpose is optional until consent rules apply to this route; when given it must be
- * one of the vocabulary. */
-bool gp_citizen_purpose_ok(struct gp_request *req)
+static const char purpose_vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
+                                         "target_group_identification, own_case";
+
+bool gp_citizen_purpose_check(struct gp_request *req, bool required)
 {
-    static const char vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
-                                     "target_group_identification, own_case";
     const char *header = gp_req_header(req, "X-Purpose");
     const char *query = gp_req_query(req, "purpose");
     if (header && !gp_purpose_find(header)) {
-        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", vocabulary);
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", purpose_vocabulary);
         return false;
     }
     if (query && !gp_purpose_find(query)) {
-        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", vocabulary);
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", purpose_vocabulary);
         return false;
     }
     if (header && query && strcmp(header, query) != 0) {
@@ -58,7 +57,29 @@ bool gp_citizen_purpose_ok(struct gp_request *req)
                            "differs between the X-Purpose header and the purpose query");
         return false;
     }
+    const char *stated = gp_citizen_purpose(req);
+    if (stated && !gp_purpose_find(stated)) {
+        /* Only a default stored before the vocabulary changed can get here. */
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose",
+                           "is the token's default purpose, which is no longer in the "
+                           "vocabulary; state one with X-Purpose");
+        return false;
+    }
+    if (!stated && required) {
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose",
+                           "is required: send an X-Purpose header or a purpose query parameter "
+                           "(rehabilitation, coordinated_effort, target_group_identification or "
+                           "own_case), or use a token with a default purpose");
+        return false;
+    }
     return true;
+}
+
+/* Every read of personal data states why. Auditors read to supervise the processing itself,
+ * which no purpose of the vocabulary describes: for them it is optional. */
+bool gp_citizen_purpose_ok(struct gp_request *req)
+{
+    return gp_citizen_purpose_check(req, req->client.role != GP_ROLE_AUDITOR);
 }
 
 const char *gp_citizen_purpose(struct gp_request *req)
@@ -89,6 +110,8 @@ void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_a
     if (p) {
         snprintf(e->purpose, sizeof e->purpose, "%s", p->code);
         snprintf(e->legal_basis, sizeof e->legal_basis, "%s", p->legal_basis);
+    } else if (req->client.role == GP_ROLE_AUDITOR) {
+        snprintf(e->legal_basis, sizeof e->legal_basis, "%s", GP_AUDITOR_LEGAL_BASIS);
     }
     snprintf(e->cpr, sizeof e->cpr, "%s", cpr);
     snprintf(e->action, sizeof e->action, "read");

@@ -13,8 +13,13 @@ struct gp_request;
  * a valid CPR number (including a birth date in the future). */
 bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr);
 
-/* Checks the stated purpose (X-Purpose header and/or purpose query); answers 400 when it is
- * unknown or the two disagree. */
+/* Checks the stated purpose (X-Purpose header and/or purpose query, else the token's default):
+ * answers 400 naming `purpose` when it is unknown, when header and query disagree, or when
+ * required and there is none. */
+bool gp_citizen_purpose_check(struct gp_request *req, bool required);
+
+/* The check for reads of personal data: a purpose is required, except for auditors (who read
+ * to supervise the processing, which no purpose of the vocabulary describes). */
 bool gp_citizen_purpose_ok(struct gp_request *req);
 
 /* The stated purpose, else the token's default, else NULL. */

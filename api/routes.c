@@ -1,13 +1,20 @@
 /* The one routing table. Roles: personal data is read by caseworkers and coordinators (their
- * department decides what they see); analysts search target groups; auditors read the audit
- * log; admins manage clients and sources and read no personal data. */
+ * department decides what they see), who also record consents and blocks on the citizen's
+ * behalf; only coordinators may break the glass; analysts search target groups; auditors read
+ * the audit log, check its chain, and read a citizen's access log and overrides; admins manage
+ * clients and sources and read no personal data. tests/integration/itest_matrix.c holds the
+ * expected answer of every route for every role: a route added here needs a row there. */
 #include "api/handlers.h"
+#include "api/sharing_handlers.h"
 #include "lib/role.h"
 
 #define PERSONAL (GP_ROLE_CASEWORKER | GP_ROLE_COORDINATOR)
 
 static const char *const q_purpose[] = {"purpose", NULL};
 static const char *const q_overview[] = {"purpose", "refresh", NULL};
+static const char *const q_access_log[] = {"purpose", "limit", "cursor", NULL};
+static const char *const q_audit[] = {"cpr", "client", "action", "from",
+                                      "to",  "limit",  "cursor", NULL};
 static const char *const q_cases[] = {"purpose", "refresh", "area",   "data_type", "status",
                                       "since",   "limit",   "cursor", NULL};
 
@@ -19,6 +26,22 @@ const struct gp_route gp_routes[] = {
     {"GET", "/v1/citizens/{cpr}", gp_handle_citizen_get, PERSONAL, false, q_purpose},
     {"GET", "/v1/citizens/{cpr}/overview", gp_handle_overview, PERSONAL, false, q_overview},
     {"GET", "/v1/citizens/{cpr}/cases", gp_handle_cases, PERSONAL, false, q_cases},
+    {"POST", "/v1/citizens/{cpr}/consents", gp_handle_consents_post, PERSONAL, true, NULL},
+    {"GET", "/v1/citizens/{cpr}/consents", gp_handle_consents_list, PERSONAL, false, q_purpose},
+    {"GET", "/v1/consents/{id}", gp_handle_consent_get, PERSONAL, false, q_purpose},
+    {"POST", "/v1/consents/{id}/withdraw", gp_handle_consent_withdraw, PERSONAL, true, NULL},
+    {"POST", "/v1/citizens/{cpr}/blocks", gp_handle_blocks_post, PERSONAL, true, NULL},
+    {"GET", "/v1/citizens/{cpr}/blocks", gp_handle_blocks_list, PERSONAL, false, q_purpose},
+    {"GET", "/v1/blocks/{id}", gp_handle_block_get, PERSONAL, false, q_purpose},
+    {"POST", "/v1/blocks/{id}/withdraw", gp_handle_block_withdraw, PERSONAL, true, NULL},
+    {"POST", "/v1/citizens/{cpr}/overrides", gp_handle_overrides_post, GP_ROLE_COORDINATOR, true,
+     NULL},
+    {"GET", "/v1/citizens/{cpr}/overrides", gp_handle_overrides_list, PERSONAL | GP_ROLE_AUDITOR,
+     false, q_purpose},
+    {"GET", "/v1/citizens/{cpr}/access-log", gp_handle_access_log, PERSONAL | GP_ROLE_AUDITOR,
+     false, q_access_log},
+    {"GET", "/v1/audit", gp_handle_audit_search, GP_ROLE_AUDITOR, false, q_audit},
+    {"GET", "/v1/audit/verify", gp_handle_audit_verify, GP_ROLE_AUDITOR, false, NULL},
     {"GET", "/v1/sources", gp_handle_sources, GP_ROLES_ALL, false, NULL},
     {"GET", "/v1/clients", gp_handle_clients_list, GP_ROLE_ADMIN, false, NULL},
     {"POST", "/v1/clients", gp_handle_clients_post, GP_ROLE_ADMIN, true, NULL},

@@ -31,6 +31,9 @@ static const struct gp_stmt stmt_append = {
 static const struct gp_stmt stmt_verify = {
     "audit_verify", "SELECT bad_id, problem FROM audit_verify()"};
 
+static const struct gp_stmt stmt_head = {
+    "audit_head", "SELECT last_id, encode(last_hash, 'hex') FROM audit_head WHERE one"};
+
 #define AUDIT_COLUMNS \
     "id, " ISO_UTC_US("at") ", coalesce(client_id, 0), client_name, role," \
     " coalesce(department, ''), coalesce(purpose, ''), coalesce(legal_basis, '')," \
@@ -137,13 +140,24 @@ struct verify_call {
     int64_t bad_id;
     char why[256];
     bool broken;
+    struct gp_audit_head head;
 };
 
 static enum gp_qs run_verify(struct gp_db_conn *c, void *cls)
 {
     struct verify_call *call = cls;
     PGresult *r = NULL;
-    enum gp_qs qs = gp_db_exec(c, &stmt_verify, 0, NULL, &r);
+    /* The head first, as audit_verify() reads it: the first statement fixes the snapshot. */
+    enum gp_qs qs = gp_db_exec(c, &stmt_head, 0, NULL, &r);
+    if (qs < 0)
+        return qs;
+    if (qs == GP_QS_ONE_RESULT) {
+        call->head.last_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        snprintf(call->head.last_hash, sizeof call->head.last_hash, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    r = NULL;
+    qs = gp_db_exec(c, &stmt_verify, 0, NULL, &r);
     call->broken = qs == GP_QS_ONE_RESULT;
     if (call->broken) {
         call->bad_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -156,11 +170,19 @@ static enum gp_qs run_verify(struct gp_db_conn *c, void *cls)
 enum gp_audit_verify_rc gp_audit_verify(struct gp_db_pool *pool, int64_t *bad_id, char *why,
                                         size_t whylen)
 {
+    return gp_audit_verify_head(pool, bad_id, why, whylen, NULL);
+}
+
+enum gp_audit_verify_rc gp_audit_verify_head(struct gp_db_pool *pool, int64_t *bad_id, char *why,
+                                             size_t whylen, struct gp_audit_head *head)
+{
     struct verify_call call = {0};
     /* Repeatable read: one snapshot for the head and the rows, whatever is appended meanwhile. */
     enum gp_qs qs = gp_db_tx(pool, "audit_verify", GP_DB_REPEATABLE_READ, run_verify, &call);
     if (qs < 0)
         return GP_AUDIT_VERIFY_DB_ERROR;
+    if (head)
+        *head = call.head;
     if (!call.broken) {
         if (bad_id)
             *bad_id = 0;

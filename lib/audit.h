@@ -62,6 +62,18 @@ enum gp_audit_verify_rc {
 enum gp_audit_verify_rc gp_audit_verify(struct gp_db_pool *pool, int64_t *bad_id, char *why,
                                         size_t whylen);
 
+/* The end of the chain as one check saw it: the last row's id (0 for an empty log) and its
+ * hash in hex, the value to record outside the database now and then, so that even a rewrite
+ * of the whole chain would show. */
+struct gp_audit_head {
+    int64_t last_id;
+    char last_hash[65];
+};
+
+/* gp_audit_verify, also giving the head the check ran up to (same snapshot). */
+enum gp_audit_verify_rc gp_audit_verify_head(struct gp_db_pool *pool, int64_t *bad_id, char *why,
+                                             size_t whylen, struct gp_audit_head *head);
+
 struct gp_audit_list {
     size_t n;
     struct gp_audit_entry *items;

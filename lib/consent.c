@@ -108,16 +108,34 @@ static const struct gp_stmt stmt_blocks_active = {
 
 /* ---- overrides and the revision ---- */
 
+/* Over break_glass b joined to its client a. */
 #define OVERRIDE_COLUMNS \
-    "id, cpr, client_id, reason_code, note, " ISO_UTC("created_at") ", " ISO_UTC("expires_at")
+    "b.id, b.cpr, b.client_id, b.reason_code, b.note, " ISO_UTC("b.created_at") "," \
+    " " ISO_UTC("b.expires_at") ", a.name, a.role::text, coalesce(a.department, '')," \
+    " b.created_at <= now() AND b.expires_at > now()"
 
 /* created_at defaults to now(), so expires_at - created_at is exactly `minutes`, which the
  * table's CHECK holds to (0, 60]. */
 static const struct gp_stmt stmt_override_insert = {
     "override_insert",
-    "INSERT INTO break_glass (cpr, client_id, reason_code, note, expires_at)"
-    " VALUES ($1, $2::bigint, $3, $4, now() + make_interval(mins => $5::integer))"
-    " RETURNING " OVERRIDE_COLUMNS};
+    "WITH b AS (INSERT INTO break_glass (cpr, client_id, reason_code, note, expires_at)"
+    "  VALUES ($1, $2::bigint, $3, $4, now() + make_interval(mins => $5::integer))"
+    "  RETURNING *)"
+    " SELECT " OVERRIDE_COLUMNS " FROM b JOIN api_client a ON a.id = b.client_id"};
+
+static const struct gp_stmt stmt_overrides_for = {
+    "overrides_for",
+    "SELECT " OVERRIDE_COLUMNS " FROM break_glass b JOIN api_client a ON a.id = b.client_id"
+    " WHERE b.cpr = $1 ORDER BY b.id DESC"};
+
+/* The area a code belongs to: an area itself, a department's area, a case type's area ('' for
+ * unclassified, which has none). No row: no such code. */
+static const struct gp_stmt stmt_code_area = {
+    "scope_code_area",
+    "SELECT coalesce(area, '') FROM ("
+    "  SELECT code AS area FROM area WHERE $1 = 'area' AND code = $2"
+    "  UNION ALL SELECT area FROM department WHERE $1 = 'department' AND id = $2"
+    "  UNION ALL SELECT area FROM case_type WHERE $1 = 'case_type' AND code = $2) k"};
 
 static const struct gp_stmt stmt_override_active = {
     "override_active",
@@ -288,6 +306,10 @@ static void row_to_override(const PGresult *r, int row, void *out)
     snprintf(o->note, sizeof o->note, "%s", PQgetvalue(r, row, 4));
     snprintf(o->created_at, sizeof o->created_at, "%s", PQgetvalue(r, row, 5));
     snprintf(o->expires_at, sizeof o->expires_at, "%s", PQgetvalue(r, row, 6));
+    snprintf(o->client_name, sizeof o->client_name, "%s", PQgetvalue(r, row, 7));
+    snprintf(o->client_role, sizeof o->client_role, "%s", PQgetvalue(r, row, 8));
+    snprintf(o->client_department, sizeof o->client_department, "%s", PQgetvalue(r, row, 9));
+    o->active = PQgetvalue(r, row, 10)[0] == 't';
 }
 
 /* Withdraws (stmt_withdraw) or, when nothing was withdrawable, tells why (stmt_get). */
@@ -474,6 +496,40 @@ enum gp_consent_rc gp_override_create(struct gp_db_conn *c, const char *cpr, int
     const char *p[5] = {cpr, client, reason_code, note ? note : "", mins};
     enum gp_consent_rc rc = fetch_one(c, &stmt_override_insert, 5, p, row_to_override, out);
     return rc == GP_CONSENT_NOT_FOUND ? GP_CONSENT_DB_ERROR : rc;
+}
+
+void gp_override_list_free(struct gp_override_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+enum gp_consent_rc gp_overrides_for(struct gp_db_conn *c, const char *cpr,
+                                    struct gp_override_list *out)
+{
+    const char *p[1] = {cpr};
+    void *items = NULL;
+    enum gp_consent_rc rc = fetch_all(c, &stmt_overrides_for, 1, p, row_to_override,
+                                      sizeof(struct gp_override), &items, &out->n);
+    out->items = items;
+    return rc;
+}
+
+enum gp_consent_rc gp_scope_code_area(struct gp_db_conn *c, const char *kind, const char *code,
+                                      char area[32], bool *known)
+{
+    const char *p[2] = {kind, code};
+    PGresult *r = NULL;
+    enum gp_qs qs = gp_db_exec(c, &stmt_code_area, 2, p, &r);
+    if (qs < 0)
+        return failure(c, qs);
+    *known = qs >= GP_QS_ONE_RESULT;
+    snprintf(area, 32, "%s", *known ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return GP_CONSENT_OK;
 }
 
 enum gp_consent_rc gp_override_active(struct gp_db_conn *c, const char *cpr, int64_t client_id,

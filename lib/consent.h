@@ -146,13 +146,34 @@ struct gp_override {
     char note[512];
     char created_at[40];
     char expires_at[40];
+    char client_name[201]; /* the client who opened it, as it is named now */
+    char client_role[24];
+    char client_department[64]; /* "" for none */
+    bool active;                /* in force now: created_at <= now < expires_at */
 };
+
+struct gp_override_list {
+    size_t n;
+    struct gp_override *items;
+};
+void gp_override_list_free(struct gp_override_list *l);
 
 /* Opens a break-glass override for client on cpr, expiring `minutes` (1..60) from now. A
  * reason code outside the set, a blank note or minutes out of range are GP_CONSENT_INVALID. */
 enum gp_consent_rc gp_override_create(struct gp_db_conn *c, const char *cpr, int64_t client_id,
                                       const char *reason_code, const char *note, int minutes,
                                       struct gp_override *out);
+
+/* All of cpr's overrides, in force or expired, newest first. */
+enum gp_consent_rc gp_overrides_for(struct gp_db_conn *c, const char *cpr,
+                                    struct gp_override_list *out);
+
+/* Whether code is a known scope code of kind ("area", "department" or "case_type"); when it
+ * is, area receives the area it belongs to (the area itself; a department's or case type's
+ * area; "" for the case type unclassified). For checking a consent's or block's scope before
+ * recording it, so that every unknown code can be named. */
+enum gp_consent_rc gp_scope_code_area(struct gp_db_conn *c, const char *kind, const char *code,
+                                      char area[32], bool *known);
 
 /* Whether client has an override on cpr in force now (created_at <= now < expires_at). */
 enum gp_consent_rc gp_override_active(struct gp_db_conn *c, const char *cpr, int64_t client_id,

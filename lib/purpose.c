@@ -17,6 +17,9 @@ const struct gp_purpose gp_purposes[] = {
     {NULL, NULL},
 };
 
+const char *const gp_purpose_codes[] = {"rehabilitation", "coordinated_effort",
+                                        "target_group_identification", "own_case", NULL};
+
 const struct gp_purpose *gp_purpose_find(const char *code)
 {
     for (const struct gp_purpose *p = gp_purposes; code && p->code; p++) {

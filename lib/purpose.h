@@ -8,9 +8,17 @@ struct gp_purpose {
     const char *legal_basis; /* the text recorded with each read */
 };
 
+/* The legal basis recorded for an auditor's read, which states no purpose: auditors read to
+ * supervise the processing itself. */
+#define GP_AUDITOR_LEGAL_BASIS                                                                     \
+    "Supervision of the processing of personal data: the controller's accountability and "         \
+    "logging of access (GDPR art. 5(2) and art. 32)"
+
 /* NULL when code is not in the vocabulary. */
 const struct gp_purpose *gp_purpose_find(const char *code);
 /* The vocabulary, terminated by code == NULL. */
 extern const struct gp_purpose gp_purposes[];
+/* The same codes as a NULL-terminated list (for lib/json_spec choices), in the same order. */
+extern const char *const gp_purpose_codes[];
 
 #endif

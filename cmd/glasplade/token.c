@@ -20,8 +20,12 @@ static void help(FILE *out)
                  "        the token's SHA-256 is stored, so it cannot be shown again.\n"
                  "        ROLE: caseworker, coordinator, analyst, auditor, admin. Caseworkers and\n"
                  "        coordinators need --department (job_centre, social_services, family,\n"
-                 "        municipal_health, region).\n"
-                 "list    prints id, role, name, department, created and revoked times.\n"
+                 "        municipal_health, region). --default-purpose is the purpose of\n"
+                 "        personal-data reads that state none (rehabilitation,\n"
+                 "        coordinated_effort, target_group_identification, own_case); without\n"
+                 "        it every such read must send X-Purpose or ?purpose=.\n"
+                 "list    prints id, role, department, default purpose, name, created and\n"
+                 "        revoked times.\n"
                  "revoke  revokes the client with that id; its token stops working at once.\n\n"
                  "Needs GLASPLADE_DATABASE_URL.\n");
 }
@@ -102,12 +106,13 @@ static int list(struct gp_db_pool *pool)
         fprintf(stderr, "glasplade token list: database error (see log above)\n");
         return 1;
     }
-    printf("%-6s %-12s %-18s %-30s %-21s %s\n", "ID", "ROLE", "DEPARTMENT", "NAME", "CREATED",
-           "REVOKED");
+    printf("%-6s %-12s %-18s %-28s %-30s %-21s %s\n", "ID", "ROLE", "DEPARTMENT", "PURPOSE", "NAME",
+           "CREATED", "REVOKED");
     for (size_t i = 0; i < n; i++)
-        printf("%-6lld %-12s %-18s %-30s %-21s %s\n", (long long)rows[i].id,
+        printf("%-6lld %-12s %-18s %-28s %-30s %-21s %s\n", (long long)rows[i].id,
                gp_role_name(rows[i].role), rows[i].department[0] ? rows[i].department : "-",
-               rows[i].name, rows[i].created_at, rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
+               rows[i].default_purpose[0] ? rows[i].default_purpose : "-", rows[i].name,
+               rows[i].created_at, rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
     free(rows);
     return 0;
 }

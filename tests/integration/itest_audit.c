@@ -866,6 +866,87 @@ START_TEST(overrides_expire_and_are_bounded)
     sqlstate_of(svc_url, "UPDATE break_glass SET expires_at = expires_at + interval '1 hour'",
                 state);
     ck_assert_str_eq(state, "42501");
+
+    /* The list: all of the citizen's, newest first, with who opened each and whether it is in
+     * force now. */
+    struct gp_override_list l = {0};
+    ck_assert_int_eq(gp_overrides_for(conn, cpr, &l), GP_CONSENT_OK);
+    ck_assert_uint_eq(l.n, 4);
+    for (size_t i = 1; i < l.n; i++)
+        ck_assert_int_gt(l.items[i - 1].id, l.items[i].id);
+    ck_assert_str_eq(l.items[0].client_name, "other client");
+    ck_assert_str_eq(l.items[0].client_role, "caseworker");
+    ck_assert_str_eq(l.items[0].client_department, "region");
+    ck_assert(l.items[0].active);  /* 59 minutes ago, one more to go */
+    ck_assert(!l.items[1].active); /* ran out a second ago */
+    ck_assert(l.items[2].active);
+    ck_assert_int_eq(l.items[3].id, o.id);
+    ck_assert_str_eq(l.items[3].client_name, "override client");
+    gp_override_list_free(&l);
+    ck_assert_uint_eq(l.n, 0);
+    ck_assert_int_eq(gp_overrides_for(conn, "0606060000", &l), GP_CONSENT_OK);
+    ck_assert_uint_eq(l.n, 0);
+    gp_override_list_free(&l);
+}
+END_TEST
+
+/* Scope codes are checked before a consent or block is recorded, so that every unknown one can
+ * be named; a department and a case type tell their area. */
+START_TEST(scope_codes_and_their_areas)
+{
+    static const struct {
+        const char *kind, *code;
+        bool known;
+        const char *area;
+    } cases[] = {
+        {"area", "social", true, "social"},
+        {"area", "housing", false, ""},
+        {"department", "job_centre", true, "employment"},
+        {"department", "region", true, "health_regional"},
+        {"department", "social", false, ""},
+        {"case_type", "misbrugsbehandling", true, "social"},
+        {"case_type", "unclassified", true, ""},
+        {"case_type", "astrology", false, ""},
+        {"planet", "social", false, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char area[32] = "junk";
+        bool known = !cases[i].known;
+        ck_assert_int_eq(gp_scope_code_area(conn, cases[i].kind, cases[i].code, area, &known),
+                         GP_CONSENT_OK);
+        ck_assert_msg(known == cases[i].known, "%s %s", cases[i].kind, cases[i].code);
+        ck_assert_str_eq(area, cases[i].area);
+    }
+}
+END_TEST
+
+/* The verification also gives the end of the chain it checked, in the same snapshot. */
+START_TEST(verify_gives_the_head)
+{
+    char *url = tamper_db(4);
+    struct gp_db_pool *p = gp_db_pool_create(url, 1, 5);
+    struct gp_audit_head head = {0};
+    int64_t bad = -1;
+    char why[64];
+    ck_assert_int_eq(gp_audit_verify_head(p, &bad, why, sizeof why, &head), GP_AUDIT_INTACT);
+    ck_assert_int_eq(head.last_id, 4);
+    char *hash = gpt_db_scalar(url, "SELECT encode(row_hash, 'hex') FROM audit_log WHERE id = 4");
+    ck_assert_str_eq(head.last_hash, hash);
+    free(hash);
+    gp_db_pool_destroy(p);
+    drop_db(strrchr(url, '/') + 1);
+    free(url);
+
+    /* An empty log: the head is the genesis value. */
+    url = tamper_db(0);
+    p = gp_db_pool_create(url, 1, 5);
+    ck_assert_int_eq(gp_audit_verify_head(p, &bad, why, sizeof why, &head), GP_AUDIT_INTACT);
+    ck_assert_int_eq(head.last_id, 0);
+    ck_assert_str_eq(head.last_hash,
+                     "0000000000000000000000000000000000000000000000000000000000000000");
+    gp_db_pool_destroy(p);
+    drop_db(strrchr(url, '/') + 1);
+    free(url);
 }
 END_TEST
 
@@ -953,6 +1034,8 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, consent_and_its_audit_row_share_a_transaction);
     tcase_add_test(tc, blocks_record_withdraw_history_and_dates);
     tcase_add_test(tc, overrides_expire_and_are_bounded);
+    tcase_add_test(tc, scope_codes_and_their_areas);
+    tcase_add_test(tc, verify_gives_the_head);
     tcase_add_test(tc, access_log_is_newest_first_paged_and_only_that_citizen);
     suite_add_tcase(s, tc);
     return s;

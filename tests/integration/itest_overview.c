@@ -506,6 +506,65 @@ START_TEST(bad_parameters_are_400_naming_them)
 }
 END_TEST
 
+/* Every personal-data read states a purpose: the X-Purpose header, the purpose query or the
+ * token's default. A token without a default that states none gets a 400 naming `purpose`,
+ * before any source is asked and without an audit row; stating one makes the same read work. */
+START_TEST(purpose_is_required)
+{
+    char *bare = gpt_token_purpose(db, "caseworker", "job_centre", NULL);
+    char *total = gpt_db_scalar(db, "SELECT count(*) FROM audit_log");
+    static const char *const paths[][2] = {
+        {"/v1/citizens/" METTE "/overview?refresh=never", "/v1/citizens/{cpr}/overview"},
+        {"/v1/citizens/" METTE "/cases?refresh=never", "/v1/citizens/{cpr}/cases"},
+        {"/v1/citizens/" METTE, "/v1/citizens/{cpr}"},
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct gpt_resp r;
+        struct gpt_req q = {.path = paths[i][0], .route = paths[i][1], .token = bare};
+        gpt_http(srv.port, &q, &r);
+        gpt_assert_problem(&r, 400, "invalid-parameter");
+        json_t *e0 = json_array_get(json_object_get(r.json, "errors"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(e0, "field")), "purpose");
+        gpt_resp_free(&r);
+    }
+    char *total2 = gpt_db_scalar(db, "SELECT count(*) FROM audit_log");
+    ck_assert_str_eq(total, total2);
+    free(total2);
+
+    /* The header, or the query, is enough; the audit row records it. */
+    const char *h[] = {"X-Purpose: coordinated_effort", "X-Request-Id: purpose-probe-1", NULL};
+    struct gpt_resp r;
+    struct gpt_req q = {.path = paths[0][0], .route = paths[0][1], .token = bare, .headers = h};
+    gpt_http(srv.port, &q, &r);
+    ck_assert_int_eq(r.status, 200);
+    gpt_resp_free(&r);
+    char *purpose =
+        gpt_db_scalar(db, "SELECT purpose FROM audit_log WHERE request_id = 'purpose-probe-1'");
+    ck_assert_str_eq(purpose, "coordinated_effort");
+    free(purpose);
+    struct gpt_req q2 = {.path = "/v1/citizens/" METTE "/cases?refresh=never&purpose=own_case",
+                         .route = "/v1/citizens/{cpr}/cases",
+                         .token = bare};
+    gpt_http(srv.port, &q2, &r);
+    ck_assert_int_eq(r.status, 200);
+    gpt_resp_free(&r);
+
+    /* A token's default purpose is used when none is stated, and a stated one wins over it. */
+    const char *h2[] = {"X-Request-Id: purpose-probe-2", NULL};
+    struct gpt_req q3 = {
+        .path = paths[0][0], .route = paths[0][1], .token = tok_job, .headers = h2};
+    gpt_http(srv.port, &q3, &r);
+    ck_assert_int_eq(r.status, 200);
+    gpt_resp_free(&r);
+    purpose =
+        gpt_db_scalar(db, "SELECT purpose FROM audit_log WHERE request_id = 'purpose-probe-2'");
+    ck_assert_str_eq(purpose, GPT_DEFAULT_PURPOSE);
+    free(purpose);
+    free(total);
+    free(bare);
+}
+END_TEST
+
 START_TEST(sources_list_health)
 {
     struct gpt_resp r;
@@ -667,6 +726,7 @@ int main(void)
     tcase_add_test(tc, cases_filters);
     tcase_add_test(tc, excluded_types_never_cross_departments);
     tcase_add_test(tc, bad_parameters_are_400_naming_them);
+    tcase_add_test(tc, purpose_is_required);
     tcase_add_test(tc, sources_list_health);
     tcase_add_test(tc, circuit_opens_and_closes);
     tcase_add_test(tc, every_read_is_audited);

@@ -308,7 +308,8 @@ START_TEST(clients_create_use_and_revoke)
     struct gpt_resp r;
     char loc[80], path[96];
     ck_assert_int_eq(post_client("{\"role\":\"caseworker\",\"name\":\"Sara Sagsbehandler\","
-                                 "\"department\":\"social_services\"}",
+                                 "\"department\":\"social_services\","
+                                 "\"default_purpose\":\"own_case\"}",
                                  "application/json; charset=utf-8", &r),
                      201);
     json_int_t id = json_integer_value(json_object_get(r.json, "id"));

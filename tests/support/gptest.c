@@ -367,14 +367,23 @@ int gpt_glasplade(const char *const *args, const char *const *extra_env, char **
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-char *gpt_token(const char *db_url, const char *role, const char *dept)
+char *gpt_token_purpose(const char *db_url, const char *role, const char *dept,
+                        const char *default_purpose)
 {
     char db_env[512];
     snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", db_url);
     const char *env[] = {db_env, NULL};
-    const char *args[] = {
-        "token", "create", "--role", role, "--name", "test client", dept ? "--department" : NULL,
-        dept,    NULL};
+    const char *args[12] = {"token", "create", "--role", role, "--name", "test client"};
+    size_t n = 6;
+    if (dept) {
+        args[n++] = "--department";
+        args[n++] = dept;
+    }
+    if (default_purpose) {
+        args[n++] = "--default-purpose";
+        args[n++] = default_purpose;
+    }
+    args[n] = NULL;
     char *out = NULL, *err = NULL;
     int rc = gpt_glasplade(args, env, &out, &err);
     ck_assert_msg(rc == 0, "token create failed (%d): %s", rc, err);
@@ -382,6 +391,12 @@ char *gpt_token(const char *db_url, const char *role, const char *dept)
     out[strcspn(out, "\n")] = '\0';
     ck_assert_int_eq(strlen(out), 47);
     return out;
+}
+
+char *gpt_token(const char *db_url, const char *role, const char *dept)
+{
+    bool reads = !strcmp(role, "caseworker") || !strcmp(role, "coordinator");
+    return gpt_token_purpose(db_url, role, dept, reads ? GPT_DEFAULT_PURPOSE : NULL);
 }
 
 /* ---- HTTP ---- */

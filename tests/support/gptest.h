@@ -61,8 +61,14 @@ void gpt_register_sources(const char *db_url, const struct gpt_proc *sim, int ti
  * returns its exit status; *out and *err (if given) receive its stdout and stderr (malloc'd). */
 int gpt_glasplade(const char *const *args, const char *const *extra_env, char **out, char **err);
 
-/* Creates a client with the CLI and returns its token (malloc'd). dept may be NULL. */
+/* Creates a client with the CLI and returns its token (malloc'd). dept may be NULL.
+ * Caseworker and coordinator tokens get the default purpose GPT_DEFAULT_PURPOSE, so that
+ * personal-data reads need no X-Purpose; the others get none. */
+#define GPT_DEFAULT_PURPOSE "rehabilitation"
 char *gpt_token(const char *db_url, const char *role, const char *dept);
+/* The same with an explicit default purpose (NULL: none). */
+char *gpt_token_purpose(const char *db_url, const char *role, const char *dept,
+                        const char *default_purpose);
 
 struct gpt_req {
     const char *method; /* default GET */
