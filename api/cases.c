@@ -158,7 +158,6 @@ static void cases_finish(struct gp_request *req)
 {
     struct gp_lookup *lk = gp_lookup_of(req);
     struct cases_query *q = lk->route_state;
-    struct gp_policy_caller caller = gp_citizen_caller(req);
     bool redacted = false;
     json_t *existence = json_array();
     json_t *cases = json_array();
@@ -167,9 +166,7 @@ static void cases_finish(struct gp_request *req)
      * (not only this page), so the list does not change from page to page. */
     for (size_t i = 0; i < lk->records.n; i++) {
         const struct gp_indexed *x = &lk->records.items[i];
-        struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
-                                      x->rec.status};
-        enum gp_visibility vis = gp_policy_decide(&caller, &pr);
+        enum gp_visibility vis = gp_lookup_decide(lk, x).level;
         if (vis != GP_VIS_FULL)
             redacted = true;
         if (vis == GP_VIS_EXISTENCE) {
@@ -203,9 +200,7 @@ static void cases_finish(struct gp_request *req)
         }
         for (size_t i = 0; i < pc.rows.n && !more; i++) {
             const struct gp_indexed *x = &pc.rows.items[i];
-            struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
-                                          x->rec.status};
-            enum gp_visibility vis = gp_policy_decide(&caller, &pr);
+            enum gp_visibility vis = gp_lookup_decide(lk, x).level;
             if (vis == GP_VIS_SUMMARY && !strcmp(x->rec.kind, "document"))
                 vis = GP_VIS_EXISTENCE; /* summaries never show documents */
             if (vis < GP_VIS_SUMMARY)

@@ -3,6 +3,7 @@
 #include "adapters/adapter.h"
 #include "api/citizen_common.h"
 #include "lib/audit.h"
+#include "lib/sharing.h"
 #include "lib/policy.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -35,6 +36,7 @@ static void lookup_free(void *p)
     free(st->lk.fanout.results);
     free(st->lk.sources);
     gp_indexed_list_free(&st->lk.records);
+    gp_sharing_free(&st->lk.sharing);
     free(st);
 }
 
@@ -67,7 +69,7 @@ struct read_call {
     struct gp_indexed_list records;
     bool with_records;
     struct gp_audit_entry *audit; /* the read's audit row, appended in the same transaction */
-    struct gp_policy_caller caller;
+    const struct gp_lookup *lk;   /* whose caller and policy decide what the answer shows */
 };
 
 static enum gp_qs run_read(struct gp_db_conn *c, void *cls)
@@ -81,13 +83,14 @@ static enum gp_qs run_read(struct gp_db_conn *c, void *cls)
         return qs;
     /* What the answer will show, decided by the same pure policy the route applies. */
     unsigned levels = 0;
+    bool override_used = false;
     for (size_t i = 0; i < rc->records.n; i++) {
-        const struct gp_indexed *x = &rc->records.items[i];
-        struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
-                                      x->rec.status};
-        levels |= 1u << gp_policy_decide(&rc->caller, &pr);
+        struct gp_policy_decision d = gp_lookup_decide(rc->lk, &rc->records.items[i]);
+        levels |= 1u << d.level;
+        override_used |= d.override_used;
     }
     gp_citizen_audit_visibility(rc->audit, levels);
+    rc->audit->override_used = override_used;
     enum gp_qs aqs = gp_audit_append(c, rc->audit, NULL); /* last: it holds the chain lock */
     return aqs < 0 ? aqs : qs;
 }
@@ -158,6 +161,8 @@ static void apply_freshness(struct gp_lookup *lk, const struct gp_source_fetch_l
 {
     for (size_t k = 0; k < lk->n; k++) {
         struct gp_lookup_source *ls = &lk->sources[k];
+        if (ls->blocked)
+            continue; /* nothing of it is shown: neither its freshness */
         const struct gp_source_fetch *f = gp_source_fetch_find(fetches, ls->src.id);
         ls->age_s = f ? f->ok_age_s : -1;
         ls->fetched_at[0] = '\0';
@@ -275,8 +280,7 @@ static void finish_lookup(struct gp_request *req)
     }
     struct store_read_call call = {
         .store = {.classcache = srv->classcache, .cpr = cpr, .lk = lk, .parsed = parsed},
-        .read = {
-            .cpr = cpr, .with_records = true, .audit = audit, .caller = gp_citizen_caller(req)}};
+        .read = {.cpr = cpr, .with_records = true, .audit = audit, .lk = lk}};
     enum gp_qs qs = gp_db_tx(srv->pool, "lookup", GP_DB_READ_COMMITTED, run_store_read, &call);
     struct read_call rc = call.read;
     for (size_t i = 0; i < lk->fanout.n; i++)
@@ -293,6 +297,23 @@ static void finish_lookup(struct gp_request *req)
     gp_source_fetch_list_free(&rc.fetches);
     lk->records = rc.records;
     lk->finish(req);
+}
+
+struct begin_call {
+    const char *cpr;
+    int64_t client_id;
+    bool freshness;
+    struct gp_lookup *lk;
+    struct gp_source_fetch_list fetches;
+};
+
+static enum gp_qs run_begin(struct gp_db_conn *c, void *cls)
+{
+    struct begin_call *bc = cls;
+    enum gp_qs qs = gp_sharing_load(c, bc->cpr, bc->client_id, &bc->lk->sharing);
+    if (qs < 0 || !bc->freshness)
+        return qs;
+    return gp_index_read_fetches(c, bc->cpr, &bc->fetches);
 }
 
 static int cmp_source_id(const void *a, const void *b)
@@ -332,21 +353,39 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
     free(all);
     qsort(st->lk.sources, st->lk.n, sizeof *st->lk.sources, cmp_source_id);
 
-    /* Which sources to ask now. */
-    struct read_call rc = {.cpr = cpr->digits};
-    if (refresh == GP_REFRESH_AUTO &&
-        gp_db_with_conn(srv->pool, "lookup_freshness", run_read, &rc) < 0) {
+    /* What the citizen has said about sharing (judged now: a withdrawal or block takes effect
+     * on the very next request), and for refresh=auto what the index already holds fresh:
+     * one connection, one or two statements. */
+    struct begin_call bc = {.cpr = cpr->digits,
+                            .client_id = req->client.id,
+                            .freshness = refresh == GP_REFRESH_AUTO,
+                            .lk = &st->lk};
+    if (gp_db_with_conn(srv->pool, "lookup_begin", run_begin, &bc) < 0) {
+        gp_source_fetch_list_free(&bc.fetches);
         gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
         return;
     }
+    st->lk.caller = gp_citizen_caller(req);
+    st->lk.policy = gp_sharing_context(&st->lk.sharing);
+
+    /* Which sources to ask now. A source the citizen's block covers for this caller is not
+     * even asked. */
     struct gp_fetch_request *reqs = gp_xcalloc(st->lk.n ? st->lk.n : 1, sizeof *reqs);
     size_t nreqs = 0;
     char key[1024];
     size_t keylen = (size_t)snprintf(key, sizeof key, "%s", cpr->digits);
-    for (size_t k = 0; k < st->lk.n && refresh != GP_REFRESH_NEVER; k++) {
+    for (size_t k = 0; k < st->lk.n; k++) {
         struct gp_lookup_source *ls = &st->lk.sources[k];
+        if (gp_policy_source_blocked(&st->lk.caller, st->lk.policy, ls->src.department,
+                                     ls->src.area)) {
+            ls->blocked = true;
+            snprintf(ls->status, sizeof ls->status, "blocked");
+            continue;
+        }
+        if (refresh == GP_REFRESH_NEVER)
+            continue;
         if (refresh == GP_REFRESH_AUTO) {
-            const struct gp_source_fetch *f = gp_source_fetch_find(&rc.fetches, ls->src.id);
+            const struct gp_source_fetch *f = gp_source_fetch_find(&bc.fetches, ls->src.id);
             if (f && f->ok_age_s >= 0 && f->ok_age_s <= srv->cfg->index_ttl_s)
                 continue;
         }
@@ -364,7 +403,7 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
         if (keylen < sizeof key)
             keylen += (size_t)snprintf(key + keylen, sizeof key - keylen, "|%s", ls->src.id);
     }
-    gp_source_fetch_list_free(&rc.fetches);
+    gp_source_fetch_list_free(&bc.fetches);
 
     if (nreqs == 0) {
         free(reqs);
@@ -386,11 +425,14 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
 
 void gp_lookup_describe(const struct gp_lookup *lk, json_t *obj)
 {
-    size_t answered = 0;
+    /* A source the citizen's block keeps from this caller is listed as blocked and counts
+     * neither as asked nor as missing: the answer is complete for what the caller may see. */
+    size_t answered = 0, askable = 0;
     json_t *sources = json_array();
     for (size_t k = 0; k < lk->n; k++) {
         const struct gp_lookup_source *ls = &lk->sources[k];
-        if (!strcmp(ls->status, "ok"))
+        askable += !ls->blocked;
+        if (!ls->blocked && !strcmp(ls->status, "ok"))
             answered++;
         json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "id", ls->src.id, "department",
                               ls->src.department, "area", ls->src.area, "status", ls->status,
@@ -404,11 +446,18 @@ void gp_lookup_describe(const struct gp_lookup *lk, json_t *obj)
         json_object_set_new(s, "error", ls->error[0] ? json_string(ls->error) : json_null());
         json_array_append_new(sources, s);
     }
-    const char *status = answered == lk->n ? "complete" : answered == 0 ? "failed" : "partial";
+    const char *status = answered == askable ? "complete" : answered == 0 ? "failed" : "partial";
     json_object_set_new(obj, "status", json_string(status));
     json_object_set_new(obj, "completeness",
-                        json_pack("{s:i, s:i}", "answered", (int)answered, "asked", (int)lk->n));
+                        json_pack("{s:i, s:i}", "answered", (int)answered, "asked", (int)askable));
     json_object_set_new(obj, "sources", sources);
+}
+
+struct gp_policy_decision gp_lookup_decide(const struct gp_lookup *lk, const struct gp_indexed *x)
+{
+    struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
+                                  x->rec.status};
+    return gp_policy_evaluate(&lk->caller, lk->policy, &pr);
 }
 
 bool gp_lookup_source_stale(const struct gp_lookup *lk, const char *source_id)

@@ -13,6 +13,8 @@
 #include "lib/cpr.h"
 #include "lib/federate.h"
 #include "lib/index.h"
+#include "lib/policy.h"
+#include "lib/sharing.h"
 #include "lib/sources.h"
 
 #include <jansson.h>
@@ -24,8 +26,9 @@ enum gp_refresh { GP_REFRESH_AUTO = 0, GP_REFRESH_ALWAYS, GP_REFRESH_NEVER };
 struct gp_lookup_source {
     struct gp_source src;
     bool asked;                 /* a request was sent (or refused by the circuit) now */
+    bool blocked;               /* a block of the citizen's: not asked for this caller */
     enum gp_fetch_status fetch; /* when asked */
-    char status[16];            /* ok, timeout, error, unavailable, circuit_open, stale */
+    char status[16];            /* ok, timeout, error, unavailable, circuit_open, stale, blocked */
     double latency_ms;          /* when asked */
     char fetched_at[32];        /* when its data in the index was fetched, "" never */
     double age_s;               /* age of that data, -1 never */
@@ -40,8 +43,11 @@ struct gp_lookup {
     struct gp_lookup_source *sources; /* every enabled source, by id */
     struct gp_fanout_result fanout;   /* deep copy of the engine's results */
     struct gp_indexed_list records;   /* the citizen's live records after storing */
-    gp_handler_fn finish;             /* the route's continuation */
-    void *route_state;                /* the route's own state, freed by route_state_free */
+    struct gp_policy_caller caller;   /* who asks, and why */
+    struct gp_sharing sharing;        /* the citizen's consents, blocks, the caller's overrides */
+    const struct gp_policy_context *policy; /* over sharing: what every record is judged in */
+    gp_handler_fn finish;                   /* the route's continuation */
+    void *route_state;                      /* the route's own state, freed by route_state_free */
     void (*route_state_free)(void *);
 };
 
@@ -60,6 +66,10 @@ struct gp_lookup *gp_lookup_of(struct gp_request *req);
 
 /* The common part of an answer: "status", "completeness" and "sources" members added to obj. */
 void gp_lookup_describe(const struct gp_lookup *lk, json_t *obj);
+
+/* The policy's decision on one of lk->records for this lookup's caller: the one place overview,
+ * cases, timeline and recommendations ask it. */
+struct gp_policy_decision gp_lookup_decide(const struct gp_lookup *lk, const struct gp_indexed *x);
 
 /* Whether the records of source_id are stale in this answer. */
 bool gp_lookup_source_stale(const struct gp_lookup *lk, const char *source_id);

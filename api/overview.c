@@ -155,15 +155,12 @@ static void area_free(struct area_acc *a)
 static void overview_finish(struct gp_request *req)
 {
     struct gp_lookup *lk = gp_lookup_of(req);
-    struct gp_policy_caller caller = gp_citizen_caller(req);
     struct area_acc acc[MAX_AREAS];
     size_t nacc = 0;
     bool redacted = false;
     for (size_t i = 0; i < lk->records.n; i++) {
         const struct gp_indexed *x = &lk->records.items[i];
-        struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
-                                      x->rec.status};
-        enum gp_visibility vis = gp_policy_decide(&caller, &pr);
+        enum gp_visibility vis = gp_lookup_decide(lk, x).level;
         if (vis != GP_VIS_FULL)
             redacted = true;
         if (vis == GP_VIS_HIDDEN)
