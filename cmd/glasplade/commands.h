@@ -7,6 +7,7 @@ int gp_cmd_serve(int argc, char **argv);
 int gp_cmd_migrate(int argc, char **argv);
 int gp_cmd_token(int argc, char **argv);
 int gp_cmd_source(int argc, char **argv);
+int gp_cmd_sync(int argc, char **argv);
 int gp_cmd_errors(int argc, char **argv);
 
 /* Loads the configuration from the environment, printing the reason on failure. When

@@ -19,6 +19,7 @@ static void usage(FILE *out)
             "  migrate    apply pending database migrations\n"
             "  token      create, list and revoke API tokens\n"
             "  source     configure the department systems that are asked\n"
+            "  sync       read every source's bulk export into the index\n"
             "  errors     print the table of problem types the API answers with\n"
             "  version    print the version\n"
             "\n"
@@ -53,6 +54,8 @@ int main(int argc, char **argv)
         return gp_cmd_token(argc - 1, argv + 1);
     if (!strcmp(cmd, "source"))
         return gp_cmd_source(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sync"))
+        return gp_cmd_sync(argc - 1, argv + 1);
     if (!strcmp(cmd, "errors"))
         return gp_cmd_errors(argc - 1, argv + 1);
     fprintf(stderr, "glasplade: unknown command '%s'\n\n", cmd);
