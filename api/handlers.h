@@ -23,6 +23,10 @@ void gp_handle_citizen_get(struct gp_request *req);
 void gp_handle_overview(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/cases */
 void gp_handle_cases(struct gp_request *req);
+/* GET /v1/citizens/{cpr}/timeline */
+void gp_handle_timeline(struct gp_request *req);
+/* GET /v1/citizens/{cpr}/recommendations */
+void gp_handle_recommendations(struct gp_request *req);
 /* GET /v1/sources */
 void gp_handle_sources(struct gp_request *req);
 

@@ -6,6 +6,7 @@
  * expected answer of every route for every role: a route added here needs a row there. */
 #include "api/handlers.h"
 #include "api/sharing_handlers.h"
+#include "api/target_group.h"
 #include "lib/role.h"
 
 #define PERSONAL (GP_ROLE_CASEWORKER | GP_ROLE_COORDINATOR)
@@ -17,6 +18,7 @@ static const char *const q_audit[] = {"cpr", "client", "action", "from",
                                       "to",  "limit",  "cursor", NULL};
 static const char *const q_cases[] = {"purpose", "refresh", "area",   "data_type", "status",
                                       "since",   "limit",   "cursor", NULL};
+static const char *const q_timeline[] = {"purpose", "refresh", "from", "to", "area", NULL};
 
 const struct gp_route gp_routes[] = {
     {"GET", "/healthz", gp_handle_healthz, 0, false, NULL},
@@ -26,6 +28,9 @@ const struct gp_route gp_routes[] = {
     {"GET", "/v1/citizens/{cpr}", gp_handle_citizen_get, PERSONAL, false, q_purpose},
     {"GET", "/v1/citizens/{cpr}/overview", gp_handle_overview, PERSONAL, false, q_overview},
     {"GET", "/v1/citizens/{cpr}/cases", gp_handle_cases, PERSONAL, false, q_cases},
+    {"GET", "/v1/citizens/{cpr}/timeline", gp_handle_timeline, PERSONAL, false, q_timeline},
+    {"GET", "/v1/citizens/{cpr}/recommendations", gp_handle_recommendations, PERSONAL, false,
+     q_overview},
     {"POST", "/v1/citizens/{cpr}/consents", gp_handle_consents_post, PERSONAL, true, NULL},
     {"GET", "/v1/citizens/{cpr}/consents", gp_handle_consents_list, PERSONAL, false, q_purpose},
     {"GET", "/v1/consents/{id}", gp_handle_consent_get, PERSONAL, false, q_purpose},
@@ -40,6 +45,8 @@ const struct gp_route gp_routes[] = {
      false, q_purpose},
     {"GET", "/v1/citizens/{cpr}/access-log", gp_handle_access_log, PERSONAL | GP_ROLE_AUDITOR,
      false, q_access_log},
+    {"POST", "/v1/target-group/searches", gp_handle_target_group_search, GP_ROLE_ANALYST, true,
+     NULL},
     {"GET", "/v1/audit", gp_handle_audit_search, GP_ROLE_AUDITOR, false, q_audit},
     {"GET", "/v1/audit/verify", gp_handle_audit_verify, GP_ROLE_AUDITOR, false, NULL},
     {"GET", "/v1/sources", gp_handle_sources, GP_ROLES_ALL, false, NULL},

@@ -37,6 +37,18 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_CORS_ORIGINS", "(none)",
      "comma-separated origins allowed to call the API from a browser, e.g. "
      "`https://portal.kommune.dk`; `*` allows any; empty allows none"},
+    {"GLASPLADE_REC_MIN_AREAS", "2",
+     "recommendations: open efforts in this many areas make a candidate for a coordinated "
+     "effort, 0-16 (0: off)"},
+    {"GLASPLADE_REC_MIN_CASEWORKERS", "3",
+     "recommendations: open efforts with this many distinct caseworkers make a candidate for a "
+     "coordinated effort, 0-100 (0: off)"},
+    {"GLASPLADE_REC_LAE265_MONTHS", "3",
+     "recommendations: a LÆ 265 older than this many months is outdated before a "
+     "rehabilitation meeting, 0-120 (0: off)"},
+    {"GLASPLADE_REC_SOURCE_MAX_AGE_S", "86400",
+     "recommendations: a source's data older than this many seconds is stale, 0-31536000 (0: "
+     "only a source that did not answer)"},
     {NULL, NULL, NULL},
 };
 
@@ -188,6 +200,18 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_int(env, cls, "GLASPLADE_BREAKER_OPEN_MS", 100, 3600000, 10000, &n, err, errlen))
         goto fail;
     cfg->breaker_open_ms = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_REC_MIN_AREAS", 0, 16, 2, &n, err, errlen))
+        goto fail;
+    cfg->rec_min_areas = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_REC_MIN_CASEWORKERS", 0, 100, 3, &n, err, errlen))
+        goto fail;
+    cfg->rec_min_caseworkers = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_REC_LAE265_MONTHS", 0, 120, 3, &n, err, errlen))
+        goto fail;
+    cfg->rec_lae265_months = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_REC_SOURCE_MAX_AGE_S", 0, 31536000, 86400, &n, err, errlen))
+        goto fail;
+    cfg->rec_source_max_age_s = (int)n;
     if (!get_bool(env, cls, "GLASPLADE_MIGRATE_ON_START", false, &cfg->migrate_on_start, err,
                   errlen))
         goto fail;

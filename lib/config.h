@@ -28,6 +28,11 @@ struct gp_config {
     int breaker_open_ms;      /* GLASPLADE_BREAKER_OPEN_MS */
     size_t cors_origin_count;
     char *cors_origins[GP_CORS_MAX_ORIGINS]; /* GLASPLADE_CORS_ORIGINS, comma-separated */
+    /* Thresholds of the recommendation rules (lib/recommend.h); 0 switches a trigger off. */
+    int rec_min_areas;        /* GLASPLADE_REC_MIN_AREAS */
+    int rec_min_caseworkers;  /* GLASPLADE_REC_MIN_CASEWORKERS */
+    int rec_lae265_months;    /* GLASPLADE_REC_LAE265_MONTHS */
+    int rec_source_max_age_s; /* GLASPLADE_REC_SOURCE_MAX_AGE_S */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */

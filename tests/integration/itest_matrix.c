@@ -85,6 +85,10 @@ struct row {
     {                                                                                              \
         401, 403, 403, 403, 403, 403, st, 403                                                      \
     }
+#define ANALYST_ONLY(st)                                                                           \
+    {                                                                                              \
+        401, 403, 403, 403, 403, st, 403, 403                                                      \
+    }
 #define ADMIN_ONLY(st)                                                                             \
     {                                                                                              \
         401, 403, 403, 403, 403, 403, 403, st                                                      \
@@ -102,6 +106,9 @@ static const struct row rows[] = {
     {"GET", "/v1/citizens/{cpr}", "/v1/citizens/" CPR, NULL, PERSONAL(200)},
     {"GET", "/v1/citizens/{cpr}/overview", "/v1/citizens/" CPR "/overview", NULL, PERSONAL(200)},
     {"GET", "/v1/citizens/{cpr}/cases", "/v1/citizens/" CPR "/cases", NULL, PERSONAL(200)},
+    {"GET", "/v1/citizens/{cpr}/timeline", "/v1/citizens/" CPR "/timeline", NULL, PERSONAL(200)},
+    {"GET", "/v1/citizens/{cpr}/recommendations", "/v1/citizens/" CPR "/recommendations", NULL,
+     PERSONAL(200)},
     {"POST", "/v1/citizens/{cpr}/consents", "/v1/citizens/" CPR "/consents", CONSENT,
      PERSONAL(201)},
     {"GET", "/v1/citizens/{cpr}/consents", "/v1/citizens/" CPR "/consents", NULL, PERSONAL(200)},
@@ -118,6 +125,7 @@ static const struct row rows[] = {
      PERSONAL_AUDITOR(200)},
     {"GET", "/v1/citizens/{cpr}/access-log", "/v1/citizens/" CPR "/access-log", NULL,
      PERSONAL_AUDITOR(200)},
+    {"POST", "/v1/target-group/searches", "/v1/target-group/searches", "{}", ANALYST_ONLY(200)},
     {"GET", "/v1/audit", "/v1/audit", NULL, AUDITOR_ONLY(200)},
     {"GET", "/v1/audit/verify", "/v1/audit/verify", NULL, AUDITOR_ONLY(200)},
     {"GET", "/v1/sources", "/v1/sources", NULL, EVERY_ROLE(200)},
