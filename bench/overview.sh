@@ -29,7 +29,7 @@
 #   BENCH_LABEL (free text for the report's title). The server port + 1 is used briefly by a
 #   second server that shows which SQL one refresh=never overview sends (checked against
 #   bench/overview_never.sql before pgbench replays it).
-#   Server settings: GLASPLADE_THREADS (4), GLASPLADE_DB_POOL_SIZE (threads + 4),
+#   Server settings: GLASPLADE_THREADS (16, the server default), GLASPLADE_DB_POOL_SIZE (threads + 4),
 #   GLASPLADE_LOG_LEVEL (warn: no access line per request); any other GLASPLADE_* variable
 #   reaches the server as it is and is listed in the report.
 # Only 127.0.0.1 is used. Every load run is bounded by BENCH_DURATION; the warm-up by a timeout.
@@ -55,7 +55,7 @@ sim_port=${BENCH_SIM_PORT:-17500}
 pgbench=${BENCH_PGBENCH:-/usr/lib/postgresql/15/bin/pgbench}
 out_dir=${BENCH_OUT:-$root/var/bench}
 label=${BENCH_LABEL:-}
-threads=${GLASPLADE_THREADS:-4}
+threads=${GLASPLADE_THREADS:-16}
 pool=${GLASPLADE_DB_POOL_SIZE:-$((threads + 4))}
 log_level=${GLASPLADE_LOG_LEVEL:-warn}
 # scripts/pg reads these; never the caller's GLASPLADE_PG_* (that may be the dev cluster).
@@ -393,7 +393,9 @@ sleep 0.3
 tail -c +$((off + 1)) "$pg_log" >"$raw/sqlcheck-pg.log"
 stop_pid "$check_pid" 50
 # server: one line per statement, "BEGIN" / "COMMIT" / "EXECUTE name"; texts as "name<TAB>sql"
+# (the COMMIT travels in one pipeline with the audit row: logged as "execute <unnamed>: COMMIT")
 sed -n -e 's/^.* LOG:  statement: \(BEGIN\|COMMIT\)$/\1/p' \
+  -e 's/^.* LOG:  execute <unnamed>: \(COMMIT\)$/\1/p' \
   -e 's/^.* LOG:  execute \([a-z_0-9]*\): .*$/EXECUTE \1/p' "$raw/sqlcheck-pg.log" >"$raw/sql-server.seq"
 sed -n 's/^.* LOG:  execute \([a-z_0-9]*\): \(.*\)$/\1\t\2/p' "$raw/sqlcheck-pg.log" | sort -u >"$raw/sql-server.txt"
 # the pgbench script: the same, from its BEGIN/COMMIT/EXECUTE lines and its PREPAREs

@@ -5,14 +5,15 @@
 -- bench/overview.sh checks this file against the server in every run: a second server logs
 -- the statements of one refresh=never overview (log_statement=all), and the sequence below
 -- (BEGIN / COMMIT / EXECUTE name) and every PREPAREd text must match it exactly, or the
--- benchmark stops. As of commit b4a08f1 the server sends:
+-- benchmark stops. As of this file's last commit the server sends:
 --   client_by_token      lib/clients.c gp_client_authenticate, alone (gp_db_with_conn)
 --   sources_load         lib/sources.c gp_sources_load, alone (gp_db_with_conn)
---   BEGIN                api/lookup.c finish_lookup: tx "lookup_read" (gp_db_tx) =
+--   sharing_load         lib/sharing.c: consents, blocks, overrides in force (gp_db_with_conn)
+--   BEGIN                api/lookup.c finish_lookup: tx "lookup" (gp_db_tx) =
 --   index_read_fetches     lib/index.c gp_index_read_fetches
 --   index_read_all         lib/index.c gp_index_read_all
---   audit_append           lib/audit.c gp_audit_append (last: its trigger locks audit_head)
---   COMMIT
+--   audit_append           lib/audit.c gp_audit_append, sent in one pipeline with COMMIT
+--   COMMIT                 (gp_db_exec_at_commit; pgbench sends them one after the other)
 -- (refresh=never: no "lookup_freshness" read, no fan-out, no "lookup_store" transaction.)
 --
 -- Run it with -M simple and -D prepared=0 -D tokhash="'\x<sha256 of the token>'"
@@ -30,6 +31,7 @@
 \if :prepared = 0
 PREPARE client_by_token AS SELECT id, role::text, name, coalesce(department, ''), coalesce(default_purpose, ''), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '') FROM api_client WHERE token_hash = $1::bytea AND revoked_at IS NULL;
 PREPARE sources_load AS SELECT s.id, s.kind, s.department, d.area, s.base_url, s.timeout_ms, s.enabled FROM source s JOIN department d ON d.id = s.department ORDER BY s.id;
+PREPARE sharing_load AS SELECT 'consent', id, purpose, array_to_json(areas)::text,  array_to_json(departments)::text, coalesce(to_char(valid_from, 'YYYY-MM-DD'), ''), coalesce(to_char(valid_until, 'YYYY-MM-DD'), ''), '', '' FROM consent WHERE cpr = $1 AND withdrawn_at IS NULL AND valid_from <= current_date  AND (valid_until IS NULL OR valid_until >= current_date) UNION ALL SELECT 'block', id, scope_kind, scope_value, '', coalesce(to_char(valid_from, 'YYYY-MM-DD'), ''), coalesce(to_char(valid_until, 'YYYY-MM-DD'), ''), '', '' FROM citizen_block WHERE cpr = $1 AND withdrawn_at IS NULL  AND valid_from <= current_date AND (valid_until IS NULL OR valid_until >= current_date) UNION ALL SELECT 'override', id, reason_code, '', '', '', '', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM break_glass WHERE cpr = $1 AND client_id = $2::bigint AND created_at <= now()  AND expires_at > now() UNION ALL SELECT 'clock', 0, '', '', '', coalesce(to_char(current_date, 'YYYY-MM-DD'), ''), '', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '';
 PREPARE index_read_fetches AS SELECT source_id, to_char(fetched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), status, coalesce(error, ''), coalesce(latency_ms, 0), coalesce(to_char(last_ok_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ''), coalesce(extract(epoch FROM now() - last_ok_at), -1) FROM source_fetch WHERE cpr = $1 ORDER BY source_id;
 PREPARE index_read_all AS SELECT r.id, r.source_id, r.department, r.area, r.case_type, ct.label_da, ct.label_en, ct.cross_department, r.sensitivity, coalesce(r.legal_basis, ''), to_char(r.fetched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), r.cpr, r.source_ref, coalesce(r.parent_ref, ''), coalesce(r.source_code, ''), coalesce(r.legal_basis_raw, ''), r.data_type, r.kind, coalesce(r.title, ''), r.status, coalesce(r.start_date::text, ''), coalesce(r.end_date::text, ''), coalesce(r.document_date::text, ''), coalesce(r.unit, ''), coalesce(r.caseworker_name, ''), coalesce(r.caseworker_contact, ''), coalesce(to_char(r.source_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '') FROM record r JOIN case_type ct ON ct.code = r.case_type WHERE r.cpr = $1 AND r.removed_at IS NULL ORDER BY coalesce(r.start_date, r.document_date), r.id;
 PREPARE audit_append AS INSERT INTO audit_log (client_id, client_name, role, department, purpose, legal_basis,  cpr, action, route, sources_asked, sources_answered, visibility, override_used,  request_id, details) VALUES (nullif($1::bigint, 0), $2, $3, nullif($4, ''), nullif($5, ''),  nullif($6, ''), nullif($7, ''), $8, $9,  ARRAY(SELECT x FROM jsonb_array_elements_text($10::jsonb) WITH ORDINALITY t(x, n)   ORDER BY n),  ARRAY(SELECT x FROM jsonb_array_elements_text($11::jsonb) WITH ORDINALITY t(x, n)   ORDER BY n),  nullif($12, ''), $13::boolean, nullif($14, ''), nullif($15, '')::jsonb) RETURNING id;
@@ -39,6 +41,7 @@ PREPARE audit_append AS INSERT INTO audit_log (client_id, client_name, role, dep
 SELECT cpr FROM bench_cpr WHERE i = :i \gset
 EXECUTE client_by_token(:tokhash);
 EXECUTE sources_load;
+EXECUTE sharing_load(':cpr', :client);
 BEGIN;
 EXECUTE index_read_fetches(':cpr');
 EXECUTE index_read_all(':cpr');

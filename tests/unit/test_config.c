@@ -28,8 +28,8 @@ START_TEST(defaults)
     ck_assert_ptr_null(c.database_url);
     ck_assert_str_eq(c.listen, "127.0.0.1");
     ck_assert_int_eq(c.port, 8080);
-    ck_assert_int_eq(c.threads, 4);
-    ck_assert_int_eq(c.db_pool_size, 8);
+    ck_assert_int_eq(c.threads, 16);
+    ck_assert_int_eq(c.db_pool_size, 20);
     ck_assert_int_eq(c.request_deadline_ms, 2000);
     ck_assert_int_eq(c.log_level, GP_LOG_INFO);
     ck_assert_uint_eq(c.max_body_bytes, 1048576);
