@@ -9,7 +9,6 @@
 #include <string.h>
 
 /* COPY data goes out in pieces of this size: libpq buffers each piece whole. */
-#define COPY_CHUNK (1024 * 1024)
 
 struct gp_copy {
     PGconn *pg;
@@ -78,39 +77,6 @@ long gp_copy_exec(struct gp_copy *c, const char *sql, int nparams, const char *c
     }
     PQclear(r);
     return n;
-}
-
-long gp_copy_in(struct gp_copy *c, const char *copy_sql, const char *data, size_t len, char *err,
-                size_t errlen)
-{
-    PGresult *r = PQexec(c->pg, copy_sql);
-    if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-        set_err(err, errlen, "COPY refused", r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
-        PQclear(r);
-        return -1;
-    }
-    PQclear(r);
-    bool sent = true;
-    for (size_t off = 0; sent && off < len; off += COPY_CHUNK) {
-        size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
-        sent = PQputCopyData(c->pg, data + off, (int)n) == 1;
-    }
-    /* On a send failure, ending the COPY with an error message makes the server drop it. */
-    if (PQputCopyEnd(c->pg, sent ? NULL : "client failed to send the data") != 1)
-        sent = false;
-    long rows = -1;
-    bool first = true;
-    while ((r = PQgetResult(c->pg)) != NULL) {
-        if (first && PQresultStatus(r) == PGRES_COMMAND_OK && sent)
-            rows = atol(PQcmdTuples(r));
-        else if (first)
-            set_err(err, errlen, "COPY failed", PQresultErrorMessage(r));
-        first = false;
-        PQclear(r);
-    }
-    if (first)
-        set_err(err, errlen, "COPY failed", PQerrorMessage(c->pg));
-    return rows;
 }
 
 void gp_copy_field(struct gp_buf *b, const char *s, bool last)

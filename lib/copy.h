@@ -1,10 +1,10 @@
-/* Bulk loading with COPY ... FROM STDIN on a dedicated libpq connection.
+/* A bulk loader's own libpq session, and the COPY text format.
  *
- * lib/db keeps each pooled connection's PGconn to itself, and COPY needs the raw connection
- * (PQputCopyData), so a bulk loader opens one session of its own for it: `glasplade sync`
- * copies each export page into a staging table here and merges it through the pool (gp_db_tx).
- * The session also holds the loader's advisory locks, which die with it (a killed process
- * leaves no lock behind). One gp_copy is used by one thread at a time. */
+ * `glasplade sync` holds its per-source advisory locks on a session of its own, outside the
+ * pool, so that they die with it (a killed process leaves no lock behind) and no pooled
+ * connection carries a lock back to the pool. Its pages are copied with gp_db_copy_in (lib/db)
+ * inside the transaction that merges them; gp_copy_field writes their rows. One gp_copy is used
+ * by one thread at a time. */
 #ifndef GP_COPY_H
 #define GP_COPY_H
 
@@ -26,16 +26,9 @@ void gp_copy_close(struct gp_copy *c);
  * transaction. Returns the number of rows returned or affected, -1 with err on failure. When
  * val is given it receives the first column of the first row ("" for none or NULL). A session
  * that broke (the server restarted) is reconnected first — without the advisory locks it held,
- * so a caller takes its lock again with this function before relying on it. gp_copy_in never
- * reconnects: it fails. */
+ * so a caller takes its lock again with this function before relying on it. */
 long gp_copy_exec(struct gp_copy *c, const char *sql, int nparams, const char *const *params,
                   char *val, size_t vallen, char *err, size_t errlen);
-
-/* Runs copy_sql ("COPY t (cols) FROM STDIN") and sends len bytes of COPY text-format rows
- * (one per line, tab-separated, see gp_copy_field). It commits on its own. Returns the number
- * of rows copied, -1 with err when the server refused them (nothing is copied then). */
-long gp_copy_in(struct gp_copy *c, const char *copy_sql, const char *data, size_t len, char *err,
-                size_t errlen);
 
 /* Appends s to b as one COPY text-format field followed by a tab, or by a newline when last:
  * backslash, tab, newline and carriage return are escaped; NULL or "" is written as \N (SQL

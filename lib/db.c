@@ -331,6 +331,50 @@ enum gp_qs gp_db_exec_simple(struct gp_db_conn *c, const char *sql)
     return qs;
 }
 
+/* libpq's own buffer grows to what one PQputCopyData is given: send in pieces. */
+#define COPY_CHUNK (1024 * 1024)
+
+enum gp_qs gp_db_copy_in(struct gp_db_conn *c, const char *copy_sql, const char *data, size_t len)
+{
+    if (!c->pg)
+        return GP_QS_HARD_ERROR;
+    PGresult *r = PQexec(c->pg, copy_sql);
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+        enum gp_qs qs = classify(c, r);
+        PQclear(r);
+        return qs < 0 ? qs : GP_QS_HARD_ERROR; /* not a COPY FROM STDIN: a caller's bug */
+    }
+    PQclear(r);
+    bool sent = true;
+    for (size_t off = 0; sent && off < len; off += COPY_CHUNK) {
+        size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
+        sent = PQputCopyData(c->pg, data + off, (int)n) == 1;
+    }
+    /* Ending the COPY with an error message makes the server drop what it received. */
+    if (PQputCopyEnd(c->pg, sent ? NULL : "client failed to send the data") != 1)
+        sent = false;
+    enum gp_qs qs = GP_QS_HARD_ERROR;
+    bool first = true;
+    while ((r = PQgetResult(c->pg)) != NULL) {
+        if (first)
+            qs = classify(c, r);
+        first = false;
+        PQclear(r);
+    }
+    if (first) {
+        remember_error(c, NULL);
+        return GP_QS_HARD_ERROR;
+    }
+    if (!sent && qs >= 0) {
+        remember_error(c, NULL);
+        return GP_QS_HARD_ERROR;
+    }
+    if (qs == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK &&
+        strncmp(c->sqlstate, "22", 2) != 0 && strncmp(c->sqlstate, "23", 2) != 0)
+        GP_LOG_BUG("COPY failed: %s (SQLSTATE %s)", c->error, c->sqlstate);
+    return qs;
+}
+
 const char *gp_db_error(struct gp_db_conn *c)
 {
     return c->error;

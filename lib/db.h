@@ -68,6 +68,14 @@ enum gp_qs gp_db_exec_at_commit(struct gp_db_conn *conn, const struct gp_stmt *s
 /* Runs plain SQL without parameters (migrations, BEGIN/COMMIT). */
 enum gp_qs gp_db_exec_simple(struct gp_db_conn *conn, const char *sql);
 
+/* Runs copy_sql ("COPY t (cols) FROM STDIN") and sends len bytes of COPY text-format rows (one
+ * per line; lib/copy's gp_copy_field writes the fields). Inside a gp_db_tx callback the rows
+ * belong to the transaction (so a temporary table ON COMMIT DELETE ROWS can stage them for a
+ * statement of the same transaction); outside, the COPY commits on its own. Returns the number
+ * of rows copied, or an error status like any statement's (nothing is copied then). */
+enum gp_qs gp_db_copy_in(struct gp_db_conn *conn, const char *copy_sql, const char *data,
+                         size_t len);
+
 /* The last error text of conn (for logs; may contain SQL, never parameters). */
 const char *gp_db_error(struct gp_db_conn *conn);
 /* SQLSTATE of the last failed statement, "" when none. */

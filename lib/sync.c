@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +53,11 @@ static const struct gp_stmt stmt_pass_start = {
 static const struct gp_stmt stmt_seen_clear = {"sync_seen_clear",
                                                "DELETE FROM sync_seen WHERE source_id = $1"};
 
-/* One page, set-based, in one statement: the staged rows are consumed (deleted), classified
- * by record_classify (migration 0007) — the function the CPR button's store uses, so a synced
- * record is classified exactly as a looked-up one — and upserted per (cpr, source, source
- * reference). A record the index holds exactly is left alone (no new row version, no row
- * lock), so a second sync of an unchanged export writes no record. What was merged is
+/* One page, set-based, in one statement: the page's rows (staged in sync_page by this
+ * transaction) are classified by record_classify (migration 0007) — the function the CPR button's
+ * store uses, so a synced record is classified exactly as a looked-up one — and upserted per (cpr,
+ * source, source reference). A record the index holds exactly is left alone (no new row version, no
+ * row lock), so a second sync of an unchanged export writes no record. What was merged is
  * remembered in sync_seen for the removal at the end of the pass; new citizens are added.
  * Data-modifying CTEs all run once, referenced or not. Answers the rows merged, the rows
  * written, and the distinct unclassified (code, legal basis) pairs as a JSON array. A page
@@ -77,7 +78,7 @@ static const struct gp_stmt stmt_seen_clear = {"sync_seen_clear",
 static const struct gp_stmt stmt_merge = {
     "sync_merge",
     "WITH page AS ("
-    "  DELETE FROM sync_staging WHERE source_id = $1 RETURNING *"
+    "  SELECT * FROM sync_page"
     "), bounds AS MATERIALIZED ("
     "  SELECT coalesce(array_agg(b ORDER BY b), '{}') AS b FROM ("
     "   SELECT valid_from FROM legal_basis_alias UNION SELECT valid_to FROM legal_basis_alias"
@@ -143,7 +144,10 @@ static const struct gp_stmt stmt_merge = {
     "  INSERT INTO sync_seen (source_id, cpr, source_ref)"
     "  SELECT source_id, cpr, source_ref FROM page"
     "), citizens AS ("
-    "  INSERT INTO citizen (cpr) SELECT DISTINCT cpr FROM page ON CONFLICT (cpr) DO NOTHING"
+    /* In CPR order: two sources' pages adding the same new citizens then wait for each other
+     * in one order only, never in a cycle. */
+    "  INSERT INTO citizen (cpr) SELECT DISTINCT cpr FROM page ORDER BY cpr"
+    "  ON CONFLICT (cpr) DO NOTHING"
     ")"
     " SELECT (SELECT count(*) FROM page), (SELECT count(*) FROM upserted),"
     "  (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(code_key, basis_key)), '[]')::text"
@@ -218,29 +222,41 @@ static const struct gp_stmt stmt_status = {
                                                                                          "ORDER BY "
                                                                                          "s.id"};
 
-/* On the COPY session (lib/copy): plain statements, no pool. */
+/* The page's staging table: temporary (this session's own, never WAL-logged), emptied when its
+ * transaction ends, so a page is staged and merged in one transaction and nothing is left
+ * behind by a sync that dies — nor does a merge read past other sessions' pages or their dead
+ * rows. Created once per connection, shaped by sync_staging (migration 0009). Notices ("already
+ * exists") are not wanted once per page. */
+static const char sql_page_begin[] =
+    "SET LOCAL synchronous_commit TO off; SET LOCAL client_min_messages TO warning;"
+    " CREATE TEMP TABLE IF NOT EXISTS sync_page (LIKE sync_staging) ON COMMIT DELETE ROWS";
+static const char sql_copy[] =
+    "COPY sync_page (source_id, cpr, source_ref, parent_ref, source_code, legal_basis_raw,"
+    " data_type, kind, title, status, start_date, end_date, document_date, unit,"
+    " caseworker_name, caseworker_contact, source_updated) FROM STDIN";
+
+/* On the lock session (lib/copy): plain statements, no pool. */
 static const char sql_lock[] =
     "SELECT pg_try_advisory_lock(hashtextextended('glasplade sync ' || $1, 0))";
 static const char sql_unlock[] =
     "SELECT pg_advisory_unlock(hashtextextended('glasplade sync ' || $1, 0))";
-static const char sql_staging_clear[] = "DELETE FROM sync_staging WHERE source_id = $1";
-/* Once per source, after its first page is staged: without statistics the planner takes the
- * staged page for a few rows and joins it to its classes row by row (twice the merge's time). */
-static const char sql_staging_analyze[] = "ANALYZE sync_staging";
-static const char sql_copy[] =
-    "COPY sync_staging (source_id, cpr, source_ref, parent_ref, source_code, legal_basis_raw,"
-    " data_type, kind, title, status, start_date, end_date, document_date, unit,"
-    " caseworker_name, caseworker_contact, source_updated) FROM STDIN";
 
 /* ---- one run ------------------------------------------------------------------------------ */
 
 struct run {
     const struct gp_sync_options *o;
     struct gp_db_pool *pool;
-    struct gp_copy *copy;
     gp_sync_progress_fn progress;
     void *cls;
-    size_t index, count;
+    const struct gp_source *const *sources; /* chosen, in id order (results follow it) */
+    const size_t *order;                    /* the order they are taken in */
+    size_t count;
+    struct gp_sync_result *results;
+    pthread_mutex_t mu;   /* the rest, and every progress callback (one at a time) */
+    struct gp_copy *copy; /* the lock session */
+    size_t next;          /* the next of order to take */
+    size_t sources_done;
+    long records; /* merged in this run, all sources */
     char *noted[NOTED_MAX];
     size_t nnoted;
 };
@@ -255,7 +271,7 @@ struct source_run {
     char cursor[sizeof((struct gp_export_page *)0)->next_cursor];
     struct gp_record_list carry; /* the last citizen of the last page merged */
     struct gp_buf rows;          /* COPY text of the page */
-    bool analyzed;               /* sync_staging analysed with a page of this source in it */
+    size_t index;                /* in run->sources */
 };
 
 static double since(const struct timespec *t0)
@@ -280,9 +296,14 @@ static void report(struct source_run *s, bool done, enum gp_log_level level, con
     }
     if (!r->progress)
         return;
+    pthread_mutex_lock(&r->mu);
+    if (done)
+        r->sources_done++;
     struct gp_sync_progress p = {
-        .index = r->index,
+        .index = s->index,
         .count = r->count,
+        .sources_done = r->sources_done,
+        .run_records = r->records,
         .source_id = s->src->id,
         .pages = s->res->pages,
         .records = s->res->records,
@@ -293,6 +314,7 @@ static void report(struct source_run *s, bool done, enum gp_log_level level, con
         .note = note,
     };
     r->progress(r->cls, &p);
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* Logs a line through the progress callback (so a progress bar can step aside), CPR numbers
@@ -460,14 +482,18 @@ static enum gp_qs begin_fn(struct gp_db_conn *c, void *cls)
 
 struct page_tx {
     const char *source_id;
+    const char *rows; /* COPY text of the page's n records */
+    size_t rows_len;
     const char *cursor, *next;
     long n;
     const char *carry;
     bool last;
-    bool kill; /* the test hook: die before COMMIT */
+    bool kill_copied; /* the test hook: die once the page is staged, before the merge */
+    bool kill;        /* the test hook: die before COMMIT */
     /* out */
     long merged, written, removed;
     char *unclassified; /* JSON array of [code, legal basis] */
+    double copy_s;      /* in COPY, every attempt */
 };
 
 static enum gp_qs page_fn(struct gp_db_conn *c, void *cls)
@@ -480,9 +506,23 @@ static enum gp_qs page_fn(struct gp_db_conn *c, void *cls)
     PGresult *r = NULL;
     /* The page and the cursor that passes it commit together, so a commit lost in a crash
      * loses both: the sync fetches that page again. Nothing needs to wait for the flush. */
-    enum gp_qs qs = gp_db_exec_simple(c, "SET LOCAL synchronous_commit TO off");
+    enum gp_qs qs = gp_db_exec_simple(c, sql_page_begin);
     if (qs < 0)
         return qs;
+    if (t->n > 0) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        qs = gp_db_copy_in(c, sql_copy, t->rows, t->rows_len);
+        t->copy_s += since(&t0);
+        if (qs < 0)
+            return qs;
+        if ((long)qs != t->n) {
+            GP_LOG_BUG("sync of %s: %ld records sent, %d staged", t->source_id, t->n, (int)qs);
+            return GP_QS_HARD_ERROR;
+        }
+    }
+    if (t->kill_copied)
+        raise(SIGKILL);
     qs = gp_db_exec(c, &stmt_merge, 1, p1, &r);
     if (qs < 0)
         return qs;
@@ -532,13 +572,16 @@ static void note_unclassified(struct source_run *s, const char *json)
         const char *basis = json_string_value(json_array_get(pair, 1));
         char *key = gp_xasprintf("%s|%s|%s", s->src->id, code ? code : "", basis ? basis : "");
         bool known = false;
+        pthread_mutex_lock(&r->mu);
         for (size_t k = 0; k < r->nnoted && !known; k++)
             known = !strcmp(r->noted[k], key);
         if (known || r->nnoted == NOTED_MAX) {
+            pthread_mutex_unlock(&r->mu);
             free(key);
             continue;
         }
         r->noted[r->nnoted++] = key;
+        pthread_mutex_unlock(&r->mu);
         note(s, GP_LOG_WARN,
              "source %s: code '%s' (legal basis '%s') is not in the taxonomy; records with it "
              "are shown as unclassified",
@@ -878,7 +921,7 @@ static void rows_append(struct gp_buf *b, const char *source_id, const struct gp
 static bool test_kill(const struct source_run *s, const char *phase)
 {
     const struct gp_sync_options *o = s->run->o;
-    return o->test_kill_page > 0 && s->run->index == 0 && s->res->pages + 1 == o->test_kill_page &&
+    return o->test_kill_page > 0 && s->index == 0 && s->res->pages + 1 == o->test_kill_page &&
            o->test_kill_phase && !strcmp(o->test_kill_phase, phase);
 }
 
@@ -889,26 +932,10 @@ static bool one_page(struct source_run *s, struct gp_export_page *page, bool *la
     *last = page->next_cursor[0] == '\0';
     carry_apply(&s->carry, &page->records);
 
-    char err[512];
     long n = (long)page->records.n;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if (n > 0) {
-        s->rows.len = 0;
-        for (size_t i = 0; i < page->records.n; i++)
-            rows_append(&s->rows, s->src->id, &page->records.items[i]);
-        long copied =
-            gp_copy_in(s->run->copy, sql_copy, s->rows.data, s->rows.len, err, sizeof err);
-        if (copied != n)
-            return fail(s, "staging a page: %s", copied < 0 ? err : "row count differs");
-        if (!s->analyzed &&
-            gp_copy_exec(s->run->copy, sql_staging_analyze, 0, NULL, NULL, 0, err, sizeof err) < 0)
-            return fail(s, "staging a page: %s", err);
-        s->analyzed = true;
-    }
-    s->res->copy_s += since(&t);
-    if (test_kill(s, "copied"))
-        raise(SIGKILL);
+    s->rows.len = 0;
+    for (size_t i = 0; i < page->records.n; i++)
+        rows_append(&s->rows, s->src->id, &page->records.items[i]);
 
     struct gp_record_list next_carry = {0};
     for (size_t i = 0; i < s->carry.n; i++)
@@ -917,16 +944,21 @@ static bool one_page(struct source_run *s, struct gp_export_page *page, bool *la
     char *carry = *last ? NULL : carry_json(&next_carry);
     struct page_tx pt = {
         .source_id = s->src->id,
+        .rows = s->rows.data,
+        .rows_len = s->rows.len,
         .cursor = s->cursor,
         .next = page->next_cursor,
         .n = n,
         .carry = carry,
         .last = *last,
+        .kill_copied = test_kill(s, "copied"),
         .kill = test_kill(s, "merged"),
     };
+    struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     enum gp_qs qs = gp_db_tx(s->run->pool, "sync_page", GP_DB_READ_COMMITTED, page_fn, &pt);
-    s->res->merge_s += since(&t);
+    s->res->copy_s += pt.copy_s;
+    s->res->merge_s += since(&t) - pt.copy_s;
     free(carry);
     if (qs < 0) {
         gp_record_list_free(&next_carry);
@@ -942,14 +974,30 @@ static bool one_page(struct source_run *s, struct gp_export_page *page, bool *la
     s->res->pass_records += n;
     s->res->written += pt.written;
     s->res->removed += pt.removed;
+    pthread_mutex_lock(&s->run->mu);
+    s->run->records += n;
+    pthread_mutex_unlock(&s->run->mu);
     note_unclassified(s, pt.unclassified);
     free(pt.unclassified);
     return true;
 }
 
-static void sync_source(struct run *r, const struct gp_source *src, struct gp_sync_result *res)
+/* Runs a statement on the lock session, which the jobs share. */
+static long lock_exec(struct run *r, const char *sql, const char *source_id, char *val,
+                      size_t vallen, char *err, size_t errlen)
 {
-    struct source_run s = {.run = r, .src = src, .res = res};
+    const char *p1[1] = {source_id};
+    pthread_mutex_lock(&r->mu);
+    long n = gp_copy_exec(r->copy, sql, 1, p1, val, vallen, err, errlen);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+static void sync_source(struct run *r, size_t index)
+{
+    const struct gp_source *src = r->sources[index];
+    struct gp_sync_result *res = &r->results[index];
+    struct source_run s = {.run = r, .src = src, .res = res, .index = index};
     struct fetcher f = {0};
     clock_gettime(CLOCK_MONOTONIC, &s.t0);
     snprintf(res->source_id, sizeof res->source_id, "%s", src->id);
@@ -957,14 +1005,13 @@ static void sync_source(struct run *r, const struct gp_source *src, struct gp_sy
     struct gp_export_page page = {0};
     char err[512], val[8];
     bool locked = false;
-    const char *p1[1] = {src->id};
 
     s.ad = gp_adapter_find(src->kind);
     if (!s.ad || !s.ad->export_url || !s.ad->parse_export) {
         fail(&s, "no adapter with a bulk export for kind '%s'", src->kind);
         goto done;
     }
-    if (gp_copy_exec(r->copy, sql_lock, 1, p1, val, sizeof val, err, sizeof err) != 1) {
+    if (lock_exec(r, sql_lock, src->id, val, sizeof val, err, sizeof err) != 1) {
         fail(&s, "%s", err);
         goto done;
     }
@@ -973,11 +1020,6 @@ static void sync_source(struct run *r, const struct gp_source *src, struct gp_sy
         goto done;
     }
     locked = true;
-    /* A page a killed sync copied but never merged. */
-    if (gp_copy_exec(r->copy, sql_staging_clear, 1, p1, NULL, 0, err, sizeof err) < 0) {
-        fail(&s, "%s", err);
-        goto done;
-    }
     struct begin_tx b = {.src = src, .restart = r->o->restart};
     if (gp_db_tx(r->pool, "sync_begin", GP_DB_READ_COMMITTED, begin_fn, &b) < 0) {
         free(b.carry);
@@ -1019,7 +1061,7 @@ done:
     }
     fetcher_stop(&f, res);
     if (locked)
-        gp_copy_exec(r->copy, sql_unlock, 1, p1, NULL, 0, err, sizeof err);
+        lock_exec(r, sql_unlock, src->id, NULL, 0, err, sizeof err);
     gp_buf_free(&s.rows);
     gp_record_list_free(&s.carry);
     gp_record_list_free(&page.records);
@@ -1076,6 +1118,48 @@ static enum gp_sync_rc pick(const struct gp_sync_options *o, const struct gp_sou
     return GP_SYNC_RC_OK;
 }
 
+/* A job: takes the next source in order until none is left. */
+static void *job_main(void *cls)
+{
+    struct run *r = cls;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        size_t k = r->next < r->count ? r->order[r->next++] : SIZE_MAX;
+        pthread_mutex_unlock(&r->mu);
+        if (k == SIZE_MAX)
+            return NULL;
+        sync_source(r, k);
+    }
+}
+
+/* The order in which the jobs take the sources: the largest last completed pass first (the
+ * run ends no earlier than its longest source), then by id. */
+static void order_by_size(struct gp_db_pool *pool, const struct gp_source **chosen, size_t n,
+                          size_t *order)
+{
+    long *size = gp_xcalloc(n ? n : 1, sizeof *size);
+    struct gp_sync_status *st = NULL;
+    size_t nst = 0;
+    if (gp_sync_status_load(pool, &st, &nst) >= 0) {
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < nst; k++) {
+                if (!strcmp(st[k].source_id, chosen[i]->id))
+                    size[i] = st[k].last_records;
+            }
+        }
+    }
+    free(st);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = 1; i < n; i++) { /* insertion sort: a handful of sources, stable */
+        size_t v = order[i], j = i;
+        for (; j > 0 && size[order[j - 1]] < size[v]; j--)
+            order[j] = order[j - 1];
+        order[j] = v;
+    }
+    free(size);
+}
+
 enum gp_sync_rc gp_sync_run(struct gp_db_pool *pool, const struct gp_sync_options *opts,
                             gp_sync_progress_fn progress, void *cls,
                             struct gp_sync_result **results, size_t *nresults, char *err,
@@ -1091,9 +1175,17 @@ enum gp_sync_rc gp_sync_run(struct gp_db_pool *pool, const struct gp_sync_option
         return GP_SYNC_RC_FAILED;
     }
     const struct gp_source **chosen = gp_xcalloc(nall ? nall : 1, sizeof *chosen);
+    size_t *order = gp_xcalloc(nall ? nall : 1, sizeof *order);
     size_t n = 0;
     enum gp_sync_rc rc = pick(opts, all, nall, chosen, &n, err, errlen);
-    struct run r = {.o = opts, .pool = pool, .progress = progress, .cls = cls, .count = n};
+    struct run r = {.o = opts,
+                    .pool = pool,
+                    .progress = progress,
+                    .cls = cls,
+                    .sources = chosen,
+                    .order = order,
+                    .count = n};
+    pthread_mutex_init(&r.mu, NULL);
     if (rc != GP_SYNC_RC_OK)
         goto done;
     r.copy = gp_copy_connect(opts->conninfo, opts->connect_timeout_s, err, errlen);
@@ -1106,10 +1198,22 @@ enum gp_sync_rc gp_sync_run(struct gp_db_pool *pool, const struct gp_sync_option
         rc = GP_SYNC_RC_FAILED;
         goto done;
     }
-    *results = gp_xcalloc(n ? n : 1, sizeof **results);
+    order_by_size(pool, chosen, n, order);
+    r.results = *results = gp_xcalloc(n ? n : 1, sizeof **results);
+    size_t jobs = opts->jobs < 1 ? 1 : (size_t)opts->jobs;
+    if (jobs > n)
+        jobs = n;
+    pthread_t threads[GP_SYNC_JOBS_MAX];
+    size_t started = 0;
+    for (size_t i = 1; i < jobs && i < GP_SYNC_JOBS_MAX; i++) {
+        if (pthread_create(&threads[started], NULL, job_main, &r) != 0)
+            break; /* fewer jobs: the ones running take every source */
+        started++;
+    }
+    job_main(&r); /* this thread is a job too */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
     for (size_t i = 0; i < n; i++) {
-        r.index = i;
-        sync_source(&r, chosen[i], &(*results)[i]);
         if ((*results)[i].outcome == GP_SYNC_FAILED)
             rc = GP_SYNC_RC_FAILED;
     }
@@ -1119,6 +1223,8 @@ done:
     gp_copy_close(r.copy);
     for (size_t i = 0; i < r.nnoted; i++)
         free(r.noted[i]);
+    pthread_mutex_destroy(&r.mu);
+    free(order);
     free(chosen);
     free(all);
     return rc;

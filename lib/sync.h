@@ -1,7 +1,7 @@
 /* `glasplade sync`: reads every source's bulk export into the shared index, page by page.
  *
  * For each source, one *pass* walks the whole export. Each page is fetched (libcurl), parsed
- * by the source's adapter, copied into the staging table (COPY FROM STDIN, lib/copy) and
+ * by the source's adapter, copied into a temporary staging table (COPY FROM STDIN) and
  * merged into `record` set-based — classified by record_classify exactly as a CPR-button
  * lookup is, an unchanged record left alone — in the same transaction that moves the source's
  * stored cursor on (table sync_state). So a sync that is killed, or stopped with max_pages,
@@ -18,8 +18,10 @@
  * a CPR-button press after a sync still asks the department systems. New citizens are added to
  * `citizen`; a known citizen's last_seen is left alone (a second sync then writes nothing).
  *
- * Sources are synced one after the other; a source that fails (after retries) does not stop
- * the others. Two syncs of the same source at once are refused (a session advisory lock). */
+ * `jobs` sources are synced at once, each on its own thread and database connection, the
+ * largest (by its last completed pass) first; a source that fails (after retries) does not
+ * stop the others. Two syncs of the same source at once are refused (a session advisory
+ * lock). */
 #ifndef GP_SYNC_H
 #define GP_SYNC_H
 
@@ -31,6 +33,8 @@
 
 #define GP_SYNC_PAGE_SIZE_DEFAULT 500
 #define GP_SYNC_PAGE_SIZE_MAX     1000
+#define GP_SYNC_JOBS_DEFAULT      2
+#define GP_SYNC_JOBS_MAX          8
 
 struct gp_sync_options {
     const char *conninfo;          /* the database, for the COPY session (lib/copy) */
@@ -38,6 +42,7 @@ struct gp_sync_options {
     const char *const *source_ids; /* the sources to sync; NULL or empty: every enabled one */
     size_t nsource_ids;
     int page_size;         /* records or citizens asked per page; each system caps it */
+    int jobs;              /* sources synced at once (each with its own connection); <1: 1 */
     long max_pages;        /* pages per source in this run, then stop (resumable); 0: all */
     bool restart;          /* discard a pass under way and start from the first page */
     int timeout_ms;        /* per page request */
@@ -75,9 +80,12 @@ struct gp_sync_result {
 
 /* What a progress callback is told: after every page of a source, when a source ends, and
  * when there is something to log (note is then set; the callback logs it itself, so that a
- * progress display can step aside first). */
+ * progress display can step aside first). Sources run at once (jobs) report from their own
+ * threads, one callback at a time. */
 struct gp_sync_progress {
     size_t index, count; /* this source is index (0-based) of count */
+    size_t sources_done; /* of count, this one included when source_done */
+    long run_records;    /* merged in this run so far, every source */
     const char *source_id;
     long pages, records; /* this run, this source */
     long pass_pages;     /* the whole pass so far */

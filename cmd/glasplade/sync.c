@@ -21,10 +21,10 @@ static void help(FILE *out)
 {
     fprintf(out,
             "usage: glasplade sync [--source ID]... [--page-size N] [--max-pages N] [--restart]\n"
-            "                      [--timeout-ms N] [--no-progress]\n"
+            "                      [--jobs N] [--timeout-ms N] [--no-progress]\n"
             "       glasplade sync --status\n\n"
             "Reads every enabled source's bulk export (or only the sources named) into the\n"
-            "index, page by page, one source after the other. Each page is copied into a\n"
+            "index, page by page, several sources at once. Each page is copied into a\n"
             "staging table and merged into the index in the transaction that stores the\n"
             "source's cursor, so a sync that is interrupted (killed, Ctrl-C, --max-pages)\n"
             "resumes where it stopped when run again; running it twice changes nothing the\n"
@@ -36,6 +36,8 @@ static void help(FILE *out)
             "--max-pages N    stop each source after N pages in this run (resumable)\n"
             "--restart        start each source's pass from the first page, discarding a pass\n"
             "                 under way (needed when a system no longer accepts its cursor)\n"
+            "--jobs N         sources synced at once, 1-%d (default %d), each on its own\n"
+            "                 database connection; the largest last pass goes first\n"
             "--timeout-ms N   per page request, 1-600000 (default 60000)\n"
             "--no-progress    no progress bar, even on a terminal\n"
             "--status         print each source's pass under way and last completed pass\n\n"
@@ -43,7 +45,8 @@ static void help(FILE *out)
             "stdout. Exit status 0 when every source completed or stopped at --max-pages,\n"
             "1 when a source failed (the others are still synced; it resumes next time),\n"
             "2 for bad usage or configuration. Needs GLASPLADE_DATABASE_URL.\n",
-            GP_SYNC_PAGE_SIZE_MAX, GP_SYNC_PAGE_SIZE_DEFAULT);
+            GP_SYNC_PAGE_SIZE_MAX, GP_SYNC_PAGE_SIZE_DEFAULT, GP_SYNC_JOBS_MAX,
+            GP_SYNC_JOBS_DEFAULT);
 }
 
 /* ---- the progress bar ---------------------------------------------------------------------- */
@@ -53,7 +56,6 @@ struct bar {
     bool drawn; /* a bar is on the current line */
     struct timespec last;
     struct timespec t0;
-    long records_done; /* of finished sources */
 };
 
 static double secs(const struct timespec *a, const struct timespec *b)
@@ -78,8 +80,6 @@ static void on_progress(void *cls, const struct gp_sync_progress *p)
         }
         return;
     }
-    if (p->source_done)
-        b->records_done += p->records;
     if (!b->on)
         return;
     struct timespec now;
@@ -88,9 +88,10 @@ static void on_progress(void *cls, const struct gp_sync_progress *p)
         return; /* ten frames a second are plenty */
     b->last = now;
     /* The bar counts sources; within one, the export's length is unknown (no system says
-     * how many pages it has), so a spinner shows that pages are moving. */
+     * how many pages it has), so a spinner shows that pages are moving. With several jobs the
+     * line names the source that reported last. */
     enum { WIDTH = 20 };
-    size_t done = p->index + (p->source_done ? 1 : 0);
+    size_t done = p->sources_done;
     int fill = p->count ? (int)(done * WIDTH / p->count) : WIDTH;
     char cells[WIDTH + 1];
     for (int i = 0; i < WIDTH; i++)
@@ -98,7 +99,7 @@ static void on_progress(void *cls, const struct gp_sync_progress *p)
     cells[WIDTH] = '\0';
     static const char spin[] = "|/-\\";
     double el = secs(&b->t0, &now);
-    long total = b->records_done + (p->source_done ? 0 : p->records);
+    long total = p->run_records;
     fprintf(stderr,
             "\r\033[K[%s] %zu/%zu %c %-16.16s page %ld (pass %ld), %ld records, %.0f/s, %d:%02d",
             cells, done, p->count, p->source_done ? ' ' : spin[p->pages % 4], p->source_id,
@@ -189,6 +190,7 @@ int gp_cmd_sync(int argc, char **argv)
         {"max-pages", required_argument, NULL, 'm'},
         {"restart", no_argument, NULL, 'r'},
         {"timeout-ms", required_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'j'},
         {"no-progress", no_argument, NULL, 'q'},
         {"status", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
@@ -197,6 +199,7 @@ int gp_cmd_sync(int argc, char **argv)
     const char *ids[MAX_SOURCES];
     size_t nids = 0;
     long page_size = GP_SYNC_PAGE_SIZE_DEFAULT, max_pages = 0, timeout_ms = 60000;
+    long jobs = GP_SYNC_JOBS_DEFAULT;
     bool restart = false, no_progress = false, want_status = false;
     int c;
     optind = 1;
@@ -228,6 +231,12 @@ int gp_cmd_sync(int argc, char **argv)
         case 't':
             if (!number(optarg, 1, 600000, &timeout_ms)) {
                 fprintf(stderr, "glasplade sync: --timeout-ms must be 1-600000\n");
+                return 2;
+            }
+            break;
+        case 'j':
+            if (!number(optarg, 1, GP_SYNC_JOBS_MAX, &jobs)) {
+                fprintf(stderr, "glasplade sync: --jobs must be 1-%d\n", GP_SYNC_JOBS_MAX);
                 return 2;
             }
             break;
@@ -270,7 +279,9 @@ int gp_cmd_sync(int argc, char **argv)
     int rc = gp_cmd_load_config(&cfg, 1);
     if (rc)
         return rc;
-    struct gp_db_pool *pool = gp_db_pool_create(cfg.database_url, 1, cfg.db_connect_timeout_s);
+    /* One connection per job; connected as they are first used. */
+    struct gp_db_pool *pool =
+        gp_db_pool_create(cfg.database_url, (int)jobs, cfg.db_connect_timeout_s);
     if (want_status) {
         rc = status(pool);
         gp_db_pool_destroy(pool);
@@ -283,6 +294,7 @@ int gp_cmd_sync(int argc, char **argv)
         .source_ids = ids,
         .nsource_ids = nids,
         .page_size = (int)page_size,
+        .jobs = (int)jobs,
         .max_pages = max_pages,
         .restart = restart,
         .timeout_ms = (int)timeout_ms,

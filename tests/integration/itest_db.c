@@ -5,6 +5,7 @@
 #include "lib/migrate.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,82 @@ START_TEST(queued_statement_runs_with_the_commit)
                                    " current_database() AND state LIKE 'idle in transaction%'");
     ck_assert_str_eq(open, "0");
     free(open);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
+/* COPY into a temporary table emptied at commit, then a statement of the same transaction
+ * moves the rows on: what `glasplade sync` does with each page. */
+struct copied {
+    int attempts;
+    const char *rows;
+    bool fail_first; /* a soft error after the COPY on the first attempt */
+    enum gp_qs copied, moved;
+};
+
+static const struct gp_stmt stmt_move = {"t_move", "INSERT INTO t (k, v) SELECT k, v FROM t_page"};
+
+static enum gp_qs copy_then_move(struct gp_db_conn *c, void *cls)
+{
+    struct copied *cp = cls;
+    cp->attempts++;
+    enum gp_qs qs = gp_db_exec_simple(
+        c, "SET LOCAL client_min_messages TO warning;"
+           " CREATE TEMP TABLE IF NOT EXISTS t_page (k int, v int) ON COMMIT DELETE ROWS");
+    if (qs < 0)
+        return qs;
+    cp->copied = gp_db_copy_in(c, "COPY t_page (k, v) FROM STDIN", cp->rows, strlen(cp->rows));
+    if (cp->copied < 0)
+        return cp->copied;
+    if (cp->fail_first && cp->attempts == 1)
+        return gp_db_exec(c, &stmt_fail, 0, NULL, NULL);
+    return cp->moved = gp_db_exec(c, &stmt_move, 0, NULL, NULL);
+}
+
+START_TEST(copy_in_belongs_to_the_transaction)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 1, 3);
+    struct copied cp = {.rows = "30\t1\n31\t2\n32\t\\N\n"}; /* the last: NOT NULL in t */
+    ck_assert_int_eq(gp_db_tx(pool, "copy-null", GP_DB_READ_COMMITTED, copy_then_move, &cp),
+                     GP_QS_HARD_ERROR);
+    ck_assert_int_eq(cp.copied, 3);
+    ck_assert_int_eq(count_key("30"), 0);
+
+    /* Retried after a soft error: the rows are copied again, and once in the table. */
+    cp = (struct copied){.rows = "30\t1\n31\t2\n", .fail_first = true};
+    ck_assert_int_eq(gp_db_tx(pool, "copy-retry", GP_DB_READ_COMMITTED, copy_then_move, &cp), 2);
+    ck_assert_int_eq(cp.attempts, 2);
+    ck_assert_int_eq(count_key("30") + count_key("31"), 2);
+
+    /* Rows the server cannot read: an error like any statement's, nothing copied, and the
+     * connection is fine for the next transaction — whose staging table starts empty. */
+    cp = (struct copied){.rows = "33\tnot a number\n"};
+    ck_assert_int_eq(gp_db_tx(pool, "copy-bad", GP_DB_READ_COMMITTED, copy_then_move, &cp),
+                     GP_QS_HARD_ERROR);
+    ck_assert_int_eq(count_key("33"), 0);
+    cp = (struct copied){.rows = "34\t5\n"};
+    ck_assert_int_eq(gp_db_tx(pool, "copy-after", GP_DB_READ_COMMITTED, copy_then_move, &cp), 1);
+    ck_assert_int_eq(count_key("34"), 1);
+
+    /* Outside a transaction the COPY commits on its own; many rows go in pieces. */
+    ck_assert_int_ge(gpt_db_exec(db, "CREATE TABLE t_bulk (k int, s text)"), 0);
+    char err[128];
+    struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    enum { N = 40000 };
+    size_t cap = (size_t)N * 80, len = 0;
+    char *bulk = malloc(cap);
+    ck_assert_ptr_nonnull(bulk);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(bulk + len, cap - len, "%d\t%048d\\tx\n", i, i);
+    ck_assert_int_eq(gp_db_copy_in(c, "COPY t_bulk (k, s) FROM STDIN", bulk, len), N);
+    ck_assert_int_eq(gp_db_copy_in(c, "SELECT 1", "", 0), GP_QS_HARD_ERROR);
+    gp_db_release(pool, c);
+    free(bulk);
+    char *n = gpt_db_scalar(db, "SELECT count(*) || ' ' || count(DISTINCT k) || ' ' ||"
+                                " sum(length(s)) FROM t_bulk");
+    ck_assert_str_eq(n, "40000 40000 2000000"); /* 48 digits, a tab, an x */
+    free(n);
     gp_db_pool_destroy(pool);
 }
 END_TEST
@@ -364,6 +441,7 @@ int main(void)
     tcase_add_test(tc, serialization_failures_are_retried);
     tcase_add_test(tc, queued_statement_runs_with_the_commit);
     tcase_add_test(tc, deadlocks_are_retried);
+    tcase_add_test(tc, copy_in_belongs_to_the_transaction);
     tcase_add_test(tc, retries_are_bounded);
     tcase_add_test(tc, hard_errors_are_not_retried);
     tcase_add_test(tc, lost_connection_is_reconnected_and_retried);

@@ -7,6 +7,7 @@
  *   synced record is classified exactly like a looked-up one, also when an export page ends
  *   inside a citizen (small pages make FHIR pages split citizens all the time).
  * - A second sync writes no row version of record or citizen (xmin unchanged).
+ * - One job or five (sources synced at once) give the same index.
  * - A sync stopped with --max-pages, or killed with SIGKILL after a page was copied, inside the
  *   merge transaction, or at a moment chosen by nobody, and then resumed, gives the same index
  *   as the uninterrupted one in another database.
@@ -436,6 +437,24 @@ START_TEST(stopped_and_resumed_equals_uninterrupted)
 }
 END_TEST
 
+/* One source at a time or every source at once: the same index as the reference (synced with
+ * the default number of jobs). */
+START_TEST(any_number_of_jobs_gives_the_same_index)
+{
+    const char *counts[] = {"1", "5"};
+    for (size_t i = 0; i < 2; i++) {
+        char *url = fresh_db("itest_sync_jobs");
+        char *out = NULL;
+        const char *args[] = {"--page-size", PAGE, "--jobs", counts[i], NULL};
+        ck_assert_int_eq(sync_run(url, args, NULL, &out, NULL), 0);
+        ck_assert_msg(strstr(out, "5 sources: 5 complete;"), "%s", out);
+        free(out);
+        assert_same_index(ref_index, url);
+        free(url);
+    }
+}
+END_TEST
+
 /* Starts `glasplade sync` as a child; the caller kills it. */
 static pid_t sync_spawn(const char *url, const char *page)
 {
@@ -462,12 +481,12 @@ START_TEST(killed_and_resumed_equals_uninterrupted)
     ck_assert_int_eq(sync_run(url, small, "GLASPLADE_SYNC_TEST_KILL=3:merged", NULL, NULL),
                      128 + SIGKILL);
     ck_assert_int_eq(qlong(url, "SELECT pages FROM sync_state WHERE source_id = 'family'"), 2);
-    /* Killed after copying its (resumed) second page, before merging it: the staged page is
-     * left behind, and the next sync drops it and fetches that page again. */
+    /* Killed with its (resumed) second page copied into the staging table, before merging
+     * it: the page dies with the transaction, and the next sync fetches it again. */
     ck_assert_int_eq(sync_run(url, small, "GLASPLADE_SYNC_TEST_KILL=2:copied", NULL, NULL),
                      128 + SIGKILL);
     ck_assert_int_eq(qlong(url, "SELECT pages FROM sync_state WHERE source_id = 'family'"), 3);
-    ck_assert_int_gt(qlong(url, "SELECT count(*) FROM sync_staging"), 0);
+    ck_assert_int_eq(qlong(url, "SELECT count(*) FROM sync_staging"), 0);
 
     /* Killed at a moment nobody chooses: every system slowed down, the process killed once
      * some pages are in, wherever it is then. */
@@ -582,6 +601,8 @@ START_TEST(usage_failures_and_locks)
     ck_assert_int_eq(sync_run(url, bad_page, NULL, NULL, NULL), 2);
     const char *bad_arg[] = {"extra", NULL};
     ck_assert_int_eq(sync_run(url, bad_arg, NULL, NULL, NULL), 2);
+    const char *bad_jobs[] = {"--jobs", "9", NULL};
+    ck_assert_int_eq(sync_run(url, bad_jobs, NULL, NULL, NULL), 2);
     ck_assert_int_ge(gpt_db_exec(url, "UPDATE source SET enabled = false WHERE id = 'family'"), 0);
     const char *disabled[] = {"--source", "family", NULL};
     ck_assert_int_eq(sync_run(url, disabled, NULL, NULL, NULL), 2);
@@ -681,6 +702,7 @@ static Suite *suite(void)
     tcase_add_test(tc, sync_equals_export_and_lookups);
     tcase_add_test(tc, second_sync_writes_nothing);
     tcase_add_test(tc, stopped_and_resumed_equals_uninterrupted);
+    tcase_add_test(tc, any_number_of_jobs_gives_the_same_index);
     tcase_add_test(tc, killed_and_resumed_equals_uninterrupted);
     tcase_add_test(tc, classified_by_the_records_date);
     tcase_add_test(tc, removed_only_after_a_complete_pass);
