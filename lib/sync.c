@@ -31,8 +31,6 @@
 /* Distinct unclassified codes noted per run (each is noted once). */
 #define NOTED_MAX 256
 
-#define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
 /* ---- statements ------------------------------------------------------------------------- */
 
 /* The pass under way of a source, locked for the transaction that decides to continue it. */
@@ -188,39 +186,21 @@ static const struct gp_stmt stmt_fail = {
     "sync_fail", "UPDATE sync_state SET last_error = $2, last_error_at = now(), updated_at = now()"
                  " WHERE source_id = $1"};
 
+/* Times as ISO 8601 UTC text, "" for none. */
 static const struct gp_stmt stmt_status = {
     "sync_status",
     "SELECT s.id, s.enabled, st.pass_started_at IS NOT NULL,"
-    " coalesce(" ISO_UTC(
-        "st.pass_started_at") ", ''), coalesce(st.pages, 0),"
-                              " coalesce(st.records, 0), coalesce(" ISO_UTC(
-                                  "st.updated_at") ", ''),"
-                                                   " coalesce(" ISO_UTC(
-                                                       "st.last_completed_at") ", ''), "
-                                                                               "coalesce(st.last_"
-                                                                               "pages, 0),"
-                                                                               " coalesce(st.last_"
-                                                                               "records, 0), "
-                                                                               "coalesce(st.last_"
-                                                                               "removed, 0), "
-                                                                               "coalesce(st.last_"
-                                                                               "error, ''),"
-                                                                               " coalesce(" ISO_UTC(
-                                                                                   "st.last_error_"
-                                                                                   "at") ", '')"
-                                                                                         " FROM "
-                                                                                         "source s "
-                                                                                         "LEFT "
-                                                                                         "JOIN "
-                                                                                         "sync_"
-                                                                                         "state st "
-                                                                                         "ON "
-                                                                                         "st."
-                                                                                         "source_"
-                                                                                         "id = "
-                                                                                         "s.id "
-                                                                                         "ORDER BY "
-                                                                                         "s.id"};
+    " coalesce(to_char(st.pass_started_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
+    " coalesce(st.pages, 0), coalesce(st.records, 0),"
+    " coalesce(to_char(st.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
+    " coalesce(to_char(st.last_completed_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
+    " coalesce(st.last_pages, 0), coalesce(st.last_records, 0),"
+    " coalesce(st.last_removed, 0), coalesce(st.last_error, ''),"
+    " coalesce(to_char(st.last_error_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    "'')"
+    " FROM source s LEFT JOIN sync_state st ON st.source_id = s.id ORDER BY s.id"};
 
 /* The page's staging table: temporary (this session's own, never WAL-logged), emptied when its
  * transaction ends, so a page is staged and merged in one transaction and nothing is left
