@@ -51,13 +51,19 @@ static const struct gp_stmt stmt_search = {
     " AND id < coalesce(nullif($6::bigint, 0), 9223372036854775807)"
     " ORDER BY id DESC LIMIT $7::integer"};
 
-/* Only rows about the citizen: the WHERE is the whole of the privacy guarantee. */
+/* Only rows about the citizen: the WHERE is the whole of the privacy guarantee. A search's row
+ * is about every citizen it returned; what is read of it here (who, when, why) names no one
+ * else. */
 static const struct gp_stmt stmt_access_log = {
     "audit_access_log",
     "SELECT id, " ISO_UTC_US("at") ", action, client_name, role, coalesce(department, ''),"
     " coalesce(purpose, ''), coalesce(legal_basis, ''), override_used"
     " FROM audit_log"
-    " WHERE cpr = $1 AND id < coalesce(nullif($2::bigint, 0), 9223372036854775807)"
+    /* Rows about the citizen, and the CPR-list searches that returned them (migration 0012). */
+    /* $1 is char(10), as the column (whose index a text comparison would not use). */
+    " WHERE (cpr = $1::char(10)"
+    "  OR (action = 'search' AND details -> 'returned' @> to_jsonb($1::char(10)::text)))"
+    " AND id < coalesce(nullif($2::bigint, 0), 9223372036854775807)"
     " ORDER BY id DESC LIMIT $3::integer"};
 /* clang-format on */
 

@@ -117,8 +117,9 @@ struct gp_access_list {
 };
 void gp_access_list_free(struct gp_access_list *l);
 
-/* The audit rows about cpr, and only cpr, newest first; before_id is the keyset cursor (0 =
- * from the newest), limit as in gp_audit_filter. */
+/* The audit rows about cpr, and only cpr, newest first — its reads and changes, and the
+ * CPR-list searches that returned it; before_id is the keyset cursor (0 = from the newest),
+ * limit as in gp_audit_filter. */
 enum gp_qs gp_access_log(struct gp_db_conn *c, const char *cpr, int limit, int64_t before_id,
                          struct gp_access_list *out);
 

@@ -15,6 +15,7 @@
 #include "adapters/adapter.h"
 #include "api/http.h"
 #include "api/router.h"
+#include "api/sharing_handlers.h"
 #include "api/target_group.h"
 #include "gptest.h"
 #include "lib/audit.h"
@@ -1211,8 +1212,11 @@ END_TEST
 
 #define TG_PATH "/v1/target-group/searches"
 
+static const char *const q_access_log[] = {"purpose", "limit", "cursor", NULL};
 static const struct gp_route tg_routes[] = {
     {"POST", TG_PATH, gp_handle_target_group_search, GP_ROLE_ANALYST, true, NULL},
+    {"GET", "/v1/citizens/{cpr}/access-log", gp_handle_access_log, GP_ROLE_AUDITOR, false,
+     q_access_log},
     {NULL, NULL, NULL, 0, false, NULL},
 };
 
@@ -1238,6 +1242,37 @@ static void post(int port, const char *token, const char *body, const char *cons
                         .content_type = "application/json",
                         .headers = headers};
     gpt_http(port, &q, r);
+}
+
+/* The CPR-list searches in cpr's access log, read over HTTP (the log's other entries may only
+ * be this test's own reads of it). */
+static int search_entries(int port, const char *token, const char *cpr)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/citizens/%s/access-log?limit=100", cpr);
+    struct gpt_req q = {
+        .method = "GET", .path = path, .route = "/v1/citizens/{cpr}/access-log", .token = token};
+    struct gpt_resp r;
+    gpt_http(port, &q, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_ptr_null(strstr(r.body, "\"returned\"")); /* no details, no other CPR */
+    int n = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r.json, "entries"), i, e)
+    {
+        const char *action = json_string_value(json_object_get(e, "action"));
+        if (strcmp(action, "search") != 0) { /* only this test's own access-log reads */
+            ck_assert_str_eq(json_string_value(json_object_get(e, "role")), "auditor");
+            continue;
+        }
+        ck_assert_str_eq(json_string_value(json_object_get(e, "role")), "analyst");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "purpose")),
+                         "target_group_identification");
+        n++;
+    }
+    gpt_resp_free(&r);
+    return n;
 }
 
 static int audit_rows(void)
@@ -1392,6 +1427,22 @@ START_TEST(http_search_answers_and_audits)
     } while (cursor[0]);
     ck_assert_uint_eq(seen, want.n);
     ck_assert_int_eq(audit_rows(), rows_before + pages);
+
+    /* Each candidate's access log lists the one search page that returned them (who, when,
+     * why — nothing of the others it returned); a citizen no page returned sees none. */
+    char *auditor = gpt_token(url, "auditor", NULL);
+    char *other = NULL;
+    for (int k = 0; k < 2; k++) {
+        const char *cpr = want.items[k * (want.n - 1)].cpr; /* the first and the last */
+        ck_assert_int_eq(search_entries(port, auditor, cpr), 1);
+    }
+    other = scalar("SELECT min(cpr) FROM record");
+    bool returned_other = false;
+    for (size_t k = 0; k < want.n; k++)
+        returned_other |= !strcmp(want.items[k].cpr, other);
+    ck_assert_int_eq(search_entries(port, auditor, other), returned_other ? 1 : 0);
+    free(other);
+    free(auditor);
     gp_tg_page_free(&want);
 
     /* Refusals write no audit row. */
