@@ -88,11 +88,18 @@ static const struct gp_stmt stmt_store = {
     "   source_updated = EXCLUDED.source_updated, fetched_at = EXCLUDED.fetched_at,"
     "   removed_at = NULL"
     "  RETURNING 1"
+    "), answered AS ("
+    /* Each complete answer with the references it holds: a record of its source missing from
+     * them is gone. (As an array, the test is a few comparisons per record; a NOT EXISTS over
+     * the input was planned as a nested loop over it, half of this statement's time.) */
+    "  SELECT o.source_id, o.fetched_at,"
+    "   coalesce(array_agg(i.source_ref) FILTER (WHERE i.source_ref IS NOT NULL), '{}') AS refs"
+    "  FROM outcome o LEFT JOIN input i ON i.source_id = o.source_id"
+    "  WHERE o.complete GROUP BY o.source_id, o.fetched_at"
     "), removed AS ("
-    "  UPDATE record r SET removed_at = o.fetched_at"
-    "  FROM outcome o WHERE o.complete AND r.cpr = $1 AND r.source_id = o.source_id"
-    "   AND r.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM input i"
-    "    WHERE i.source_id = r.source_id AND i.source_ref = r.source_ref)"
+    "  UPDATE record r SET removed_at = a.fetched_at"
+    "  FROM answered a WHERE r.cpr = $1 AND r.source_id = a.source_id"
+    "   AND r.removed_at IS NULL AND r.source_ref <> ALL (a.refs)"
     "  RETURNING 1"
     "), fetches AS ("
     "  INSERT INTO source_fetch (cpr, source_id, fetched_at, status, error, latency_ms,"
