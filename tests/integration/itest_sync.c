@@ -437,6 +437,16 @@ START_TEST(stopped_and_resumed_equals_uninterrupted)
 }
 END_TEST
 
+/* A sync with args completes every source, and the index equals the reference. */
+static void sync_to_the_reference(const char *url, const char *const *args)
+{
+    char *out = NULL;
+    ck_assert_int_eq(sync_run(url, args, NULL, &out, NULL), 0);
+    ck_assert_msg(strstr(out, "5 sources: 5 complete;"), "%s", out);
+    free(out);
+    assert_same_index(ref_index, url);
+}
+
 /* One source at a time or every source at once: the same index as the reference (synced with
  * the default number of jobs). */
 START_TEST(any_number_of_jobs_gives_the_same_index)
@@ -444,12 +454,8 @@ START_TEST(any_number_of_jobs_gives_the_same_index)
     const char *counts[] = {"1", "5"};
     for (size_t i = 0; i < 2; i++) {
         char *url = fresh_db("itest_sync_jobs");
-        char *out = NULL;
         const char *args[] = {"--page-size", PAGE, "--jobs", counts[i], NULL};
-        ck_assert_int_eq(sync_run(url, args, NULL, &out, NULL), 0);
-        ck_assert_msg(strstr(out, "5 sources: 5 complete;"), "%s", out);
-        free(out);
-        assert_same_index(ref_index, url);
+        sync_to_the_reference(url, args);
         free(url);
     }
 }
@@ -507,11 +513,7 @@ START_TEST(killed_and_resumed_equals_uninterrupted)
                   "the sync ended before it was killed (status %d)", status);
     ck_assert_int_gt(pages, 0);
 
-    char *out = NULL;
-    ck_assert_int_eq(sync_run(url, args, NULL, &out, NULL), 0);
-    ck_assert_msg(strstr(out, "5 complete"), "%s", out);
-    free(out);
-    assert_same_index(ref_index, url);
+    sync_to_the_reference(url, args);
     free(url);
 }
 END_TEST
