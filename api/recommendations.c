@@ -92,6 +92,7 @@ static size_t rec_sources(const struct gp_lookup *lk, struct gp_rec_source *out)
         s->department = ls->src.department;
         s->area = ls->src.area;
         s->age_s = ls->age_s;
+        s->asked = ls->asked;
         if (!strcmp(ls->status, "ok"))
             s->state = GP_REC_SOURCE_OK;
         else /* not answering now (asked and failed, or not asked and not fresh) */

@@ -835,12 +835,24 @@ static void rule_sources(struct ctx *c)
         const char *id = s->id ? s->id : "";
         const char *dept = s->department ? s->department : "";
         struct draft d;
-        draft_begin(c, &d, "source_stale_or_failing", failing ? "failing" : "stale",
-                    failing ? "Datakilde svarer ikke" : "Data fra kilden er forældede",
-                    failing ? "Data source not answering" : "Data from the source is out of date",
-                    failing ? GP_REC_MEDIUM : GP_REC_LOW, s->area, dept);
+        const char *title_da = !failing   ? "Data fra kilden er forældede"
+                               : s->asked ? "Datakilde svarer ikke"
+                                          : "Datakilden er ikke spurgt";
+        const char *title_en = !failing   ? "Data from the source is out of date"
+                               : s->asked ? "Data source not answering"
+                                          : "Data source not asked";
+        draft_begin(c, &d, "source_stale_or_failing", failing ? "failing" : "stale", title_da,
+                    title_en, failing ? GP_REC_MEDIUM : GP_REC_LOW, s->area, dept);
         snprintf(d.r->source_id, sizeof d.r->source_id, "%s", id);
-        if (failing) {
+        if (failing && !s->asked) {
+            gp_buf_printf(&d.da, "Kilden %s (%s) er ikke spurgt om borgeren", id, DEPT(dept, true));
+            gp_buf_printf(&d.en, "The source %s (%s) has not been asked about the citizen", id,
+                          DEPT(dept, false));
+            gp_buf_puts(&d.da, ". Data herfra kan mangle: slå op med opdatering, eller spørg "
+                               "forvaltningen.");
+            gp_buf_puts(&d.en, ". Data from it may be missing: look up with a refresh, or ask the "
+                               "department.");
+        } else if (failing) {
             gp_buf_printf(&d.da, "Kilden %s (%s) svarede ikke", id, DEPT(dept, true));
             gp_buf_printf(&d.en, "The source %s (%s) did not answer", id, DEPT(dept, false));
             if (s->age_s >= 0) {
@@ -866,10 +878,21 @@ static void rule_sources(struct ctx *c)
                 gp_buf_puts(&d.da, "af ukendt alder");
                 gp_buf_puts(&d.en, "of unknown age");
             }
-            gp_buf_puts(&d.da, ", fordi kilden ikke svarede ved seneste opslag. Opdater, før de "
-                               "bruges i sagen.");
-            gp_buf_puts(&d.en, ", as the source did not answer the latest lookup. Refresh before "
-                               "using it in the case.");
+            if (s->state == GP_REC_SOURCE_OK) {
+                gp_buf_puts(&d.da, ", mere end de tilladte ");
+                gp_buf_puts(&d.en, ", more than the ");
+                age_text(&d.da, (double)c->th.source_max_age_s, true);
+                age_text(&d.en, (double)c->th.source_max_age_s, false);
+                gp_buf_puts(&d.en, " allowed");
+            } else if (s->asked) {
+                gp_buf_puts(&d.da, ", fordi kilden ikke svarede på dette opslag");
+                gp_buf_puts(&d.en, ", as the source did not answer this lookup");
+            } else {
+                gp_buf_puts(&d.da, ": svaret kom fra indekset, uden at kilden blev spurgt");
+                gp_buf_puts(&d.en, ": the answer came from the index, without asking the source");
+            }
+            gp_buf_puts(&d.da, ". Opdater, før de bruges i sagen.");
+            gp_buf_puts(&d.en, ". Refresh before using it in the case.");
         }
         for (size_t i = 0; i < c->nv; i++) {
             if (c->v[i].vis == GP_VIS_FULL && is(c->v[i].source_id, id))

@@ -95,6 +95,7 @@ struct gp_rec_source {
     const char *area;
     enum gp_rec_source_state state;
     double age_s; /* seconds since its last successful answer; < 0 never */
+    bool asked;   /* asked in this request (else the answer came from the index alone) */
 };
 
 struct gp_rec_input {

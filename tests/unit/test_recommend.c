@@ -109,10 +109,12 @@ static char *render(const struct gp_recommendation_list *l, bool reasons)
     return gp_buf_steal(&b, NULL);
 }
 
+#define MAXS 6
 struct src {
     const char *id, *dept, *area;
     enum gp_rec_source_state state;
     double age;
+    bool asked;
 };
 
 struct rrow {
@@ -120,7 +122,7 @@ struct rrow {
     struct trec recs[MAXR];
     const char *caller_dept, *caller_area, *purpose;
     const char *consents[6];
-    struct src sources[4];
+    struct src sources[MAXS];
     struct gp_rec_thresholds th; /* all zero: the defaults */
     const char *want;
 };
@@ -626,21 +628,25 @@ static const struct rrow rows[] = {
      JC,
      "own_case",
      {NULL},
-     {{"src-job_centre", JC, GP_REC_SOURCE_OK, 90000},
-      {"src-region", RG, GP_REC_SOURCE_FAILING, -1},
-      {"src-social_services", SO, GP_REC_SOURCE_STALE, 3600},
-      {"src-municipal_health", MH, GP_REC_SOURCE_OK, 10}},
+     {{"src-job_centre", JC, GP_REC_SOURCE_OK, 90000, true},
+      {"src-region", RG, GP_REC_SOURCE_FAILING, -1, true},
+      {"src-social_services", SO, GP_REC_SOURCE_STALE, 3600, true},
+      {"src-municipal_health", MH, GP_REC_SOURCE_OK, 10, true},
+      {"src-family", FA, GP_REC_SOURCE_FAILING, -1, false},
+      {"src-health_regional", RG, GP_REC_SOURCE_STALE, 7200, false}},
      NOTH,
+     "source_stale_or_failing/failing medium family family [] src-family\n"
      "source_stale_or_failing/failing medium health_regional region [] src-region\n"
      "source_stale_or_failing/stale low employment job_centre [1] src-job_centre\n"
+     "source_stale_or_failing/stale low health_regional region [] src-health_regional\n"
      "source_stale_or_failing/stale low social social_services [] src-social_services"},
     {"source_max_age_s 0: only the sources' own state",
      {CASE(1, JC, "kontanthjaelp", "open", "2024-01-01", NULL, F)},
      JC,
      "own_case",
      {NULL},
-     {{"src-job_centre", JC, GP_REC_SOURCE_OK, 900000},
-      {"src-region", RG, GP_REC_SOURCE_STALE, 100}},
+     {{"src-job_centre", JC, GP_REC_SOURCE_OK, 900000, true},
+      {"src-region", RG, GP_REC_SOURCE_STALE, 100, true}},
      {2, 3, 3, 0},
      "source_stale_or_failing/stale low health_regional region [] src-region"},
 };
@@ -659,7 +665,7 @@ static size_t recs_of(const struct trec *t, size_t max, struct gp_indexed *x, en
 struct scenario {
     struct gp_indexed x[MAXR * 2];
     enum gp_visibility v[MAXR * 2];
-    struct gp_rec_source src[4];
+    struct gp_rec_source src[MAXS];
     const char *consents[6];
     struct gp_rec_input in;
     struct gp_rec_thresholds th;
@@ -674,10 +680,10 @@ static void scenario_of(const struct rrow *r, struct scenario *sc)
     for (size_t i = 0; i < 6 && r->consents[i]; i++)
         sc->consents[sc->in.n_consent_areas++] = r->consents[i];
     sc->in.consent_areas = sc->consents;
-    for (size_t i = 0; i < 4 && r->sources[i].id; i++) {
+    for (size_t i = 0; i < MAXS && r->sources[i].id; i++) {
         const struct src *s = &r->sources[i];
         sc->src[sc->in.n_sources++] =
-            (struct gp_rec_source){s->id, s->dept, s->area, s->state, s->age};
+            (struct gp_rec_source){s->id, s->dept, s->area, s->state, s->age, s->asked};
     }
     sc->in.sources = sc->src;
     sc->in.caller_department = r->caller_dept;
@@ -785,11 +791,21 @@ START_TEST(test_reasons)
 
     scenario_of(src, sc);
     s = run(&sc->in, true);
+    /* Each reason says why: asked and silent, never asked, older than allowed, or read from
+     * the index without asking. */
     ck_assert_msg(strstr(s, "Kilden src-region (Regionen) svarede ikke."), "%s", s);
-    ck_assert_msg(strstr(s, "Data fra kilden src-job_centre (Jobcentret) er 25 timer gamle"), "%s",
-                  s);
+    ck_assert_msg(strstr(s, "Datakilden er ikke spurgt | Data source not asked"), "%s", s);
+    ck_assert_msg(strstr(s, "The source src-family (the family department) has not been asked "
+                            "about the citizen. Data from it may be missing"),
+                  "%s", s);
+    ck_assert_msg(strstr(s, "Data fra kilden src-job_centre (Jobcentret) er 25 timer gamle, mere "
+                            "end de tilladte 24 timer."),
+                  "%s", s);
     ck_assert_msg(strstr(s, "Data from the source src-social_services (social services) is 60 "
-                            "minutes old"),
+                            "minutes old, as the source did not answer this lookup."),
+                  "%s", s);
+    ck_assert_msg(strstr(s, "Data from the source src-health_regional (the region) is 2 hours "
+                            "old: the answer came from the index, without asking the source."),
                   "%s", s);
     free(s);
     free(sc);
@@ -846,7 +862,7 @@ static const struct rrow leak_base = {
     JC,
     "rehabilitation",
     {NULL},
-    {{"src-region", RG, GP_REC_SOURCE_STALE, 7200}},
+    {{"src-region", RG, GP_REC_SOURCE_STALE, 7200, true}},
     NOTH,
     NULL,
 };
