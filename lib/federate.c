@@ -267,6 +267,9 @@ struct fetch {
     struct gp_buf body;
     size_t max_body;
     bool too_large;
+    struct gp_buf pages; /* the pages before this one (a paged answer) */
+    size_t npages;
+    size_t page_len[GP_FETCH_MAX_PAGES];
     bool sent;
     bool probe; /* the circuit let it through as its half-open probe */
     bool finished;
@@ -448,18 +451,81 @@ static void fetch_release(struct gp_federate *f, struct fetch *ft)
     curl_slist_free_all(ft->headers);
     ft->headers = NULL;
     gp_buf_free(&ft->body);
+    gp_buf_free(&ft->pages);
     ft->finished = true;
     ft->fo->pending--;
 }
 
-/* Settles a request that libcurl finished with code. */
+/* The next page of a paged answer, on the same transfer: within what is left of the request's
+ * timeout (counted from its first page) and of the fan-out's deadline, and of the body limit.
+ * False with why when it cannot be sent. */
+static bool fetch_next_page(struct gp_federate *f, struct fetch *ft, const char *url, char *why,
+                            size_t whylen)
+{
+    struct fanout *fo = ft->fo;
+    const struct gp_fetch_request *rq = &fo->reqs[ft->idx];
+    int64_t now = mono_us();
+    long limit_ms = (long)((fo->deadline_us - now) / 1000);
+    ft->deadline_bound = true;
+    if (rq->timeout_ms > 0) {
+        long left = rq->timeout_ms - (long)((now - ft->sent_us) / 1000);
+        if (left < limit_ms) {
+            limit_ms = left;
+            ft->deadline_bound = false;
+        }
+    }
+    if (limit_ms < 1) {
+        snprintf(why, whylen, "no time left for page %zu", ft->npages + 1);
+        return false;
+    }
+    curl_multi_remove_handle(f->multi, ft->easy);
+    ft->max_body = f->max_body_bytes - ft->pages.len;
+    ft->errbuf[0] = '\0';
+    curl_easy_setopt(ft->easy, CURLOPT_URL, url);
+    curl_easy_setopt(ft->easy, CURLOPT_TIMEOUT_MS, limit_ms);
+    curl_easy_setopt(ft->easy, CURLOPT_CONNECTTIMEOUT_MS, limit_ms);
+    curl_easy_setopt(ft->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ft->max_body);
+    if (curl_multi_add_handle(f->multi, ft->easy) != CURLM_OK) {
+        snprintf(why, whylen, "could not start the transfer of page %zu", ft->npages + 1);
+        return false;
+    }
+    atomic_fetch_add(&f->sent, 1);
+    return true;
+}
+
+/* A page of a paged answer arrived OK: keeps it, and asks for the next one when there is one.
+ * True when the answer goes on; else r says how it ended (OK, or why not). */
+static bool fetch_paging(struct gp_federate *f, struct fetch *ft, struct gp_fetch_result *r)
+{
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    char next[sizeof rq->url] = "";
+    int more =
+        rq->next_page(rq->url, ft->body.data ? ft->body.data : "", ft->body.len, next, sizeof next);
+    ft->page_len[ft->npages++] = ft->body.len;
+    gp_buf_append(&ft->pages, ft->body.data ? ft->body.data : "", ft->body.len);
+    ft->body.len = 0;
+    char why[200] = "";
+    if (more < 0)
+        snprintf(why, sizeof why, "unusable link to the next page: %.150s", next);
+    else if (more > 0 && ft->npages == GP_FETCH_MAX_PAGES)
+        snprintf(why, sizeof why, "the answer has more than %d pages", GP_FETCH_MAX_PAGES);
+    else if (more > 0 && fetch_next_page(f, ft, next, why, sizeof why))
+        return true;
+    if (why[0]) {
+        r->status = GP_FETCH_ERROR;
+        snprintf(r->error, sizeof r->error, "%s", why);
+    }
+    return false;
+}
+
+/* Settles a request that libcurl finished with code (for a paged answer: its last page). */
 static void fetch_finish(struct gp_federate *f, struct fetch *ft, CURLcode code)
 {
     struct fanout *fo = ft->fo;
     struct gp_fetch_result *r = &fo->results[ft->idx];
     struct gp_transfer_end t = {.code = code,
                                 .too_large = ft->too_large,
-                                .max_body_bytes = ft->max_body,
+                                .max_body_bytes = f->max_body_bytes,
                                 .deadline_bound = ft->deadline_bound,
                                 .timeout_ms = ft->timeout_ms,
                                 .deadline_ms = fo->deadline_ms,
@@ -473,14 +539,28 @@ static void fetch_finish(struct gp_federate *f, struct fetch *ft, CURLcode code)
     r->status = gp_federate_classify(&t, r->error, sizeof r->error);
     gp_cpr_mask_in_place(r->error); /* curl's texts may quote the URL */
     r->http_status = t.http_status;
-    r->latency_ms = (double)(mono_us() - ft->sent_us) / 1000.0;
-    now_iso(r->fetched_at);
     if (ct)
         snprintf(r->content_type, sizeof r->content_type, "%s", ct);
-    if (!ft->too_large && ft->body.data) {
+    bool paged = fo->reqs[ft->idx].next_page != NULL;
+    if (paged && r->status == GP_FETCH_OK && fetch_paging(f, ft, r))
+        return; /* the next page is on its way */
+    r->latency_ms = (double)(mono_us() - ft->sent_us) / 1000.0;
+    now_iso(r->fetched_at);
+    if (r->status == GP_FETCH_OK && paged) {
+        free(r->body);
+        r->body = gp_buf_steal(&ft->pages, &r->body_len);
+        r->npages = ft->npages;
+        memcpy(r->page_len, ft->page_len, sizeof r->page_len);
+    } else if (!ft->too_large && ft->body.data) {
         free(r->body);
         r->body = gp_buf_steal(&ft->body, &r->body_len);
     }
+    if (r->status == GP_FETCH_OK && !paged) {
+        r->npages = 1;
+        r->page_len[0] = r->body_len;
+    }
+    if (!r->body)
+        r->body = gp_xstrdup(""); /* a paged answer with nothing in it */
     fetch_release(f, ft);
     log_fetch(fo, ft);
     source_account(f, ft, r);
@@ -514,10 +594,10 @@ static void fetch_fail_local(struct gp_federate *f, struct fetch *ft, const char
     source_account(f, ft, r);
 }
 
-static void fetch_setopts(struct fetch *ft, const struct gp_fetch_request *rq, long limit_ms)
+static void fetch_setopts(struct fetch *ft, const char *url, long limit_ms)
 {
     CURL *e = ft->easy;
-    curl_easy_setopt(e, CURLOPT_URL, rq->url);
+    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, ft);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -585,7 +665,7 @@ static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
         fetch_fail_local(f, ft, "could not create a transfer");
         return;
     }
-    fetch_setopts(ft, rq, limit_ms);
+    fetch_setopts(ft, rq->url, limit_ms);
     if (curl_multi_add_handle(f->multi, ft->easy) != CURLM_OK) {
         curl_easy_cleanup(ft->easy);
         ft->easy = NULL;

@@ -35,6 +35,16 @@ enum gp_fetch_status {
 /* Static names: "ok", "timeout", "error", "unavailable", "circuit_open". */
 const char *gp_fetch_status_name(enum gp_fetch_status s);
 
+/* Paged answers. Called on the engine thread with each page that arrived OK: returns 1 with the
+ * URL of the next page in next (the answer goes on there), 0 when this page is the last, -1
+ * when the page's link to the next one is unusable (a reason in next). first_url is the
+ * request's url. Must not block. */
+typedef int (*gp_fetch_next_fn)(const char *first_url, const char *body, size_t len, char *next,
+                                size_t next_len);
+
+/* Pages one answer may have; an answer with more fails (status ERROR). */
+#define GP_FETCH_MAX_PAGES 16
+
 struct gp_fetch_request {
     char source_id[64];
     char url[1024];
@@ -42,6 +52,10 @@ struct gp_fetch_request {
     int timeout_ms;           /* per-request timeout (also bounded by the fan-out deadline) */
     bool not_found_is_answer; /* a 404 is the system's way of saying "no such citizen": OK,
                                  with its body, and a success for the circuit */
+    /* NULL: the answer is one body. Else the pages are fetched one after the other, within the
+     * request's timeout and the fan-out's deadline, and the answer is OK only when every page
+     * is; the body size limit holds for all pages together. */
+    gp_fetch_next_fn next_page;
 };
 
 struct gp_fetch_result {
@@ -53,6 +67,10 @@ struct gp_fetch_result {
     char content_type[128];
     char *body; /* NUL-terminated; owned by the fan-out (freed with it) */
     size_t body_len;
+    /* An OK answer's pages, in order, one after the other in body: page k is page_len[k]
+     * bytes (no separator). npages is 1 for an answer of one page, 0 when not OK. */
+    size_t npages;
+    size_t page_len[GP_FETCH_MAX_PAGES];
     char fetched_at[32]; /* ISO 8601 UTC with milliseconds, when the answer completed (for a
                           * request not sent: when that was decided); never "" */
 };

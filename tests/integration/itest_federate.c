@@ -48,6 +48,8 @@ enum behaviour {
     B_OVERSIZE,         /* 64 KiB with a Content-Length */
     B_OVERSIZE_CHUNKED, /* 64 KiB chunked, so only the byte count can stop it */
     B_DRIP,             /* 8 bytes every delay_ms, chunked */
+    B_PAGED, /* page k (?page=k, default 1) of `pages`: {"page":k,"of":pages,"pad":"..."} with
+                `pad` bytes of padding, after delay_ms */
 };
 
 struct tsrv {
@@ -55,6 +57,7 @@ struct tsrv {
     int port;
     atomic_int behaviour;
     atomic_int delay_ms;
+    atomic_int pages, pad; /* B_PAGED */
     atomic_bool stopping;
     pthread_mutex_t m;
     pthread_cond_t c;
@@ -155,6 +158,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply(c,
                      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, read_drip, s, NULL),
                      MHD_HTTP_OK);
+    case B_PAGED: {
+        nap(s, atomic_load(&s->delay_ms));
+        const char *k = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+        int pad = atomic_load(&s->pad);
+        char *page = malloc((size_t)pad + 96);
+        int n = snprintf(page, 96, "{\"page\":%d,\"of\":%d,\"pad\":\"", k ? atoi(k) : 1,
+                         atomic_load(&s->pages));
+        memset(page + n, 'p', (size_t)pad);
+        memcpy(page + n + pad, "\"}", 3);
+        return reply(c, MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_FREE),
+                     MHD_HTTP_OK);
+    }
     default:
         break;
     }
@@ -250,6 +265,8 @@ struct got_result {
     char content_type[128];
     char *body;
     size_t body_len;
+    size_t npages;
+    size_t page_len[GP_FETCH_MAX_PAGES];
     char fetched_at[32];
 };
 
@@ -325,6 +342,8 @@ static void on_done(void *cls, const struct gp_fanout_result *res)
         memcpy(o->fetched_at, r->fetched_at, sizeof o->fetched_at);
         o->body = r->body ? strndup(r->body, r->body_len) : NULL;
         o->body_len = r->body_len;
+        o->npages = r->npages;
+        memcpy(o->page_len, r->page_len, sizeof o->page_len);
     }
     if (g->f) {
         struct gp_fetch_request again = {.source_id = "again", .url = "http://127.0.0.1:1/"};
@@ -392,6 +411,30 @@ static void assert_ok(const struct got_result *r)
     ck_assert_ptr_nonnull(strstr(r->body, "\"ok\":true"));
 }
 
+/* The pager of B_PAGED answers: page k of n links to page k + 1 ("?page=" on the first URL). */
+static int next_of_paged(const char *first_url, const char *body, size_t len, char *next,
+                         size_t next_len)
+{
+    (void)len;
+    int k = 0, n = 0;
+    if (sscanf(body, "{\"page\":%d,\"of\":%d", &k, &n) != 2) {
+        snprintf(next, next_len, "no page number");
+        return -1;
+    }
+    if (k >= n)
+        return 0;
+    snprintf(next, next_len, "%s?page=%d", first_url, k + 1);
+    return 1;
+}
+
+static int next_unusable(const char *first_url, const char *body, size_t len, char *next,
+                         size_t next_len)
+{
+    (void)first_url, (void)body, (void)len;
+    snprintf(next, next_len, "it points to another host");
+    return -1;
+}
+
 static void assert_iso8601(const char *s)
 {
     ck_assert_uint_eq(strlen(s), 24);
@@ -399,6 +442,84 @@ static void assert_iso8601(const char *s)
 }
 
 /* ---- tests ------------------------------------------------------------------------------- */
+
+/* A paged answer comes whole, its pages in order, or not at all: more pages than allowed, an
+ * unusable link, the size limit over all pages and the deadline each fail it. */
+START_TEST(paged_answers_come_whole_or_fail)
+{
+    struct gp_federate *f = engine(50, 10000);
+    struct tsrv s;
+    tsrv_start(&s, B_PAGED, 0);
+    atomic_store(&s.pages, 5);
+    atomic_store(&s.pad, 1000);
+    struct gp_fetch_request req;
+    req_for(&req, "paged", s.port, 2000);
+    req.next_page = next_of_paged;
+    struct got g;
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    struct got_result *r = &g.r[0];
+    ck_assert_msg(r->status == GP_FETCH_OK, "%s", r->error);
+    ck_assert_uint_eq(r->npages, 5);
+    size_t off = 0;
+    for (size_t k = 0; k < r->npages; k++) {
+        char want[40];
+        snprintf(want, sizeof want, "{\"page\":%zu,\"of\":5,", k + 1);
+        ck_assert_msg(!strncmp(r->body + off, want, strlen(want)), "page %zu", k + 1);
+        ck_assert_uint_eq(r->page_len[k], strlen(want) + strlen("\"pad\":\"") + 1000 + 2);
+        off += r->page_len[k];
+    }
+    ck_assert_uint_eq(off, r->body_len);
+    ck_assert_int_eq(s.hits, 5);
+    free(r->body);
+
+    /* One page, no link: npages 1, as without a pager. */
+    atomic_store(&s.pages, 1);
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    ck_assert_int_eq(g.r[0].status, GP_FETCH_OK);
+    ck_assert_uint_eq(g.r[0].npages, 1);
+    ck_assert_uint_eq(g.r[0].page_len[0], g.r[0].body_len);
+    free(g.r[0].body);
+
+    /* Pages without end. */
+    atomic_store(&s.pages, 1000);
+    atomic_store(&s.pad, 10);
+    int hits = s.hits;
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    ck_assert_int_eq(g.r[0].status, GP_FETCH_ERROR);
+    ck_assert_str_eq(g.r[0].error, "the answer has more than 16 pages");
+    ck_assert_uint_eq(g.r[0].npages, 0);
+    ck_assert_int_eq(s.hits - hits, GP_FETCH_MAX_PAGES);
+    free(g.r[0].body);
+
+    /* A link the pager cannot use. */
+    req.next_page = next_unusable;
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    ck_assert_int_eq(g.r[0].status, GP_FETCH_ERROR);
+    ck_assert_str_eq(g.r[0].error, "unusable link to the next page: it points to another host");
+    free(g.r[0].body);
+    req.next_page = next_of_paged;
+
+    /* Each page under the limit, all of them over it. */
+    atomic_store(&s.pages, 5);
+    atomic_store(&s.pad, MAX_BODY / 3);
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    ck_assert_int_eq(g.r[0].status, GP_FETCH_ERROR);
+    ck_assert_msg(strstr(g.r[0].error, "response too large"), "%s", g.r[0].error);
+    free(g.r[0].body);
+
+    /* Slow pages: the deadline holds for the whole answer. */
+    atomic_store(&s.pad, 10);
+    atomic_store(&s.delay_ms, 150);
+    run_fanout(f, NULL, &req, 1, 400, &g);
+    ck_assert_int_eq(g.r[0].status, GP_FETCH_TIMEOUT);
+    double took = (double)(g.done_us - g.start_us) / 1000.0;
+    printf("timing: paged answer at a 400 ms deadline settled after %.1f ms\n", took);
+    ck_assert_msg(took < 400 + DEADLINE_SLACK_MS, "%.1f ms", took);
+    free(g.r[0].body);
+    tsrv_stop(&s);
+    gp_federate_destroy(f);
+}
+END_TEST
 
 START_TEST(all_sources_ok)
 {
@@ -1079,6 +1200,7 @@ int main(void)
     TCase *tc = tcase_create("fanout");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, all_sources_ok);
+    tcase_add_test(tc, paged_answers_come_whole_or_fail);
     tcase_add_loop_test(tc, each_fault_is_reported_and_the_others_answer, 0,
                         (int)(sizeof faults / sizeof faults[0]));
     tcase_add_test(tc, never_answering_source_does_not_delay_past_deadline);
