@@ -65,6 +65,15 @@ struct gp_adapter {
      * as zero records. */
     bool (*parse_lookup)(const char *cpr, const char *body, size_t len, struct gp_record_list *out,
                          char *err, size_t errlen);
+    /* Paged lookup answers; NULL for a system that answers a citizen in one body.
+     * lookup_next: the pager of the fan-out (gp_fetch_next_fn, lib/federate.h) — given the
+     * first URL and a page, 1 with the next page's URL, 0 for the last page, -1 with a reason
+     * for a link it will not follow. parse_lookup_pages: parses the n pages of one answer
+     * (one after the other in body, page k page_len[k] bytes) exactly as if they were one. */
+    int (*lookup_next)(const char *first_url, const char *body, size_t len, char *next,
+                       size_t next_len);
+    bool (*parse_lookup_pages)(const char *cpr, const char *body, const size_t *page_len, size_t n,
+                               struct gp_record_list *out, char *err, size_t errlen);
     /* The URL of an export page: cursor "" for the first page. */
     bool (*export_url)(const char *base_url, const char *cursor, int limit, char *url, size_t len);
     /* Parses an export page (records carry their own cpr). */

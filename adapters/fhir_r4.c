@@ -5,9 +5,12 @@
  *
  *   lookup  GET <base>/fhir?_type=EpisodeOfCare,CarePlan,DocumentReference,Encounter
  *               &patient.identifier=urn%3Aoid%3A1.2.208.176.1.2%7C<cpr>&_count=1000
- *           _count asks for everything in one page (a per-CPR answer is parsed from one
- *           body): an answer that still has a next link fails rather than silently losing
- *           records (which the index would then mark removed).
+ *           _count asks for everything in one page, but a server may cap it (HAPI's default
+ *           maximum is a few hundred): the fan-out then follows the Bundle's
+ *           link[relation=next] (lookup_next; never to another scheme, host or port: the link
+ *           carries the citizen's search) and the pages are parsed as one Bundle
+ *           (parse_lookup_pages). One body that still has a next link fails rather than
+ *           silently losing records (which the index would then mark removed).
  *   export  GET <base>/fhir?_type=...&_count=<n>[&_cursor=<c>]   (no patient: system-wide)
  *           next_cursor is the _cursor value of the Bundle's link[relation=next] url.
  *   Both answer a searchset Bundle; an unknown citizen is a Bundle with total 0 and no entry.
@@ -742,6 +745,100 @@ static bool parse_lookup(const char *cpr, const char *body, size_t len, struct g
     return ok;
 }
 
+/* Whether the len bytes at b hold the string s. */
+static bool contains(const char *b, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+    while (len >= n) {
+        const char *p = memchr(b, s[0], len - n + 1);
+        if (!p)
+            return false;
+        if (!memcmp(p, s, n))
+            return true;
+        len -= (size_t)(p + 1 - b);
+        b = p + 1;
+    }
+    return false;
+}
+
+/* The length of url's origin ("http://host:port"), 0 when it has none. */
+static size_t origin_len(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p || p == url)
+        return 0;
+    p += 3;
+    size_t n = strcspn(p, "/?#");
+    return n ? (size_t)(p - url) + n : 0;
+}
+
+static int lookup_next(const char *first_url, const char *body, size_t len, char *next,
+                       size_t next_len)
+{
+    /* Most answers are one page: no "next" anywhere in them, nothing to parse here. */
+    if (!contains(body, len, "\"next\""))
+        return 0;
+    json_t *root = json_loadb(body, len, 0, NULL);
+    const char *url = json_is_object(root) ? link_url(root, "next") : NULL;
+    size_t o = origin_len(first_url);
+    int rc = 0;
+    if (!url) {
+        rc = 0; /* the page's parser says what is wrong with it */
+    } else if (url[0] == '/' && url[1] != '/' && o + strlen(url) < next_len) {
+        snprintf(next, next_len, "%.*s%s", (int)o, first_url, url);
+        rc = 1;
+    } else if (o && origin_len(url) == o && !strncmp(url, first_url, o) && strlen(url) < next_len) {
+        snprintf(next, next_len, "%s", url);
+        rc = 1;
+    } else {
+        snprintf(next, next_len, "it is not on %.*s, or too long", (int)(o < 120 ? o : 120),
+                 first_url);
+        rc = -1;
+    }
+    json_decref(root);
+    return rc;
+}
+
+static bool parse_lookup_pages(const char *cpr, const char *body, const size_t *page_len, size_t n,
+                               struct gp_record_list *out, char *err, size_t errlen)
+{
+    if (n <= 1)
+        return parse_lookup(cpr, body, n ? page_len[0] : 0, out, err, errlen);
+    /* One Bundle: the first page's, with every page's entries. */
+    size_t n0 = out->n;
+    json_t *root = NULL;
+    bool ok = true;
+    size_t off = 0;
+    for (size_t k = 0; k < n && ok; k++) {
+        json_t *page = gp_ad_load_object(body + off, page_len[k], "fhir", err, errlen);
+        off += page_len[k];
+        ok = page != NULL;
+        if (ok) {
+            const char *rt = gp_ad_str(page, "resourceType");
+            const char *type = gp_ad_str(page, "type");
+            json_t *entries = json_object_get(page, "entry");
+            if (!rt || strcmp(rt, "Bundle") != 0 || !type || strcmp(type, "searchset") != 0 ||
+                (entries && !json_is_array(entries)))
+                ok = gp_ad_fail(err, errlen, "fhir: page %zu is not a searchset Bundle", k + 1);
+            else if (!root)
+                root = json_incref(page);
+            else if (entries && !json_object_get(root, "entry"))
+                json_object_set(root, "entry", entries);
+            else if (entries)
+                json_array_extend(json_object_get(root, "entry"), entries);
+        }
+        json_decref(page);
+    }
+    if (ok) {
+        struct ctx x = {.cpr = cpr, .out = out, .err = err, .errlen = errlen};
+        ok = parse_bundle(root, &x);
+    }
+    json_decref(root);
+    if (!ok)
+        out->n = n0;
+    return ok;
+}
+
 static bool export_url(const char *base_url, const char *cursor, int limit, char *url, size_t len)
 {
     size_t o;
@@ -779,6 +876,8 @@ const struct gp_adapter gp_adapter_fhir_r4 = {
     .accept = "application/fhir+json",
     .lookup_url = lookup_url,
     .parse_lookup = parse_lookup,
+    .lookup_next = lookup_next,
+    .parse_lookup_pages = parse_lookup_pages,
     .export_url = export_url,
     .parse_export = parse_export,
 };

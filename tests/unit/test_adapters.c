@@ -10,6 +10,7 @@
  * from dates depend on "today": the tests fix it to deptsim's as-of date, 2026-11-01. */
 #include "adapters/adapter.h"
 #include "adapters/adapter_internal.h"
+#include "lib/buf.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -21,9 +22,10 @@ extern const struct gp_adapter gp_adapter_sensum;
 extern const struct gp_adapter gp_adapter_fhir_r4;
 extern const struct gp_adapter gp_adapter_dubu;
 
-#define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
-#define FIXTURES  GP_SOURCE_DIR "/tests/fixtures/"
-#define AS_OF     "2026-11-01"
+#define N_ROWS(a)               (sizeof(a) / sizeof((a)[0]))
+#define FIXTURES                GP_SOURCE_DIR "/tests/fixtures/"
+#define GP_FETCH_MAX_PAGES_TEST 64
+#define AS_OF                   "2026-11-01"
 
 #define TSV_COLUMNS                                                                                \
     "# cpr\tsource_ref\tparent_ref\tsource_code\tlegal_basis_raw\tdata_type\tkind\tstatus\t"       \
@@ -286,6 +288,120 @@ START_TEST(test_many_records)
     check_records(&l);
     gp_record_list_free(&l);
     free(body);
+}
+END_TEST
+
+/* A FHIR answer in pages (a server that caps _count): split into pages of 1, 2 and 3 entries,
+ * each page linking to the next, it parses exactly as the one body — children whose case is on
+ * another page included. */
+START_TEST(test_fhir_pages_parse_as_one)
+{
+    static const char *const files[] = {"adapters/fhir_health_all5.json",
+                                        "adapters/fhir_region_all5.json", "hl7/hl7_searchset.json"};
+    for (size_t f = 0; f < N_ROWS(files); f++) {
+        char path[512], err[256] = "";
+        snprintf(path, sizeof path, FIXTURES "%s", files[f]);
+        size_t len;
+        char *body = slurp(path, &len);
+        struct gp_record_list whole = {0};
+        ck_assert_msg(
+            gp_adapter_fhir_r4.parse_lookup("1203849318", body, len, &whole, err, sizeof err),
+            "%s: %s", files[f], err);
+        json_t *root = json_loadb(body, len, 0, NULL);
+        json_t *entries = json_object_get(root, "entry");
+        size_t ne = json_array_size(entries);
+        ck_assert_uint_gt(ne, 1);
+        for (size_t per = 1; per <= 3; per++) {
+            struct gp_buf pages = {0};
+            size_t page_len[GP_FETCH_MAX_PAGES_TEST], npages = 0;
+            for (size_t from = 0; from < ne; from += per) {
+                json_t *page = json_deep_copy(root);
+                json_t *slice = json_array();
+                for (size_t i = from; i < from + per && i < ne; i++)
+                    json_array_append(slice, json_array_get(entries, i));
+                json_object_set_new(page, "entry", slice);
+                json_t *links = json_array();
+                if (from + per < ne)
+                    json_array_append_new(links, json_pack("{s:s, s:s}", "relation", "next", "url",
+                                                           "http://h:1/fhir?_cursor=x"));
+                json_object_set_new(page, "link", links);
+                char *text = json_dumps(page, JSON_COMPACT);
+                ck_assert_uint_lt(npages, GP_FETCH_MAX_PAGES_TEST);
+                page_len[npages++] = strlen(text);
+                gp_buf_puts(&pages, text);
+                free(text);
+                json_decref(page);
+            }
+            struct gp_record_list paged = {0};
+            ck_assert_msg(gp_adapter_fhir_r4.parse_lookup_pages("1203849318", pages.data, page_len,
+                                                                npages, &paged, err, sizeof err),
+                          "%s in pages of %zu: %s", files[f], per, err);
+            ck_assert_uint_eq(paged.n, whole.n);
+            for (size_t i = 0; i < whole.n; i++)
+                ck_assert_msg(!memcmp(&paged.items[i], &whole.items[i], sizeof whole.items[i]),
+                              "%s in pages of %zu: record %zu (%s) differs", files[f], per, i,
+                              whole.items[i].source_ref);
+            gp_record_list_free(&paged);
+            /* A page that is not a searchset Bundle fails the whole answer. */
+            if (npages > 1) {
+                struct gp_buf bad = {0};
+                gp_buf_append(&bad, pages.data, page_len[0]);
+                gp_buf_puts(&bad, "{\"resourceType\": \"OperationOutcome\"}");
+                size_t bad_len[2] = {page_len[0], 36};
+                ck_assert(!gp_adapter_fhir_r4.parse_lookup_pages("1203849318", bad.data, bad_len, 2,
+                                                                 &paged, err, sizeof err));
+                ck_assert_str_eq(err, "fhir: page 2 is not a searchset Bundle");
+                ck_assert_uint_eq(paged.n, 0);
+                gp_buf_free(&bad);
+            }
+            gp_buf_free(&pages);
+        }
+        json_decref(root);
+        gp_record_list_free(&whole);
+        free(body);
+    }
+}
+END_TEST
+
+/* The pager follows a next link only to the system asked: same scheme, host and port. */
+START_TEST(test_fhir_next_link)
+{
+    static const struct {
+        const char *link; /* NULL: no next link */
+        int rc;
+        const char *next;
+    } rows[] = {
+        {"http://h:1/fhir?_cursor=a", 1, "http://h:1/fhir?_cursor=a"},
+        {"/fhir?_cursor=b", 1, "http://h:1/fhir?_cursor=b"},
+        {"http://evil:1/fhir?_cursor=a", -1, NULL},
+        {"http://h:2/fhir?_cursor=a", -1, NULL},
+        {"https://h:1/fhir?_cursor=a", -1, NULL},
+        {"http://h:1.evil.example/fhir", -1, NULL},
+        {"http://h:1@evil.example/fhir", -1, NULL},
+        {"//evil.example/fhir", -1, NULL},
+        {NULL, 0, NULL},
+    };
+    const char *first = "http://h:1/fhir?_type=EpisodeOfCare&patient.identifier=x&_count=1000";
+    for (size_t i = 0; i < N_ROWS(rows); i++) {
+        json_t *b =
+            json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "searchset", "link");
+        if (rows[i].link)
+            json_array_append_new(json_object_get(b, "link"),
+                                  json_pack("{s:s, s:s}", "relation", "next", "url", rows[i].link));
+        char *text = json_dumps(b, JSON_COMPACT);
+        char next[1024] = "";
+        int rc = gp_adapter_fhir_r4.lookup_next(first, text, strlen(text), next, sizeof next);
+        ck_assert_msg(rc == rows[i].rc, "%s: %d (%s)", rows[i].link, rc, next);
+        if (rows[i].next)
+            ck_assert_str_eq(next, rows[i].next);
+        free(text);
+        json_decref(b);
+    }
+    /* Not JSON, or "next" in a text: no link. */
+    char next[64];
+    ck_assert_int_eq(
+        gp_adapter_fhir_r4.lookup_next(first, "\"next\" <html>", 13, next, sizeof next), 0);
+    ck_assert_int_eq(gp_adapter_fhir_r4.lookup_next(first, "{}", 2, next, sizeof next), 0);
 }
 END_TEST
 
@@ -877,6 +993,8 @@ static Suite *adapters_suite(void)
     tcase_add_loop_test(tc, test_fixture, 0, N_ROWS(fixtures));
     tcase_add_test(tc, test_many_records);
     tcase_add_test(tc, test_other_citizen);
+    tcase_add_test(tc, test_fhir_pages_parse_as_one);
+    tcase_add_test(tc, test_fhir_next_link);
     tcase_add_test(tc, test_dubu_child_cpr);
     tcase_add_test(tc, test_unknown_status);
     suite_add_tcase(s, tc);
