@@ -254,8 +254,11 @@ static void finish_lookup(struct gp_request *req)
             if (!json_media_type(fr->content_type))
                 snprintf(why, sizeof why, "content type '%.100s'",
                          fr->content_type[0] ? fr->content_type : "(none)");
-            else if (!ad->parse_lookup(cpr, fr->body ? fr->body : "", fr->body_len, &parsed[i], err,
-                                       sizeof err))
+            else if (fr->npages > 1 && ad->parse_lookup_pages
+                         ? !ad->parse_lookup_pages(cpr, fr->body, fr->page_len, fr->npages,
+                                                   &parsed[i], err, sizeof err)
+                         : !ad->parse_lookup(cpr, fr->body ? fr->body : "", fr->body_len,
+                                             &parsed[i], err, sizeof err))
                 snprintf(why, sizeof why, "%s", err);
             if (why[0]) {
                 gp_record_list_free(&parsed[i]);
@@ -398,6 +401,7 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
         gp_rec_set(fr->source_id, sizeof fr->source_id, ls->src.id);
         gp_rec_set(fr->accept, sizeof fr->accept, ad->accept);
         fr->not_found_is_answer = ad->not_found_is_answer;
+        fr->next_page = ad->lookup_next; /* NULL for systems that answer in one body */
         fr->timeout_ms = ls->src.timeout_ms;
         nreqs++;
         if (keylen < sizeof key)

@@ -10,7 +10,7 @@ bool ds_fault_is_clear(const struct ds_fault *f)
 {
     return f->latency_ms == 0 && f->jitter_ms == 0 && f->error_rate == 0.0 && !f->hang &&
            !f->refuse && !f->malformed && !f->truncate && f->drip_bytes_per_sec == 0 &&
-           f->oversize_bytes == 0 && f->wrong_content_type[0] == '\0';
+           f->oversize_bytes == 0 && f->wrong_content_type[0] == '\0' && f->page_max == 0;
 }
 
 static bool parse_long(const char *v, long lo, long hi, long *out)
@@ -98,6 +98,10 @@ static bool set_field(struct ds_fault *f, const char *key, const char *val, char
         if (!val || !parse_long(val, 0, DS_OVERSIZE_MAX, &n))
             goto bad;
         f->oversize_bytes = n;
+    } else if (!strcmp(key, "page_max")) {
+        if (!val || !parse_long(val, 0, 1000, &n))
+            goto bad;
+        f->page_max = (int)n;
     } else if (!strcmp(key, "wrong_content_type") || !strcmp(key, "content_type")) {
         const char *ct = val ? val : "text/html; charset=utf-8";
         if (!strcmp(ct, "0") || !strcmp(ct, "false") || !strcmp(ct, "off")) {
@@ -226,7 +230,8 @@ bool ds_fault_from_json(const json_t *j, struct ds_fault *f, bool merge, char *e
                                             "truncate",
                                             "drip_bytes_per_sec",
                                             "oversize_bytes",
-                                            "wrong_content_type"};
+                                            "wrong_content_type",
+                                            "page_max"};
         bool known = false;
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             known = known || !strcmp(key, names[i]);
@@ -243,14 +248,14 @@ bool ds_fault_from_json(const json_t *j, struct ds_fault *f, bool merge, char *e
 
 json_t *ds_fault_to_json(const struct ds_fault *f)
 {
-    return json_pack("{s:i, s:i, s:f, s:i, s:b, s:b, s:b, s:b, s:i, s:I, s:o, s:b}", "latency_ms",
-                     f->latency_ms, "jitter_ms", f->jitter_ms, "error_rate", f->error_rate,
-                     "error_status", f->error_status, "hang", f->hang, "refuse", f->refuse,
-                     "malformed", f->malformed, "truncate", f->truncate, "drip_bytes_per_sec",
-                     f->drip_bytes_per_sec, "oversize_bytes", (json_int_t)f->oversize_bytes,
-                     "wrong_content_type",
+    return json_pack("{s:i, s:i, s:f, s:i, s:b, s:b, s:b, s:b, s:i, s:I, s:o, s:i, s:b}",
+                     "latency_ms", f->latency_ms, "jitter_ms", f->jitter_ms, "error_rate",
+                     f->error_rate, "error_status", f->error_status, "hang", f->hang, "refuse",
+                     f->refuse, "malformed", f->malformed, "truncate", f->truncate,
+                     "drip_bytes_per_sec", f->drip_bytes_per_sec, "oversize_bytes",
+                     (json_int_t)f->oversize_bytes, "wrong_content_type",
                      f->wrong_content_type[0] ? json_string(f->wrong_content_type) : json_null(),
-                     "active", !ds_fault_is_clear(f));
+                     "page_max", f->page_max, "active", !ds_fault_is_clear(f));
 }
 
 void ds_faultset_init(struct ds_faultset *fs)

@@ -42,13 +42,15 @@ struct ds_fault {
     int drip_bytes_per_sec;                       /* 0 = off */
     long oversize_bytes;                          /* 0 = off */
     char wrong_content_type[DS_CONTENT_TYPE_MAX]; /* "" = off */
+    int page_max; /* 0 = off; else FHIR searches answer at most this many resources a page,
+                     whatever _count asks (as a real server's maximum page size) */
 };
 
 bool ds_fault_is_clear(const struct ds_fault *f);
 
 /* "latency=50,jitter=10,error_rate=0.5,error_status=503,hang,refuse,malformed,truncate,
- * drip=100,oversize=1048576,wrong_content_type=text/html" (keys also in their JSON spelling:
- * latency_ms, jitter_ms, drip_bytes_per_sec, oversize_bytes). Merges into *f. */
+ * drip=100,oversize=1048576,wrong_content_type=text/html,page_max=20" (keys also in their JSON
+ * spelling: latency_ms, jitter_ms, drip_bytes_per_sec, oversize_bytes). Merges into *f. */
 bool ds_fault_parse_spec(const char *spec, struct ds_fault *f, char *err, size_t errlen);
 
 /* "system:spec;system:spec" (also '|' or newline between systems; system "all" = every one),

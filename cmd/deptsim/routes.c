@@ -558,6 +558,8 @@ static bool route_fhir(const struct ds_population *pop, const struct ds_request 
     }
     if (!arg_number(rq, "_count", 1, DS_EXPORT_MAX, DS_FHIR_COUNT, &q.count))
         return ds_route_error(rq->sys, 400, "_count must be 1-1000", out);
+    if (rq->page_max > 0 && q.count > rq->page_max)
+        q.count = rq->page_max; /* as a server with a maximum page size: the links say so too */
     q.ident = arg(rq, "patient.identifier");
     if (!q.ident)
         q.ident = arg(rq, "subject.identifier");

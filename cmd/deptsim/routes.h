@@ -32,6 +32,7 @@ struct ds_request {
     const char *(*arg)(void *cls, const char *key);
     void *arg_cls;
     const char *base_url; /* "http://host:port": FHIR fullUrl and links */
+    long page_max;        /* the system's page_max fault: 0, or the largest FHIR page */
 };
 
 enum ds_reply_kind {

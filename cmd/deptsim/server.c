@@ -373,12 +373,15 @@ static enum MHD_Result sys_access(void *cls, struct MHD_Connection *conn, const 
 
     char base[256];
     base_url(sp, conn, base, sizeof base);
+    struct ds_fault pf;
+    ds_faultset_get(&srv->faults, sys, &pf);
     struct ds_request rq = {.sys = sys,
                             .method = method,
                             .path = url,
                             .arg = query_arg,
                             .arg_cls = conn,
-                            .base_url = base};
+                            .base_url = base,
+                            .page_max = pf.page_max};
     struct ds_reply rep;
     if (!ds_route(&srv->pop, &rq, &rep)) {
         rc->status = 500;

@@ -327,6 +327,44 @@ START_TEST(concurrent_lookups_share_one_fan_out)
 }
 END_TEST
 
+/* A FHIR server that caps its page size answers in pages: the lookup follows the next links
+ * (one request per page, counted at the simulator) and the answer is the same records as in one
+ * page — none marked removed, none rewritten. */
+#define HEALTH_RECORDS                                                                             \
+    "SELECT count(*) || ' ' || count(*) FILTER (WHERE removed_at IS NOT NULL) || ' ' ||"           \
+    " md5(string_agg(source_id || source_ref || case_type || coalesce(legal_basis, '') ||"         \
+    " coalesce(unit, '') || coalesce(caseworker_name, '') || xmin::text, ',' ORDER BY"             \
+    " source_id, source_ref)) FROM record WHERE cpr = '" METTE "'"                                 \
+    " AND source_id IN ('health', 'region')"
+START_TEST(capped_fhir_pages_are_followed)
+{
+    clear_faults();
+    struct gpt_resp r;
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
+    gpt_resp_free(&r);
+    char *before = gpt_db_scalar(db, HEALTH_RECORDS);
+    long n = atol(before);
+    ck_assert_msg(n > 4, "%s", before);
+    json_decref(gpt_deptsim_control(&sim, "POST", "/stats/reset", NULL));
+    fault("health", "{\"page_max\":2}");
+    fault("region", "{\"page_max\":2}");
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
+    clear_faults();
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "complete");
+    ck_assert_str_eq(json_string_value(json_object_get(source_entry(r.json, "health"), "status")),
+                     "ok");
+    ck_assert_str_eq(json_string_value(json_object_get(source_entry(r.json, "region"), "status")),
+                     "ok");
+    gpt_resp_free(&r);
+    ck_assert_int_gt(sim_lookups("health") + sim_lookups("region"), 2);
+    ck_assert_int_eq(sim_lookups("jobcentre"), 1);
+    char *after = gpt_db_scalar(db, HEALTH_RECORDS);
+    ck_assert_str_eq(after, before);
+    free(after);
+    free(before);
+}
+END_TEST
+
 START_TEST(records_no_longer_returned_are_marked_removed)
 {
     struct gpt_resp r;
@@ -721,6 +759,7 @@ int main(void)
     tcase_add_test(tc, all_sources_failing_is_failed_not_an_error);
     tcase_add_test(tc, refresh_modes);
     tcase_add_test(tc, concurrent_lookups_share_one_fan_out);
+    tcase_add_test(tc, capped_fhir_pages_are_followed);
     tcase_add_test(tc, records_no_longer_returned_are_marked_removed);
     tcase_add_test(tc, cases_paginate_stably_and_completely);
     tcase_add_test(tc, cases_filters);
