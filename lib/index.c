@@ -3,6 +3,7 @@
 #include "lib/alloc.h"
 #include "lib/classcache.h"
 #include "lib/log.h"
+#include "lib/record_sql.h"
 
 #include <jansson.h>
 
@@ -26,6 +27,7 @@
  * referenced or not; they touch disjoint rows (removal only rows not in $2). One statement
  * instead of a round trip per record: a press costs the same few statements whether a citizen
  * has 3 records or 700. */
+/* clang-format off */
 static const struct gp_stmt stmt_store = {
     "index_store",
     "WITH input AS ("
@@ -51,42 +53,12 @@ static const struct gp_stmt stmt_store = {
     "  SELECT o.* FROM jsonb_to_recordset($3::jsonb) AS o(source_id text, status text,"
     "   error text, latency_ms double precision, fetched_at timestamptz, complete boolean)"
     "), changed AS ("
-    /* What the index already holds exactly is not even offered to the upsert: ON CONFLICT
-     * would lock the row, and a row lock is a write (and WAL) too. */
-    "  SELECT k.*, s.department FROM classified k JOIN source s ON s.id = k.source_id"
-    "  WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.cpr = $1"
-    "   AND r.source_id = k.source_id AND r.source_ref = k.source_ref"
-    "   AND r.removed_at IS NULL"
-    "   AND (r.parent_ref, r.area, r.department, r.unit, r.case_type, r.source_code,"
-    "    r.legal_basis, r.legal_basis_raw, r.data_type, r.kind, r.title, r.status,"
-    "    r.start_date, r.end_date, r.document_date, r.caseworker_name, r.caseworker_contact,"
-    "    r.sensitivity, r.source_updated)"
-    "   IS NOT DISTINCT FROM (k.parent_ref, k.area, s.department, k.unit, k.case_type,"
-    "    k.source_code, k.legal_basis, k.legal_basis_raw, k.data_type, k.kind, k.title,"
-    "    k.status::record_status, k.start_date, k.end_date, k.document_date,"
-    "    k.caseworker_name, k.caseworker_contact, k.sensitivity, k.source_updated))"
+    GP_RECORD_CHANGED("$1")
     "), upserted AS ("
-    "  INSERT INTO record AS r (cpr, source_id, source_ref, parent_ref, area, department, unit,"
-    "   case_type, source_code, legal_basis, legal_basis_raw, data_type, kind, title, status,"
-    "   start_date, end_date, document_date, caseworker_name, caseworker_contact, sensitivity,"
-    "   source_updated, fetched_at, removed_at)"
-    "  SELECT $1, k.source_id, k.source_ref, k.parent_ref, k.area, k.department, k.unit,"
-    "   k.case_type, k.source_code, k.legal_basis, k.legal_basis_raw, k.data_type, k.kind,"
-    "   k.title, k.status, k.start_date, k.end_date, k.document_date, k.caseworker_name,"
-    "   k.caseworker_contact, k.sensitivity, k.source_updated, o.fetched_at, NULL"
+    GP_RECORD_UPSERT_INTO
+    GP_RECORD_UPSERT_VALUES("$1", "o.fetched_at")
     "  FROM changed k JOIN outcome o ON o.source_id = k.source_id"
-    "  ON CONFLICT (cpr, source_id, source_ref) DO UPDATE SET"
-    "   parent_ref = EXCLUDED.parent_ref, area = EXCLUDED.area,"
-    "   department = EXCLUDED.department, unit = EXCLUDED.unit,"
-    "   case_type = EXCLUDED.case_type, source_code = EXCLUDED.source_code,"
-    "   legal_basis = EXCLUDED.legal_basis, legal_basis_raw = EXCLUDED.legal_basis_raw,"
-    "   data_type = EXCLUDED.data_type, kind = EXCLUDED.kind, title = EXCLUDED.title,"
-    "   status = EXCLUDED.status, start_date = EXCLUDED.start_date,"
-    "   end_date = EXCLUDED.end_date, document_date = EXCLUDED.document_date,"
-    "   caseworker_name = EXCLUDED.caseworker_name,"
-    "   caseworker_contact = EXCLUDED.caseworker_contact, sensitivity = EXCLUDED.sensitivity,"
-    "   source_updated = EXCLUDED.source_updated, fetched_at = EXCLUDED.fetched_at,"
-    "   removed_at = NULL"
+    GP_RECORD_UPSERT_ON_CONFLICT
     "  RETURNING 1"
     "), answered AS ("
     /* Each complete answer with the references it holds: a record of its source missing from
@@ -119,6 +91,8 @@ static const struct gp_stmt stmt_store = {
     /* What the database classified now (the caller memoises it), by position in $2. */
     " SELECT n, case_type, area, coalesce(legal_basis, ''), sensitivity FROM classified"
     " WHERE fresh ORDER BY n"};
+
+/* clang-format on */
 
 #define READ_COLUMNS                                                                               \
     "r.id, r.source_id, r.department, r.area, r.case_type, ct.label_da, ct.label_en,"              \

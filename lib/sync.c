@@ -9,6 +9,7 @@
 #include "lib/buf.h"
 #include "lib/copy.h"
 #include "lib/cpr.h"
+#include "lib/record_sql.h"
 #include "lib/sources.h"
 
 #include <curl/curl.h>
@@ -73,6 +74,7 @@ static const struct gp_stmt stmt_seen_clear = {"sync_seen_clear",
  * record_classify depend on another dated table, its bounds belong in `bounds` too;
  * tests/integration/itest_sync.c compares synced records with looked-up ones and with
  * record_classify row by row across a dated taxonomy change (classified_by_the_records_date). */
+/* clang-format off */
 static const struct gp_stmt stmt_merge = {
     "sync_merge",
     "WITH page AS ("
@@ -101,42 +103,12 @@ static const struct gp_stmt stmt_merge = {
     "  JOIN classes c ON c.code_key = k.code_key AND c.basis_key = k.basis_key"
     "   AND c.bucket = k.bucket"
     "), changed AS ("
-    /* What the index already holds exactly is not even offered to the upsert: ON CONFLICT
-     * would lock the row, and a row lock is a write (and WAL) too (as in lib/index.c). */
-    "  SELECT k.*, s.department FROM classified k JOIN source s ON s.id = k.source_id"
-    "  WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.cpr = k.cpr"
-    "   AND r.source_id = k.source_id AND r.source_ref = k.source_ref"
-    "   AND r.removed_at IS NULL"
-    "   AND (r.parent_ref, r.area, r.department, r.unit, r.case_type, r.source_code,"
-    "    r.legal_basis, r.legal_basis_raw, r.data_type, r.kind, r.title, r.status,"
-    "    r.start_date, r.end_date, r.document_date, r.caseworker_name, r.caseworker_contact,"
-    "    r.sensitivity, r.source_updated)"
-    "   IS NOT DISTINCT FROM (k.parent_ref, k.area, s.department, k.unit, k.case_type,"
-    "    k.source_code, k.legal_basis, k.legal_basis_raw, k.data_type, k.kind, k.title,"
-    "    k.status::record_status, k.start_date, k.end_date, k.document_date,"
-    "    k.caseworker_name, k.caseworker_contact, k.sensitivity, k.source_updated))"
+    GP_RECORD_CHANGED("k.cpr")
     "), upserted AS ("
-    "  INSERT INTO record AS r (cpr, source_id, source_ref, parent_ref, area, department, unit,"
-    "   case_type, source_code, legal_basis, legal_basis_raw, data_type, kind, title, status,"
-    "   start_date, end_date, document_date, caseworker_name, caseworker_contact, sensitivity,"
-    "   source_updated, fetched_at, removed_at)"
-    "  SELECT k.cpr, k.source_id, k.source_ref, k.parent_ref, k.area, k.department, k.unit,"
-    "   k.case_type, k.source_code, k.legal_basis, k.legal_basis_raw, k.data_type, k.kind,"
-    "   k.title, k.status, k.start_date, k.end_date, k.document_date, k.caseworker_name,"
-    "   k.caseworker_contact, k.sensitivity, k.source_updated, now(), NULL"
+    GP_RECORD_UPSERT_INTO
+    GP_RECORD_UPSERT_VALUES("k.cpr", "now()")
     "  FROM changed k"
-    "  ON CONFLICT (cpr, source_id, source_ref) DO UPDATE SET"
-    "   parent_ref = EXCLUDED.parent_ref, area = EXCLUDED.area,"
-    "   department = EXCLUDED.department, unit = EXCLUDED.unit,"
-    "   case_type = EXCLUDED.case_type, source_code = EXCLUDED.source_code,"
-    "   legal_basis = EXCLUDED.legal_basis, legal_basis_raw = EXCLUDED.legal_basis_raw,"
-    "   data_type = EXCLUDED.data_type, kind = EXCLUDED.kind, title = EXCLUDED.title,"
-    "   status = EXCLUDED.status, start_date = EXCLUDED.start_date,"
-    "   end_date = EXCLUDED.end_date, document_date = EXCLUDED.document_date,"
-    "   caseworker_name = EXCLUDED.caseworker_name,"
-    "   caseworker_contact = EXCLUDED.caseworker_contact, sensitivity = EXCLUDED.sensitivity,"
-    "   source_updated = EXCLUDED.source_updated, fetched_at = EXCLUDED.fetched_at,"
-    "   removed_at = NULL"
+    GP_RECORD_UPSERT_ON_CONFLICT
     "  RETURNING 1"
     "), seen AS ("
     "  INSERT INTO sync_seen (source_id, cpr, source_ref)"
@@ -150,6 +122,8 @@ static const struct gp_stmt stmt_merge = {
     " SELECT (SELECT count(*) FROM page), (SELECT count(*) FROM upserted),"
     "  (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(code_key, basis_key)), '[]')::text"
     "   FROM classes WHERE case_type = 'unclassified')"};
+
+/* clang-format on */
 
 /* Moves the pass on past the page just merged. The cursor it started from must still be the
  * stored one: anything else means the state changed under this sync, and the page is not
