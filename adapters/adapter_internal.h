@@ -693,6 +693,48 @@ static inline bool gp_ad_limit(int limit, int max, int *out)
     return true;
 }
 
+/* The URL of a cursor-paged export page (the JSON systems): base_url + path + "?", then
+ * cursor_param=<cursor>& unless cursor is "" (the first page), then limit_param=<limit> with
+ * limit capped at the system's max. False when a limit is below 1 or the URL does not fit. */
+static inline bool gp_ad_export_url(const char *base_url, const char *path,
+                                    const char *cursor_param, const char *limit_param, int max,
+                                    const char *cursor, int limit, char *url, size_t len)
+{
+    size_t o;
+    int n;
+    if (!gp_ad_limit(limit, max, &n) || !gp_ad_url_base(base_url, url, len, &o) ||
+        !gp_ad_url_add(url, len, &o, "%s?", path))
+        return false;
+    if (cursor && cursor[0] &&
+        (!gp_ad_url_add(url, len, &o, "%s=", cursor_param) ||
+         !gp_ad_url_enc(url, len, &o, cursor) || !gp_ad_url_add(url, len, &o, "&")))
+        return false;
+    return gp_ad_url_add(url, len, &o, "%s=%d", limit_param, n);
+}
+
+/* One citizen of an export page (an element of its list), whose CPR has been read. */
+typedef bool (*gp_ad_citizen_fn)(const json_t *item, const char *cpr, struct gp_record_list *out,
+                                 char *err, size_t errlen);
+
+/* The citizens of an export page's list into out: each element's CPR is the string at key
+ * (inside the object at holder first, unless holder is NULL). An element without a readable
+ * CPR cannot be indexed; one such entry must not stop a whole sync, so it is skipped. False
+ * when a citizen does not parse (the caller drops what the page added). */
+static inline bool gp_ad_export_citizens(const json_t *list, const char *holder, const char *key,
+                                         gp_ad_citizen_fn parse, struct gp_record_list *out,
+                                         char *err, size_t errlen)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *item = gp_ad_arr_obj(list, i);
+        char cpr[11];
+        if (!item || !gp_ad_cpr(gp_ad_str(holder ? gp_ad_obj(item, holder) : item, key), cpr))
+            continue;
+        if (!parse(item, cpr, out, err, errlen))
+            return false;
+    }
+    return true;
+}
+
 /* Copies an export cursor from the answer; false when it does not fit next_cursor. */
 static inline bool gp_ad_set_cursor(struct gp_export_page *out, const char *cursor, char *err,
                                     size_t errlen)

@@ -230,16 +230,8 @@ static bool parse_lookup(const char *cpr, const char *body, size_t len, struct g
 
 static bool export_url(const char *base_url, const char *cursor, int limit, char *url, size_t len)
 {
-    size_t o;
-    int n;
-    if (!gp_ad_limit(limit, 1000, &n) || !gp_ad_url_base(base_url, url, len, &o) ||
-        !gp_ad_url_add(url, len, &o, "/dubu/rest/export?"))
-        return false;
-    if (cursor && cursor[0] &&
-        (!gp_ad_url_add(url, len, &o, "after=") || !gp_ad_url_enc(url, len, &o, cursor) ||
-         !gp_ad_url_add(url, len, &o, "&")))
-        return false;
-    return gp_ad_url_add(url, len, &o, "limit=%d", n);
+    return gp_ad_export_url(base_url, "/dubu/rest/export", "after", "limit", 1000, cursor, limit,
+                            url, len);
 }
 
 static bool parse_export(const char *body, size_t len, struct gp_export_page *out, char *err,
@@ -270,15 +262,8 @@ static bool parse_export(const char *body, size_t len, struct gp_export_page *ou
         gp_ad_fail(err, errlen, "dubu export: hasMore without nextAfter");
         goto done;
     }
-    for (size_t i = 0; i < json_array_size(parents); i++) {
-        json_t *p = gp_ad_arr_obj(parents, i);
-        char cpr[11];
-        /* Without a readable CPR the parent cannot be indexed: skipped, not fatal. */
-        if (!p || !gp_ad_cpr(gp_ad_str(gp_ad_obj(p, "parent"), "cpr"), cpr))
-            continue;
-        if (!parse_parent(p, cpr, &out->records, err, errlen))
-            goto done;
-    }
+    if (!gp_ad_export_citizens(parents, "parent", "cpr", parse_parent, &out->records, err, errlen))
+        goto done;
     ok = gp_ad_set_cursor(out, cursor, err, errlen);
 done:
     json_decref(root);

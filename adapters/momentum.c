@@ -263,16 +263,8 @@ done:
 
 static bool export_url(const char *base_url, const char *cursor, int limit, char *url, size_t len)
 {
-    size_t o;
-    int n;
-    if (!gp_ad_limit(limit, 1000, &n) || !gp_ad_url_base(base_url, url, len, &o) ||
-        !gp_ad_url_add(url, len, &o, "/momentum/api/v2/eksport?"))
-        return false;
-    if (cursor && cursor[0] &&
-        (!gp_ad_url_add(url, len, &o, "cursor=") || !gp_ad_url_enc(url, len, &o, cursor) ||
-         !gp_ad_url_add(url, len, &o, "&")))
-        return false;
-    return gp_ad_url_add(url, len, &o, "limit=%d", n);
+    return gp_ad_export_url(base_url, "/momentum/api/v2/eksport", "cursor", "limit", 1000, cursor,
+                            limit, url, len);
 }
 
 static bool parse_export(const char *body, size_t len, struct gp_export_page *out, char *err,
@@ -293,16 +285,9 @@ static bool parse_export(const char *body, size_t len, struct gp_export_page *ou
         gp_ad_fail(err, errlen, "momentum export: naeste_cursor is not a string");
         goto done;
     }
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        json_t *b = gp_ad_arr_obj(list, i);
-        char cpr[11];
-        /* A citizen without a readable CPR cannot be indexed; one such entry must not stop a
-         * whole sync, so it is skipped. */
-        if (!b || !gp_ad_cpr(gp_ad_str(gp_ad_obj(b, "borger"), "cpr_nummer"), cpr))
-            continue;
-        if (!parse_citizen(b, cpr, &out->records, err, errlen))
-            goto done;
-    }
+    if (!gp_ad_export_citizens(list, "borger", "cpr_nummer", parse_citizen, &out->records, err,
+                               errlen))
+        goto done;
     ok = gp_ad_set_cursor(out, json_is_string(next) ? json_string_value(next) : "", err, errlen);
 done:
     json_decref(root);

@@ -161,16 +161,8 @@ static bool parse_lookup(const char *cpr, const char *body, size_t len, struct g
 
 static bool export_url(const char *base_url, const char *cursor, int limit, char *url, size_t len)
 {
-    size_t o;
-    int n;
-    if (!gp_ad_limit(limit, 500, &n) || !gp_ad_url_base(base_url, url, len, &o) ||
-        !gp_ad_url_add(url, len, &o, "/sensum/api/Export?"))
-        return false;
-    if (cursor && cursor[0] &&
-        (!gp_ad_url_add(url, len, &o, "continuationToken=") ||
-         !gp_ad_url_enc(url, len, &o, cursor) || !gp_ad_url_add(url, len, &o, "&")))
-        return false;
-    return gp_ad_url_add(url, len, &o, "pageSize=%d", n);
+    return gp_ad_export_url(base_url, "/sensum/api/Export", "continuationToken", "pageSize", 500,
+                            cursor, limit, url, len);
 }
 
 static bool parse_export(const char *body, size_t len, struct gp_export_page *out, char *err,
@@ -191,15 +183,9 @@ static bool parse_export(const char *body, size_t len, struct gp_export_page *ou
         gp_ad_fail(err, errlen, "sensum export: ContinuationToken is not a string");
         goto done;
     }
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        json_t *item = gp_ad_arr_obj(items, i);
-        char cpr[11];
-        /* Without a readable CPR the citizen cannot be indexed: skipped, not fatal. */
-        if (!item || !gp_ad_cpr(gp_ad_str(item, "CitizenCpr"), cpr))
-            continue;
-        if (!parse_citizen(item, cpr, &out->records, err, errlen))
-            goto done;
-    }
+    if (!gp_ad_export_citizens(items, NULL, "CitizenCpr", parse_citizen, &out->records, err,
+                               errlen))
+        goto done;
     ok = gp_ad_set_cursor(out, json_is_string(next) ? json_string_value(next) : "", err, errlen);
 done:
     json_decref(root);
