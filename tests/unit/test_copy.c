@@ -1,7 +1,7 @@
 /* lib/copy: the COPY text-format field writer as a table. Expected bytes are literals written
  * by hand from PostgreSQL's documentation of the text format (backslash, tab, newline and
  * carriage return escaped; \N for NULL), never produced by the code under test. The database
- * side (gp_copy_in) is exercised by tests/integration/itest_sync.c. */
+ * side (gp_db_copy_in) is exercised by tests/integration/itest_db.c and itest_sync.c. */
 #include "lib/buf.h"
 #include "lib/copy.h"
 
