@@ -37,6 +37,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+BENCH_NAME=overview.sh
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 build=${BENCH_BUILD:-1}
 build_dir=${BENCH_BUILD_DIR:-$root/build-bench}
@@ -68,11 +71,6 @@ deptsim="$build_dir/cmd/deptsim/deptsim"
 lua="$root/bench/overview.lua"
 sql="$root/bench/overview_never.sql"
 
-die() {
-  echo "overview.sh: $*" >&2
-  exit 1
-}
-note() { echo "overview.sh: $*" >&2; }
 
 dur_s=${duration%s}
 [[ "$dur_s" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DURATION must be seconds, e.g. 15s (got '$duration')"
@@ -96,19 +94,6 @@ sim_pid=
 sampler_pid=
 pg_started=0
 
-# Stops a child we started: SIGTERM, up to $2 tenths of a second, then SIGKILL.
-stop_pid() {
-  local pid=$1 tenths=${2:-50}
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((k = 0; k < tenths; k++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -149,7 +134,6 @@ grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build_dir/CMakeCache.txt" 2>/dev/nul
 
 # ---- 2. PostgreSQL, database, token, deptsim, sources, server ----
 # Other people run stacks on this machine: never start next to, or talk to, someone else's.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 sqlcheck_port=$((port + 1)) # a second, short-lived server that logs its SQL (step 6)
 for p in "$port" "$sqlcheck_port" $(seq "$sim_port" $((sim_port + 5))); do
   if port_in_use "$p"; then die "port $p is in use; choose free ports (BENCH_PORT, BENCH_SIM_PORT)"; fi
@@ -170,14 +154,6 @@ client_id=$("$psql_bin" -X -q -A -t "$db_url" -c "SELECT max(id) FROM api_client
 # As gp_token_hash_bytea sends it, quoted for pgbench -M simple (see bench/overview_never.sql).
 tokhash="'\\x$(printf '%s' "$token" | sha256sum | cut -c1-64)'"
 
-wait_http() { # url pid
-  for _ in $(seq 150); do
-    kill -0 "$2" 2>/dev/null || return 1
-    curl -sf -o /dev/null --max-time 2 "$1" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 
 note "starting deptsim --size $size on 127.0.0.1:$sim_port..$((sim_port + 5))"
 "$deptsim" --listen 127.0.0.1 --base-port "$sim_port" --size "$size" --seed "$seed" --quiet \
@@ -256,15 +232,6 @@ awk '{print NR "\t" $1}' "$raw/cprs.txt" >"$raw/bench_cpr.tsv"
 
 # ---- measuring helpers ----
 clk=$(getconf CLK_TCK)
-pg_ticks() { # the cluster's CPU: postmaster (with reaped children) + live children
-  local pm
-  pm=$(head -n1 "$GLASPLADE_PG_DIR/data/postmaster.pid")
-  {
-    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for c in $(ps -o pid= --ppid "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s + 0}'
-}
-pid_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu_snapshot() { # server deptsim postgres machine_busy machine_total wallclock
   local busy_total
   busy_total=$(awk '$1 == "cpu" {t = 0; for (k = 2; k <= NF; k++) t += $k; print t - $5 - $6, t}' /proc/stat)

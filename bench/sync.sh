@@ -30,6 +30,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+BENCH_NAME=sync.sh
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 build=${BENCH_BUILD:-1}
 build_dir=${BENCH_BUILD_DIR:-$root/build-bench-sync}
@@ -49,11 +52,6 @@ pg="$root/scripts/pg"
 glasplade="$build_dir/glasplade"
 deptsim="$build_dir/cmd/deptsim/deptsim"
 
-die() {
-  echo "sync.sh: $*" >&2
-  exit 1
-}
-note() { echo "sync.sh: $*" >&2; }
 
 [[ "$size" =~ ^[0-9]+$ ]] || die "BENCH_SIZE must be a number (got '$size')"
 [[ "$page_size" =~ ^[1-9][0-9]*$ ]] || die "BENCH_PAGE_SIZE must be a positive number"
@@ -73,18 +71,6 @@ mkdir -p "$raw"
 sim_pid=
 pg_started=0
 
-stop_pid() { # pid [tenths of a second before SIGKILL]
-  local pid=$1 tenths=${2:-50}
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((k = 0; k < tenths; k++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -120,7 +106,6 @@ grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build_dir/CMakeCache.txt" 2>/dev/nul
   note "warning: $build_dir is not a Release build"
 
 # ---- 2. PostgreSQL, database, deptsim, sources ----
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in $(seq "$sim_port" $((sim_port + 5))); do
   if port_in_use "$p"; then die "port $p is in use; choose free ports (BENCH_SIM_PORT)"; fi
 done
@@ -139,14 +124,6 @@ sql() { "$psql_bin" -X -q -A -t -v ON_ERROR_STOP=1 "$db_url" "$@"; }
 GLASPLADE_DATABASE_URL="$db_url" "$glasplade" migrate >"$raw/migrate.log" 2>&1 ||
   { cat "$raw/migrate.log" >&2; die "migrate failed"; }
 
-wait_http() { # url pid
-  for _ in $(seq 150); do
-    kill -0 "$2" 2>/dev/null || return 1
-    curl -sf -o /dev/null --max-time 2 "$1" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 note "starting deptsim --size $size on 127.0.0.1:$sim_port..$((sim_port + 5))"
 "$deptsim" --listen 127.0.0.1 --base-port "$sim_port" --size "$size" --seed "$seed" --quiet \
   2>"$raw/deptsim.log" &
@@ -167,15 +144,6 @@ done
 
 # ---- measuring helpers (as bench/overview.sh) ----
 clk=$(getconf CLK_TCK)
-pg_ticks() { # the cluster's CPU: postmaster (with reaped children) + live children
-  local pm
-  pm=$(head -n1 "$GLASPLADE_PG_DIR/data/postmaster.pid")
-  {
-    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for c in $(ps -o pid= --ppid "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s + 0}'
-}
-pid_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 now() { date +%s.%N; }
 pct() { awk -v t="$1" -v s="$2" -v c="$clk" 'BEGIN {if (s > 0) printf "%.0f", t / c / s * 100; else print 0}'; }
 

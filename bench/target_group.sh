@@ -32,6 +32,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+BENCH_NAME=target_group.sh
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 read -r -a sizes <<<"${BENCH_SIZES:-100000 1000000}"
 runs=${BENCH_RUNS:-50}
@@ -54,11 +57,6 @@ pg="$root/scripts/pg"
 glasplade="$build_dir/glasplade"
 deptsim="$build_dir/cmd/deptsim/deptsim"
 
-die() {
-  echo "target_group.sh: $*" >&2
-  exit 1
-}
-note() { echo "target_group.sh: $*" >&2; }
 
 for s in "${sizes[@]}"; do
   [[ "$s" =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZES must be positive numbers (got '$s')"
@@ -80,19 +78,6 @@ server_pid=
 sim_pid=
 pg_started=0
 
-# Stops a child we started: SIGTERM, up to $2 tenths of a second, then SIGKILL.
-stop_pid() {
-  local pid=$1 tenths=${2:-50}
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((k = 0; k < tenths; k++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -128,7 +113,6 @@ fi
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build_dir/CMakeCache.txt" 2>/dev/null ||
   note "warning: $build_dir is not a Release build"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$port" $([ "$populate" = sync ] && seq "$sim_port" $((sim_port + 5))); do
   if port_in_use "$p"; then die "port $p is in use; choose free ports (BENCH_PORT, BENCH_SIM_PORT)"; fi
 done
@@ -137,14 +121,6 @@ pg_started=1
 psql_su() { "$pg" psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 pg_log="$GLASPLADE_PG_DIR/postgresql.log"
 
-wait_http() { # url pid
-  for _ in $(seq 150); do
-    kill -0 "$2" 2>/dev/null || return 1
-    curl -sf -o /dev/null --max-time 2 "$1" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 
 # ---- the population (BENCH_POPULATE=generate) ----
 # One statement per table, mirroring deptsim's stated population (cmd/deptsim/README.md, "The
