@@ -3,6 +3,7 @@
 #include "adapters/adapter.h"
 #include "api/citizen_common.h"
 #include "lib/audit.h"
+#include "lib/digest.h"
 #include "lib/sharing.h"
 #include "lib/policy.h"
 #include "lib/alloc.h"
@@ -116,42 +117,84 @@ static void on_fanout_done(void *cls, const struct gp_fanout_result *res)
 }
 
 struct store_call {
-    struct gp_classcache *classcache;
+    struct gp_server *srv;
     const char *cpr;
     struct gp_lookup *lk;
-    struct gp_record_list *parsed; /* per fan-out result; n == 0 when not OK */
+    struct gp_record_list *parsed; /* per fan-out result; n == 0 when not OK or unchanged */
 };
+
+static bool parse_answer(struct gp_server *srv, struct gp_lookup *lk, struct gp_lookup_source *ls,
+                         const struct gp_fetch_result *fr, struct gp_record_list *out);
+
+static struct gp_lookup_source *source_of(struct gp_lookup *lk, const char *id)
+{
+    for (size_t k = 0; k < lk->n; k++) {
+        if (!strcmp(lk->sources[k].src.id, id))
+            return &lk->sources[k];
+    }
+    return NULL;
+}
 
 static enum gp_qs run_store(struct gp_db_conn *c, void *cls)
 {
     struct store_call *sc = cls;
     struct gp_lookup *lk = sc->lk;
-    struct gp_index_answer *answers = gp_xcalloc(lk->fanout.n ? lk->fanout.n : 1, sizeof *answers);
+    size_t cap = lk->fanout.n ? lk->fanout.n : 1;
+    struct gp_index_answer *answers = gp_xcalloc(cap, sizeof *answers);
+    size_t *result_of = gp_xcalloc(cap, sizeof *result_of); /* answer -> fan-out result */
+    bool *refused = gp_xcalloc(cap, sizeof *refused);
     size_t n = 0;
     for (size_t i = 0; i < lk->fanout.n; i++) {
         const struct gp_fetch_result *fr = &lk->fanout.results[i];
-        const struct gp_lookup_source *ls = NULL;
-        for (size_t k = 0; k < lk->n && !ls; k++) {
-            if (!strcmp(lk->sources[k].src.id, fr->source_id))
-                ls = &lk->sources[k];
-        }
+        const struct gp_lookup_source *ls = source_of(lk, fr->source_id);
         if (!ls || ls->fetch == GP_FETCH_CIRCUIT_OPEN)
             continue; /* nothing was asked: the last real attempt stays on record */
         bool ok = !strcmp(ls->status, "ok");
-        answers[n++] = (struct gp_index_answer){.source_id = ls->src.id,
-                                                .status = ls->status,
-                                                .error = ls->error,
-                                                .latency_ms = ls->latency_ms,
-                                                .fetched_at = fr->fetched_at,
-                                                .records = ok ? &sc->parsed[i] : NULL,
-                                                .complete = ok};
+        result_of[n] = i;
+        answers[n++] =
+            (struct gp_index_answer){.source_id = ls->src.id,
+                                     .status = ls->status,
+                                     .error = ls->error,
+                                     .latency_ms = ls->latency_ms,
+                                     .fetched_at = fr->fetched_at,
+                                     .records = ok && !ls->unchanged ? &sc->parsed[i] : NULL,
+                                     .complete = ok,
+                                     .digest = ls->digest[0] ? ls->digest : NULL,
+                                     .unchanged = ok && ls->unchanged};
     }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    double now_s = (double)now.tv_sec;
     enum gp_qs qs =
-        n ? gp_index_store_answers(c, sc->classcache, (double)now.tv_sec, sc->cpr, answers, n)
+        n ? gp_index_store_answers(c, sc->srv->classcache, now_s, sc->cpr, answers, n, refused)
           : GP_QS_NO_RESULTS;
+    /* An unchanged answer the index no longer vouches for (a sync or another press stored for
+     * the citizen since this press began): parsed now and stored in full, in this transaction.
+     * The transaction may run this again: a list parsed once is kept. */
+    size_t nagain = 0;
+    for (size_t a = 0; qs >= 0 && a < n; a++) {
+        if (!refused[a])
+            continue;
+        size_t i = result_of[a];
+        struct gp_lookup_source *ls = source_of(lk, lk->fanout.results[i].source_id);
+        if (ls->unchanged) {
+            ls->unchanged = false;
+            parse_answer(sc->srv, lk, ls, &lk->fanout.results[i], &sc->parsed[i]);
+        }
+        bool ok = !strcmp(ls->status, "ok");
+        answers[a].status = ls->status;
+        answers[a].error = ls->error;
+        answers[a].records = ok ? &sc->parsed[i] : NULL;
+        answers[a].complete = ok;
+        answers[a].digest = ok && ls->digest[0] ? ls->digest : NULL;
+        answers[a].unchanged = false;
+        answers[nagain++] = answers[a];
+    }
+    if (qs >= 0 && nagain)
+        qs = gp_index_store_answers(c, sc->srv->classcache, now_s, sc->cpr, answers, nagain, NULL);
     free(answers);
+    free(result_of);
+    free(refused);
     return qs < 0 ? qs : GP_QS_ONE_RESULT;
 }
 
@@ -209,6 +252,26 @@ static void mark_unusable(struct gp_server *srv, const struct gp_lookup *lk,
     GP_LOG_WARN("source %s: %s", ls->src.id, ls->error);
 }
 
+/* Parses one OK answer with its source's adapter; a body that is not what the system answers
+ * counts as the source's error, and against its circuit. */
+static bool parse_answer(struct gp_server *srv, struct gp_lookup *lk, struct gp_lookup_source *ls,
+                         const struct gp_fetch_result *fr, struct gp_record_list *out)
+{
+    const struct gp_adapter *ad = gp_adapter_find(ls->src.kind);
+    char err[200] = "";
+    bool ok = fr->npages > 1 && ad->parse_lookup_pages
+                  ? ad->parse_lookup_pages(lk->cpr.digits, fr->body, fr->page_len, fr->npages, out,
+                                           err, sizeof err)
+                  : ad->parse_lookup(lk->cpr.digits, fr->body ? fr->body : "", fr->body_len, out,
+                                     err, sizeof err);
+    if (!ok) {
+        gp_record_list_free(out);
+        ls->digest[0] = '\0';
+        mark_unusable(srv, lk, ls, err);
+    }
+    return ok;
+}
+
 struct store_read_call {
     struct store_call store;
     struct read_call read;
@@ -232,40 +295,34 @@ static void finish_lookup(struct gp_request *req)
     struct gp_server *srv = req->server;
     const char *cpr = lk->cpr.digits;
 
-    /* Parse every answer with its source's adapter; a body that is not what the system
-     * answers counts as the source's error, and against its circuit. */
+    /* Parse every answer with its source's adapter — unless it is, byte for byte, the answer
+     * the index already holds in full (its digest): then there is nothing to parse or store. */
     struct gp_record_list *parsed = gp_xcalloc(lk->fanout.n ? lk->fanout.n : 1, sizeof *parsed);
     for (size_t i = 0; i < lk->fanout.n; i++) {
         const struct gp_fetch_result *fr = &lk->fanout.results[i];
-        for (size_t k = 0; k < lk->n; k++) {
-            struct gp_lookup_source *ls = &lk->sources[k];
-            if (strcmp(ls->src.id, fr->source_id) != 0)
-                continue;
-            ls->asked = true;
-            ls->fetch = fr->status;
-            ls->latency_ms = fr->latency_ms;
-            snprintf(ls->status, sizeof ls->status, "%s", gp_fetch_status_name(fr->status));
-            gp_rec_set(ls->error, sizeof ls->error, fr->error);
-            if (fr->status != GP_FETCH_OK)
-                break;
-            const struct gp_adapter *ad = gp_adapter_find(ls->src.kind);
-            char err[200] = "";
-            char why[240] = "";
-            if (!json_media_type(fr->content_type))
-                snprintf(why, sizeof why, "content type '%.100s'",
-                         fr->content_type[0] ? fr->content_type : "(none)");
-            else if (fr->npages > 1 && ad->parse_lookup_pages
-                         ? !ad->parse_lookup_pages(cpr, fr->body, fr->page_len, fr->npages,
-                                                   &parsed[i], err, sizeof err)
-                         : !ad->parse_lookup(cpr, fr->body ? fr->body : "", fr->body_len,
-                                             &parsed[i], err, sizeof err))
-                snprintf(why, sizeof why, "%s", err);
-            if (why[0]) {
-                gp_record_list_free(&parsed[i]);
-                mark_unusable(srv, lk, ls, why);
-            }
-            break;
+        struct gp_lookup_source *ls = source_of(lk, fr->source_id);
+        if (!ls)
+            continue;
+        ls->asked = true;
+        ls->fetch = fr->status;
+        ls->latency_ms = fr->latency_ms;
+        snprintf(ls->status, sizeof ls->status, "%s", gp_fetch_status_name(fr->status));
+        gp_rec_set(ls->error, sizeof ls->error, fr->error);
+        if (fr->status != GP_FETCH_OK)
+            continue;
+        if (!json_media_type(fr->content_type)) {
+            char why[240];
+            snprintf(why, sizeof why, "content type '%.100s'",
+                     fr->content_type[0] ? fr->content_type : "(none)");
+            mark_unusable(srv, lk, ls, why);
+            continue;
         }
+        if (srv->cfg->index_digest_ttl_s > 0)
+            gp_answer_digest(ls->src.kind, ls->src.department, fr->body ? fr->body : "",
+                             fr->page_len, fr->npages, ls->digest);
+        ls->unchanged = ls->digest[0] && !strcmp(ls->digest, ls->vouched);
+        if (!ls->unchanged)
+            parse_answer(srv, lk, ls, fr, &parsed[i]);
     }
 
     /* The one place every read of a citizen's records passes. Storing the answers, reading the
@@ -282,7 +339,7 @@ static void finish_lookup(struct gp_request *req)
             snprintf(audit->sources_answered[audit->n_sources_answered++], 64, "%s", ls->src.id);
     }
     struct store_read_call call = {
-        .store = {.classcache = srv->classcache, .cpr = cpr, .lk = lk, .parsed = parsed},
+        .store = {.srv = srv, .cpr = cpr, .lk = lk, .parsed = parsed},
         .read = {.cpr = cpr, .with_records = true, .audit = audit, .lk = lk}};
     enum gp_qs qs = gp_db_tx(srv->pool, "lookup", GP_DB_READ_COMMITTED, run_store_read, &call);
     struct read_call rc = call.read;
@@ -305,7 +362,7 @@ static void finish_lookup(struct gp_request *req)
 struct begin_call {
     const char *cpr;
     int64_t client_id;
-    bool freshness;
+    bool freshness; /* what the index knows of each source: freshness and digests */
     struct gp_lookup *lk;
     struct gp_source_fetch_list fetches;
 };
@@ -361,7 +418,9 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
      * one connection, one or two statements. */
     struct begin_call bc = {.cpr = cpr->digits,
                             .client_id = req->client.id,
-                            .freshness = refresh == GP_REFRESH_AUTO,
+                            .freshness =
+                                refresh == GP_REFRESH_AUTO ||
+                                (refresh == GP_REFRESH_ALWAYS && srv->cfg->index_digest_ttl_s > 0),
                             .lk = &st->lk};
     if (gp_db_with_conn(srv->pool, "lookup_begin", run_begin, &bc) < 0) {
         gp_source_fetch_list_free(&bc.fetches);
@@ -392,6 +451,10 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
             if (f && f->ok_age_s >= 0 && f->ok_age_s <= srv->cfg->index_ttl_s)
                 continue;
         }
+        const struct gp_source_fetch *known = gp_source_fetch_find(&bc.fetches, ls->src.id);
+        if (known && known->digest_age_s >= 0 &&
+            known->digest_age_s <= srv->cfg->index_digest_ttl_s)
+            gp_rec_set(ls->vouched, sizeof ls->vouched, known->digest);
         const struct gp_adapter *ad = gp_adapter_find(ls->src.kind);
         struct gp_fetch_request *fr = &reqs[nreqs];
         if (!ad->lookup_url(ls->src.base_url, cpr->digits, fr->url, sizeof fr->url)) {

@@ -34,6 +34,9 @@ struct gp_lookup_source {
     double age_s;               /* age of that data, -1 never */
     bool stale;                 /* the index's data for it is not current */
     char error[256];
+    char vouched[65]; /* digest of the answer the index holds in full (fresh enough), "" none */
+    char digest[65];  /* digest of the answer now, "" none */
+    bool unchanged;   /* the answer now is the one the index holds: not parsed, not stored */
 };
 
 struct gp_lookup {

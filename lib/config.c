@@ -28,6 +28,10 @@ const struct gp_config_var gp_config_vars[] = {
      "on SIGTERM/SIGINT, how long in-flight requests may take to finish, 0-600000"},
     {"GLASPLADE_INDEX_TTL_S", "300",
      "refresh=auto answers from the index while a source's data is younger than this, 0-86400"},
+    {"GLASPLADE_INDEX_DIGEST_TTL_S", "3600",
+     "how long the index trusts that it holds a source's answer exactly (its digest): an "
+     "unchanged answer is neither parsed nor stored, and is stored in full again after this; "
+     "0 stores every answer in full, 0-86400"},
     {"GLASPLADE_SOURCE_MAX_BYTES", "4194304",
      "largest answer accepted from a department system, 1024-268435456"},
     {"GLASPLADE_BREAKER_FAILURES", "5",
@@ -194,6 +198,9 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_int(env, cls, "GLASPLADE_INDEX_TTL_S", 0, 86400, 300, &n, err, errlen))
         goto fail;
     cfg->index_ttl_s = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_INDEX_DIGEST_TTL_S", 0, 86400, 3600, &n, err, errlen))
+        goto fail;
+    cfg->index_digest_ttl_s = (int)n;
     if (!get_int(env, cls, "GLASPLADE_SOURCE_MAX_BYTES", 1024, 268435456, 4194304, &n, err, errlen))
         goto fail;
     cfg->source_max_bytes = (size_t)n;

@@ -23,6 +23,7 @@ struct gp_config {
     bool migrate_on_start;    /* GLASPLADE_MIGRATE_ON_START */
     int shutdown_timeout_ms;  /* GLASPLADE_SHUTDOWN_TIMEOUT_MS */
     int index_ttl_s;          /* GLASPLADE_INDEX_TTL_S */
+    int index_digest_ttl_s;   /* GLASPLADE_INDEX_DIGEST_TTL_S; 0 = no digests */
     size_t source_max_bytes;  /* GLASPLADE_SOURCE_MAX_BYTES */
     int breaker_failures;     /* GLASPLADE_BREAKER_FAILURES */
     int breaker_open_ms;      /* GLASPLADE_BREAKER_OPEN_MS */

@@ -51,7 +51,12 @@ static const struct gp_stmt stmt_store = {
     "    coalesce(i.start_date, i.document_date)) r WHERE i.case_type IS NULL) c"
     "), outcome AS ("
     "  SELECT o.* FROM jsonb_to_recordset($3::jsonb) AS o(source_id text, status text,"
-    "   error text, latency_ms double precision, fetched_at timestamptz, complete boolean)"
+    "   error text, latency_ms double precision, fetched_at timestamptz, complete boolean,"
+    "   digest text, unchanged boolean)"
+    "), vouched AS ("
+    /* The digests as this statement's snapshot sees them: a full store vouches for its digest
+     * only if no one else stored between this snapshot and its row lock. */
+    "  SELECT f.source_id, f.answer_digest FROM source_fetch f WHERE f.cpr = $1"
     "), changed AS ("
     GP_RECORD_CHANGED("$1")
     "), upserted AS ("
@@ -74,23 +79,60 @@ static const struct gp_stmt stmt_store = {
     "   AND r.removed_at IS NULL AND r.source_ref <> ALL (a.refs)"
     "  RETURNING 1"
     "), fetches AS ("
+    /* The answer's digest: proposed with answer_digest_at when the answer was stored in full,
+     * without it when the caller found the answer unchanged and sent no records. An unchanged
+     * answer keeps the digest (and its age) only if the index still vouches for that very
+     * digest, under the row lock; otherwise the digest is dropped and the answer is refused
+     * (last SELECT), and the caller stores it in full. A failed fetch stored nothing: what
+     * the digest vouched for still holds. */
     "  INSERT INTO source_fetch (cpr, source_id, fetched_at, status, error, latency_ms,"
-    "   last_ok_at)"
+    "   last_ok_at, answer_digest, answer_digest_at)"
     "  SELECT $1, o.source_id, o.fetched_at, o.status, nullif(o.error, ''), o.latency_ms,"
-    "   CASE WHEN o.status = 'ok' THEN o.fetched_at END FROM outcome o"
+    "   CASE WHEN o.status = 'ok' THEN o.fetched_at END,"
+    "   CASE WHEN o.status = 'ok' THEN decode(o.digest, 'hex') END,"
+    "   CASE WHEN o.status = 'ok' AND NOT o.unchanged AND o.digest IS NOT NULL"
+    "    THEN o.fetched_at END"
+    "  FROM outcome o"
     "  ON CONFLICT (cpr, source_id) DO UPDATE SET fetched_at = EXCLUDED.fetched_at,"
     "   status = EXCLUDED.status, error = EXCLUDED.error, latency_ms = EXCLUDED.latency_ms,"
-    "   last_ok_at = coalesce(EXCLUDED.last_ok_at, source_fetch.last_ok_at)"
-    "  RETURNING 1"
+    "   last_ok_at = coalesce(EXCLUDED.last_ok_at, source_fetch.last_ok_at),"
+    "   answer_digest = CASE"
+    "    WHEN EXCLUDED.status <> 'ok' THEN source_fetch.answer_digest"
+    "    WHEN EXCLUDED.answer_digest_at IS NULL THEN CASE"
+    "     WHEN source_fetch.answer_digest = EXCLUDED.answer_digest"
+    "      AND source_fetch.answer_digest_at IS NOT NULL THEN source_fetch.answer_digest END"
+    "    WHEN source_fetch.answer_digest IS NOT DISTINCT FROM (SELECT v.answer_digest"
+    "     FROM vouched v WHERE v.source_id = EXCLUDED.source_id) THEN EXCLUDED.answer_digest"
+    "    END,"
+    "   answer_digest_at = CASE"
+    "    WHEN EXCLUDED.status <> 'ok' THEN source_fetch.answer_digest_at"
+    "    WHEN EXCLUDED.answer_digest_at IS NULL THEN CASE"
+    "     WHEN source_fetch.answer_digest = EXCLUDED.answer_digest"
+    "      THEN source_fetch.answer_digest_at END"
+    "    WHEN source_fetch.answer_digest IS NOT DISTINCT FROM (SELECT v.answer_digest"
+    "     FROM vouched v WHERE v.source_id = EXCLUDED.source_id)"
+    "     THEN EXCLUDED.answer_digest_at"
+    "    END"
+    "  RETURNING source_id, answer_digest, answer_digest_at"
     "), seen AS ("
-    "  INSERT INTO citizen AS z (cpr) SELECT $1 WHERE EXISTS (SELECT 1 FROM input)"
+    /* An unchanged answer has records: a digest is only ever sent for an answer with some. A
+     * citizen seen within the minute is not even locked. */
+    "  INSERT INTO citizen AS z (cpr) SELECT $1"
+    "  WHERE (EXISTS (SELECT 1 FROM input) OR EXISTS (SELECT 1 FROM outcome WHERE unchanged))"
+    "   AND NOT EXISTS (SELECT 1 FROM citizen WHERE cpr = $1"
+    "    AND last_seen >= now() - interval '1 minute')"
     "  ON CONFLICT (cpr) DO UPDATE SET last_seen = now()"
     "  WHERE z.last_seen < now() - interval '1 minute'"
     "  RETURNING 1"
     ")"
-    /* What the database classified now (the caller memoises it), by position in $2. */
-    " SELECT n, case_type, area, coalesce(legal_basis, ''), sensitivity FROM classified"
-    " WHERE fresh ORDER BY n"};
+    /* What the database classified now (the caller memoises it), by position in $2; then the
+     * unchanged answers the index no longer vouches for, by source. */
+    " SELECT n, case_type, area, coalesce(legal_basis, ''), sensitivity::text, NULL"
+    " FROM classified WHERE fresh"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, f.source_id"
+    " FROM fetches f JOIN outcome o ON o.source_id = f.source_id"
+    " WHERE o.unchanged AND (f.answer_digest_at IS NULL"
+    "  OR f.answer_digest IS DISTINCT FROM decode(o.digest, 'hex'))"};
 
 /* clang-format on */
 
@@ -127,7 +169,10 @@ static const struct gp_stmt stmt_read_fetches = {
         "fetched_at") ", status, coalesce(error, ''),"
                       " coalesce(latency_ms, 0), coalesce(" ISO_UTC(
                           "last_ok_at") ", ''),"
-                                        " coalesce(extract(epoch FROM now() - last_ok_at), -1)"
+                                        " coalesce(extract(epoch FROM now() - last_ok_at), -1),"
+                                        " coalesce(encode(answer_digest, 'hex'), ''),"
+                                        " coalesce(extract(epoch FROM now() - answer_digest_at),"
+                                        " -1)"
                                         " FROM source_fetch WHERE cpr = $1 ORDER BY source_id"};
 
 /* Unknown codes are logged once per (source, code): enough for someone to add a mapping,
@@ -193,8 +238,11 @@ static struct gp_class_key class_key(const char *source_id, const struct gp_reco
 }
 
 enum gp_qs gp_index_store_answers(struct gp_db_conn *c, struct gp_classcache *cc, double now_s,
-                                  const char *cpr, const struct gp_index_answer *answers, size_t n)
+                                  const char *cpr, const struct gp_index_answer *answers, size_t n,
+                                  bool *refused)
 {
+    if (refused)
+        memset(refused, 0, n * sizeof *refused);
     /* Every record, in order, with the answer it came in (to memoise what comes back). */
     size_t nrec = 0;
     for (size_t i = 0; i < n; i++)
@@ -230,6 +278,11 @@ enum gp_qs gp_index_store_answers(struct gp_db_conn *c, struct gp_classcache *cc
         json_object_set_new(o, "latency_ms", json_real(a->latency_ms));
         set_text(o, "fetched_at", a->fetched_at);
         json_object_set_new(o, "complete", json_boolean(a->records && a->complete));
+        /* Only an answer with records is remembered by its digest (so an unchanged one has
+         * records, and marks the citizen seen). */
+        bool remember = a->unchanged || (a->records && a->records->n > 0);
+        set_text(o, "digest", remember ? a->digest : NULL);
+        json_object_set_new(o, "unchanged", json_boolean(a->unchanged && !a->records));
         json_array_append_new(outcomes, o);
     }
     char *rtext = json_dumps(records, JSON_COMPACT);
@@ -242,6 +295,13 @@ enum gp_qs gp_index_store_answers(struct gp_db_conn *c, struct gp_classcache *cc
         PGresult *res = NULL;
         qs = gp_db_exec(c, &stmt_store, 3, p, &res);
         for (int row = 0; qs > 0 && row < PQntuples(res); row++) {
+            if (!PQgetisnull(res, row, 5)) { /* an unchanged answer the index no longer holds */
+                for (size_t i = 0; i < n; i++) {
+                    if (refused && !strcmp(answers[i].source_id, PQgetvalue(res, row, 5)))
+                        refused[i] = true;
+                }
+                continue;
+            }
             long long pos = strtoll(PQgetvalue(res, row, 0), NULL, 10);
             if (pos < 1 || (size_t)pos > nrec)
                 continue;
@@ -372,6 +432,10 @@ enum gp_qs gp_index_read_fetches(struct gp_db_conn *c, const char *cpr,
         f->latency_ms = strtod(PQgetvalue(r, row, 4), NULL);
         copy_col(f->last_ok_at, sizeof f->last_ok_at, r, row, 5);
         f->ok_age_s = strtod(PQgetvalue(r, row, 6), NULL);
+        /* A digest not (or no longer) vouched for by a full store is not handed out. */
+        f->digest_age_s = strtod(PQgetvalue(r, row, 8), NULL);
+        if (f->digest_age_s >= 0)
+            copy_col(f->digest, sizeof f->digest, r, row, 7);
     }
     PQclear(r);
     return qs;

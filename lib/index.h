@@ -23,6 +23,13 @@ struct gp_index_answer {
     const struct gp_record_list *records; /* the parsed records when status is ok, else NULL */
     bool complete; /* records are everything the source has for the citizen: the source's other
                       live records for the citizen are marked removed */
+    /* Hex SHA-256 of the answer as received (api/lookup.c answer_digest) or NULL. Remembered
+     * for an answer stored in full with records; see migration 0013. */
+    const char *digest;
+    /* The caller found digest equal to the one the index vouches for (gp_source_fetch.digest)
+     * and sends no records: only the fetch outcome is stored, if the index still vouches for
+     * that digest under the row lock — else the answer is refused. */
+    bool unchanged;
 };
 
 /* Stores one press's answers for cpr in one statement: upserts every record (classified onto
@@ -35,8 +42,12 @@ struct gp_classcache;
 /* cc (may be NULL) memoises classifications: a record whose inputs it knows is sent with its
  * classification and not classified again; what the database classified is put in it. now_s is
  * the monotonic clock cc's entries age by. */
+/* refused (n entries, or NULL when no answer is unchanged) is set for each unchanged answer the
+ * index no longer vouches for: nothing of it was stored, and the caller stores it again in full
+ * (in the same transaction). */
 enum gp_qs gp_index_store_answers(struct gp_db_conn *c, struct gp_classcache *cc, double now_s,
-                                  const char *cpr, const struct gp_index_answer *answers, size_t n);
+                                  const char *cpr, const struct gp_index_answer *answers, size_t n,
+                                  bool *refused);
 
 /* A record as the index holds it, with what visibility decisions need. */
 struct gp_indexed {
@@ -85,6 +96,8 @@ struct gp_source_fetch {
     double latency_ms;
     char last_ok_at[32]; /* "" never */
     double ok_age_s;     /* seconds since last_ok_at; -1 never */
+    char digest[65];     /* hex digest of the answer the index holds in full; "" none */
+    double digest_age_s; /* seconds since that answer was last stored in full; -1 none */
 };
 
 struct gp_source_fetch_list {

@@ -109,7 +109,13 @@ static const struct gp_stmt stmt_merge = {
     GP_RECORD_UPSERT_VALUES("k.cpr", "now()")
     "  FROM changed k"
     GP_RECORD_UPSERT_ON_CONFLICT
-    "  RETURNING 1"
+    "  RETURNING r.cpr"
+    "), unvouched AS ("
+    /* The index no longer holds exactly what a press last stored for these citizens
+     * (migration 0013). */
+    "  UPDATE source_fetch f SET answer_digest = NULL, answer_digest_at = NULL"
+    "  WHERE f.source_id = $1 AND f.cpr IN (SELECT cpr FROM upserted)"
+    "   AND f.answer_digest IS NOT NULL"
     "), seen AS ("
     "  INSERT INTO sync_seen (source_id, cpr, source_ref)"
     "  SELECT source_id, cpr, source_ref FROM page"
@@ -141,13 +147,21 @@ static const struct gp_stmt stmt_advance = {
  * grew by a whole export and have no statistics yet), then the few rows gone by key. */
 static const struct gp_stmt stmt_remove = {
     "sync_remove",
-    "UPDATE record r SET removed_at = now()"
+    "WITH removed AS ("
+    " UPDATE record r SET removed_at = now()"
     " FROM (SELECT cpr, source_ref FROM record WHERE source_id = $1 AND removed_at IS NULL"
     "  EXCEPT SELECT cpr, source_ref FROM sync_seen WHERE source_id = $1) gone"
     " WHERE r.cpr = gone.cpr AND r.source_id = $1 AND r.source_ref = gone.source_ref"
     " AND NOT EXISTS (SELECT 1 FROM source_fetch f JOIN sync_state st"
     "  ON st.source_id = f.source_id"
-    "  WHERE f.cpr = r.cpr AND f.source_id = $1 AND f.last_ok_at >= st.pass_started_at)"};
+    "  WHERE f.cpr = r.cpr AND f.source_id = $1 AND f.last_ok_at >= st.pass_started_at)"
+    " RETURNING r.cpr"
+    "), unvouched AS ("
+    " UPDATE source_fetch f SET answer_digest = NULL, answer_digest_at = NULL"
+    " WHERE f.source_id = $1 AND f.cpr IN (SELECT cpr FROM removed)"
+    "  AND f.answer_digest IS NOT NULL"
+    ")"
+    " SELECT count(*) FROM removed"};
 
 static const struct gp_stmt stmt_complete = {
     "sync_complete",
@@ -499,10 +513,12 @@ static enum gp_qs page_fn(struct gp_db_conn *c, void *cls)
         return GP_QS_HARD_ERROR;
     }
     if (t->last) {
-        qs = gp_db_exec(c, &stmt_remove, 1, p1, NULL);
+        PGresult *rr = NULL;
+        qs = gp_db_exec(c, &stmt_remove, 1, p1, &rr);
         if (qs < 0)
             return qs;
-        t->removed = qs;
+        t->removed = strtol(PQgetvalue(rr, 0, 0), NULL, 10);
+        PQclear(rr);
         char removed[24];
         snprintf(removed, sizeof removed, "%ld", t->removed);
         const char *p2[2] = {t->source_id, removed};

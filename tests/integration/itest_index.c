@@ -75,7 +75,7 @@ static struct gp_record *add(struct gp_record_list *l, const char *ref, const ch
 
 static enum gp_qs store(struct gp_index_answer *a, size_t n)
 {
-    return gp_index_store_answers(conn, cache, 0, CPR, a, n);
+    return gp_index_store_answers(conn, cache, 0, CPR, a, n, NULL);
 }
 
 static char *q(const char *sql)
@@ -100,8 +100,8 @@ START_TEST(one_press_is_classified_stored_and_marked)
     add(&jc, "F-3", "no-such-code", "XYZ § 9", "2024-01-01"); /* unknown: unclassified */
     add(&fam, "D-1", "", "SEL § 50", "2023-03-01");           /* an old paragraph */
     struct gp_index_answer a[] = {
-        {"jc", "ok", "", 51.5, "2026-11-25T10:00:00.000Z", &jc, true},
-        {"fam", "ok", "", 48.0, "2026-11-25T10:00:00.100Z", &fam, true},
+        {"jc", "ok", "", 51.5, "2026-11-25T10:00:00.000Z", &jc, true, NULL, false},
+        {"fam", "ok", "", 48.0, "2026-11-25T10:00:00.100Z", &fam, true, NULL, false},
     };
     ck_assert_int_eq(store(a, 2), 4);
 
@@ -123,8 +123,8 @@ START_TEST(one_press_is_classified_stored_and_marked)
     /* The same answer again rewrites nothing (no new row versions). */
     char *before = q("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM record");
     struct gp_index_answer again[] = {
-        {"jc", "ok", "", 40.0, "2026-11-25T10:01:00.000Z", &jc, true},
-        {"fam", "ok", "", 40.0, "2026-11-25T10:01:00.000Z", &fam, true},
+        {"jc", "ok", "", 40.0, "2026-11-25T10:01:00.000Z", &jc, true, NULL, false},
+        {"fam", "ok", "", 40.0, "2026-11-25T10:01:00.000Z", &fam, true, NULL, false},
     };
     ck_assert_int_eq(store(again, 2), 4);
     char *after = q("SELECT string_agg(xmin::text, ',' ORDER BY id) FROM record");
@@ -138,9 +138,9 @@ START_TEST(one_press_is_classified_stored_and_marked)
     add(&jc2, "F-1", "kontanthjaelp", "", "2024-02-01");
     snprintf(add(&jc2, "F-3", "no-such-code", "XYZ § 9", "2024-01-01")->status, 16, "closed");
     struct gp_index_answer third[] = {
-        {"jc", "ok", "", 40.0, "2026-11-25T10:02:00.000Z", &jc2, true},
+        {"jc", "ok", "", 40.0, "2026-11-25T10:02:00.000Z", &jc2, true, NULL, false},
         {"fam", "timeout", "no answer within 1500 ms", 1500.0, "2026-11-25T10:02:00.000Z", NULL,
-         false},
+         false, NULL, false},
     };
     ck_assert_int_eq(store(third, 2), 2);
     expect("SELECT string_agg(source_ref || ':' || (removed_at IS NOT NULL) || ':' || status, ' '"
@@ -152,7 +152,7 @@ START_TEST(one_press_is_classified_stored_and_marked)
 
     /* F-2 comes back: live again. */
     struct gp_index_answer fourth[] = {
-        {"jc", "ok", "", 40.0, "2026-11-25T10:03:00.000Z", &jc, true},
+        {"jc", "ok", "", 40.0, "2026-11-25T10:03:00.000Z", &jc, true, NULL, false},
     };
     ck_assert_int_eq(store(fourth, 1), 3);
     expect("SELECT count(*) FROM record WHERE removed_at IS NULL", "4");
@@ -160,7 +160,7 @@ START_TEST(one_press_is_classified_stored_and_marked)
     /* An empty complete answer removes all of the source's records; reads see the live rest. */
     struct gp_record_list none = {0};
     struct gp_index_answer fifth[] = {
-        {"jc", "ok", "", 40.0, "2026-11-25T10:04:00.000Z", &none, true},
+        {"jc", "ok", "", 40.0, "2026-11-25T10:04:00.000Z", &none, true, NULL, false},
     };
     ck_assert_int_eq(store(fifth, 1), 0);
     struct gp_indexed_list l = {0};
@@ -182,7 +182,8 @@ START_TEST(awkward_text_round_trips)
     struct gp_record_list l = {0};
     struct gp_record *r = add(&l, "ref \"quoted\", {braces}", "kontanthjaelp", "", "2024-02-01");
     snprintf(r->title, sizeof r->title, "Æble 'ø' \\ tab\tend");
-    struct gp_index_answer a[] = {{"jc", "ok", "", 1.0, "2026-11-25T11:00:00Z", &l, false}};
+    struct gp_index_answer a[] = {
+        {"jc", "ok", "", 1.0, "2026-11-25T11:00:00Z", &l, false, NULL, false}};
     ck_assert_int_eq(store(a, 1), 1);
     expect("SELECT title FROM record WHERE source_ref = 'ref \"quoted\", {braces}'",
            "Æble 'ø' \\ tab\tend");
@@ -197,7 +198,8 @@ START_TEST(classifications_are_memoised)
     struct gp_record_list l = {0};
     add(&l, "M-1", "kontanthjaelp", "", "2024-02-01");
     add(&l, "M-2", "", "SEL § 50", "2023-03-01");
-    struct gp_index_answer a[] = {{"fam", "ok", "", 1.0, "2026-11-25T12:00:00Z", &l, false}};
+    struct gp_index_answer a[] = {
+        {"fam", "ok", "", 1.0, "2026-11-25T12:00:00Z", &l, false, NULL, false}};
     unsigned long long hits, misses;
     ck_assert_int_eq(store(a, 1), 2);
     gp_classcache_stats(cache, &hits, &misses);
@@ -223,9 +225,80 @@ START_TEST(classifications_are_memoised)
            "kontanthjaelp/employment/LAS § 11");
 
     /* Past the TTL the database classifies again. */
-    ck_assert_int_eq(gp_index_store_answers(conn, cache, 301, CPR, a, 1), 2);
+    ck_assert_int_eq(gp_index_store_answers(conn, cache, 301, CPR, a, 1, NULL), 2);
     expect("SELECT case_type || '/' || area FROM record WHERE source_ref = 'M-1'",
            "unclassified/family");
+    gp_record_list_free(&l);
+}
+END_TEST
+
+/* Answer digests (migration 0013): a full store remembers the answer's digest; an unchanged
+ * answer (no records sent) records only its fetch, and only while the index vouches for exactly
+ * that digest — else it is refused and nothing of it is stored. */
+#define CPR2 "0707900000"
+static enum gp_qs store2(struct gp_index_answer *a, bool *refused)
+{
+    return gp_index_store_answers(conn, cache, 0, CPR2, a, 1, refused);
+}
+
+START_TEST(digests_vouch_for_unchanged_answers)
+{
+    const char *d1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const char *d2 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const char *state = "SELECT count(*) FILTER (WHERE r.removed_at IS NULL) || ':' ||"
+                        " coalesce(encode(f.answer_digest, 'hex'), '-') || ':' ||"
+                        " to_char(f.fetched_at AT TIME ZONE 'UTC', 'HH24:MI') || ':' ||"
+                        " coalesce(to_char(f.answer_digest_at AT TIME ZONE 'UTC', 'HH24:MI'), '-')"
+                        " FROM source_fetch f LEFT JOIN record r ON r.cpr = f.cpr"
+                        " AND r.source_id = f.source_id"
+                        " WHERE f.cpr = '" CPR2 "' AND f.source_id = 'jc'"
+                        " GROUP BY f.answer_digest, f.fetched_at, f.answer_digest_at";
+    char want[256];
+    struct gp_record_list l = {0};
+    add(&l, "V-1", "kontanthjaelp", "", "2024-02-01");
+    add(&l, "V-2", "kontanthjaelp", "", "2024-03-01");
+    bool refused = true;
+
+    struct gp_index_answer full = {"jc", "ok", "", 1.0,  "2026-11-25T13:00:00Z",
+                                   &l,   true, d1, false};
+    ck_assert_int_eq(store2(&full, &refused), 2);
+    ck_assert(!refused);
+    snprintf(want, sizeof want, "2:%s:13:00:13:00", d1);
+    expect(state, want);
+
+    /* Unchanged: the fetch is recorded, the digest keeps the age of its full store. */
+    struct gp_index_answer same = {"jc", "ok", "", 1.0, "2026-11-25T13:05:00Z",
+                                   NULL, true, d1, true};
+    ck_assert_int_eq(store2(&same, &refused), 0);
+    ck_assert(!refused);
+    snprintf(want, sizeof want, "2:%s:13:05:13:00", d1);
+    expect(state, want);
+
+    /* A failed fetch stores nothing: the digest still holds. */
+    struct gp_index_answer failed = {"jc", "timeout", "no answer", 1500.0, "2026-11-25T13:06:00Z",
+                                     NULL, false,     NULL,        false};
+    ck_assert_int_eq(store2(&failed, NULL), 0);
+    snprintf(want, sizeof want, "2:%s:13:06:13:00", d1);
+    expect(state, want);
+
+    /* Claimed unchanged against another digest: refused, and the index vouches for nothing. */
+    struct gp_index_answer other = {"jc", "ok", "", 1.0, "2026-11-25T13:07:00Z",
+                                    NULL, true, d2, true};
+    ck_assert_int_eq(store2(&other, &refused), 0);
+    ck_assert(refused);
+    expect(state, "2:-:13:07:-");
+    refused = false;
+    ck_assert_int_eq(store2(&same, &refused), 0);
+    ck_assert(refused);
+    expect(state, "2:-:13:05:-");
+
+    /* An empty answer is stored in full but not remembered. */
+    struct gp_record_list none = {0};
+    struct gp_index_answer empty = {"jc",  "ok", "", 1.0,  "2026-11-25T13:08:00Z",
+                                    &none, true, d2, false};
+    ck_assert_int_eq(store2(&empty, &refused), 0);
+    ck_assert(!refused);
+    expect(state, "0:-:13:08:-");
     gp_record_list_free(&l);
 }
 END_TEST
@@ -238,6 +311,7 @@ int main(void)
     tcase_add_checked_fixture(tc, test_setup, test_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, one_press_is_classified_stored_and_marked);
+    tcase_add_test(tc, digests_vouch_for_unchanged_answers);
     tcase_add_test(tc, awkward_text_round_trips);
     tcase_add_test(tc, classifications_are_memoised);
     suite_add_tcase(s, tc);

@@ -378,6 +378,11 @@ START_TEST(records_no_longer_returned_are_marked_removed)
                                  " 'job_centre', 'mentor', 'grant', 'activity', 'open', 'normal',"
                                  " now() - interval '1 day')"),
                      1);
+    /* As every writer of record but the press itself does: the index no longer holds exactly
+     * the job centre's last answer (migration 0013). */
+    ck_assert_int_eq(gpt_db_exec(db, "UPDATE source_fetch SET answer_digest = NULL"
+                                     " WHERE cpr = '" METTE "' AND source_id = 'jobcentre'"),
+                     1);
     ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
     gpt_resp_free(&r);
     char *removed = gpt_db_scalar(db, "SELECT removed_at IS NOT NULL FROM record"
@@ -691,6 +696,115 @@ START_TEST(unchanged_records_are_not_rewritten)
 }
 END_TEST
 
+/* An answer that is byte for byte the one the index holds in full (its digest, migration 0013)
+ * is neither parsed nor stored: a record changed behind the index's back stays changed, while
+ * the fetch itself is recorded. Once the digest is older than GLASPLADE_INDEX_DIGEST_TTL_S
+ * (default an hour) the answer is stored in full again, which repairs the record. */
+#define JC_TAMPERED                                                                                \
+    "SELECT count(*) FROM record WHERE cpr = '" METTE "' AND source_id = 'jobcentre'"              \
+    " AND title = 'changed behind the index''s back'"
+#define JC_FETCH                                                                                   \
+    "SELECT fetched_at || '|' || coalesce(answer_digest_at::text, '-') FROM source_fetch"          \
+    " WHERE cpr = '" METTE "' AND source_id = 'jobcentre'"
+static void tamper_job_centre_record(void)
+{
+    ck_assert_int_eq(gpt_db_exec(db, "UPDATE record SET title = 'changed behind the index''s back'"
+                                     " WHERE id = (SELECT min(id) FROM record WHERE cpr = '" METTE
+                                     "' AND source_id = 'jobcentre')"),
+                     1);
+}
+
+START_TEST(an_unchanged_answer_is_not_stored_until_its_digest_ages)
+{
+    struct gpt_resp r;
+    /* Other tests pressed for Mette: from nothing vouched for, each answer is stored in full. */
+    ck_assert_int_ge(gpt_db_exec(db, "UPDATE source_fetch SET answer_digest = NULL"
+                                     " WHERE cpr = '" METTE "'"),
+                     0);
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
+    gpt_resp_free(&r);
+    char *vouched = gpt_db_scalar(db, "SELECT count(*) FROM source_fetch WHERE cpr = '" METTE
+                                      "' AND answer_digest IS NOT NULL"
+                                      " AND answer_digest_at = fetched_at");
+    ck_assert_str_eq(vouched, "5"); /* all five answered with records */
+    free(vouched);
+
+    tamper_job_centre_record();
+    char *before = gpt_db_scalar(db, JC_FETCH);
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "complete");
+    gpt_resp_free(&r);
+    char *tampered = gpt_db_scalar(db, JC_TAMPERED);
+    ck_assert_str_eq(tampered, "1"); /* not stored */
+    free(tampered);
+    char *after = gpt_db_scalar(db, JC_FETCH);
+    /* The fetch is recorded (a later fetched_at); the digest keeps the age of its full store. */
+    ck_assert_str_ne(after, before);
+    ck_assert_str_eq(strchr(after, '|'), strchr(before, '|'));
+    free(after);
+    free(before);
+
+    ck_assert_int_eq(gpt_db_exec(db, "UPDATE source_fetch SET answer_digest_at ="
+                                     " answer_digest_at - interval '61 minutes'"
+                                     " WHERE cpr = '" METTE "' AND source_id = 'jobcentre'"),
+                     1);
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
+    gpt_resp_free(&r);
+    tampered = gpt_db_scalar(db, JC_TAMPERED);
+    ck_assert_str_eq(tampered, "0"); /* stored in full: repaired */
+    free(tampered);
+    char *fresh = gpt_db_scalar(db, "SELECT answer_digest_at = fetched_at FROM source_fetch"
+                                    " WHERE cpr = '" METTE "' AND source_id = 'jobcentre'");
+    ck_assert_str_eq(fresh, "t");
+    free(fresh);
+}
+END_TEST
+
+struct slow_press {
+    long status;
+};
+
+static void *slow_press(void *cls)
+{
+    struct slow_press *p = cls;
+    struct gpt_resp r;
+    p->status = overview(METTE, "refresh=always", tok_job, &r);
+    gpt_resp_free(&r);
+    return NULL;
+}
+
+/* A press found the job centre's answer unchanged, but while it waited for the (slow) system,
+ * something else stored for the citizen and the index stopped vouching for that answer (as a
+ * bulk sync does): the store refuses the unchanged answer, and the press parses and stores it
+ * in full in the same transaction. */
+START_TEST(an_answer_the_index_stopped_vouching_for_is_stored_in_full)
+{
+    struct gpt_resp r;
+    ck_assert_int_eq(overview(METTE, "refresh=always", tok_job, &r), 200);
+    gpt_resp_free(&r);
+    tamper_job_centre_record();
+    fault("jobcentre", "{\"latency_ms\":700}");
+    struct slow_press p = {0};
+    pthread_t t;
+    pthread_create(&t, NULL, slow_press, &p);
+    usleep(250 * 1000); /* the press has read the digests and waits for the job centre */
+    ck_assert_int_eq(gpt_db_exec(db, "UPDATE source_fetch SET answer_digest = NULL,"
+                                     " answer_digest_at = NULL"
+                                     " WHERE cpr = '" METTE "' AND source_id = 'jobcentre'"),
+                     1);
+    pthread_join(t, NULL);
+    clear_faults();
+    ck_assert_int_eq(p.status, 200);
+    char *tampered = gpt_db_scalar(db, JC_TAMPERED);
+    ck_assert_str_eq(tampered, "0");
+    free(tampered);
+    char *vouched = gpt_db_scalar(db, "SELECT answer_digest_at = fetched_at FROM source_fetch"
+                                      " WHERE cpr = '" METTE "' AND source_id = 'jobcentre'");
+    ck_assert_str_eq(vouched, "t");
+    free(vouched);
+}
+END_TEST
+
 /* Every read of personal data writes one audit row in the same transaction: who, why, which
  * sources were asked and answered, what visibility came back. The chain verifies. */
 START_TEST(every_read_is_audited)
@@ -770,6 +884,8 @@ int main(void)
     tcase_add_test(tc, circuit_opens_and_closes);
     tcase_add_test(tc, every_read_is_audited);
     tcase_add_test(tc, unchanged_records_are_not_rewritten);
+    tcase_add_test(tc, an_unchanged_answer_is_not_stored_until_its_digest_ages);
+    tcase_add_test(tc, an_answer_the_index_stopped_vouching_for_is_stored_in_full);
     suite_add_tcase(s, tc);
     int rc = gpt_run_suite(s);
     curl_global_cleanup();

@@ -354,9 +354,9 @@ START_TEST(sync_equals_export_and_lookups)
                           "%s: %s", ids[k], err);
             free(body);
             answers[k] = (struct gp_index_answer){
-                ids[k], "ok", "", 1.0, "2026-11-25T10:00:00.000Z", &lists[k], true};
+                ids[k], "ok", "", 1.0, "2026-11-25T10:00:00.000Z", &lists[k], true, NULL, false};
         }
-        ck_assert_int_ge(gp_index_store_answers(conn, NULL, 0, cprs[i], answers, 5), 0);
+        ck_assert_int_ge(gp_index_store_answers(conn, NULL, 0, cprs[i], answers, 5, NULL), 0);
         for (int k = 0; k < 5; k++)
             gp_record_list_free(&lists[k]);
     }
@@ -561,8 +561,11 @@ START_TEST(removed_only_after_a_complete_pass)
                          " ('0101901234', 'jobcentre', 'fresh/1', 'employment', 'job_centre',"
                          " 'unclassified', 'case_summary', 'case', 'open', 'normal', now());"
                          " INSERT INTO source_fetch (cpr, source_id, fetched_at, status,"
-                         " last_ok_at) VALUES ('0101901234', 'jobcentre', now() + interval '1"
-                         " hour', 'ok', now() + interval '1 hour');"
+                         " last_ok_at, answer_digest, answer_digest_at) VALUES ('0101901234',"
+                         " 'jobcentre', now() + interval '1 hour', 'ok', now() + interval '1"
+                         " hour', '\\x01', now()),"
+                         " ('0101759994', 'jobcentre', now(), 'ok', NULL, '\\x02', now()),"
+                         " ('1203849318', 'jobcentre', now(), 'ok', NULL, '\\x03', now());"
                          " UPDATE record SET removed_at = now() WHERE source_id = 'jobcentre'"
                          " AND cpr = '1203849318'"),
         0);
@@ -576,6 +579,12 @@ START_TEST(removed_only_after_a_complete_pass)
     /* An unfinished pass decides nothing is gone (the demo citizens come first: Mette's
      * records are live again already). */
     ck_assert_int_eq(qlong(url, "SELECT count(*) FROM record WHERE removed_at IS NOT NULL"), 0);
+    /* What the sync changed, a press's digest no longer vouches for (migration 0013). */
+    const char *vouched = "SELECT string_agg(cpr, ' ' ORDER BY cpr) FROM source_fetch"
+                          " WHERE answer_digest IS NOT NULL";
+    char *v = q(url, vouched);
+    ck_assert_str_eq(v, "0101759994 0101901234");
+    free(v);
     ck_assert_int_eq(sync_run(url, only_job, NULL, &out, NULL), 0);
     ck_assert_msg(strstr(out, "1 complete") && strstr(out, "1 marked removed"), "%s", out);
     free(out);
@@ -584,6 +593,9 @@ START_TEST(removed_only_after_a_complete_pass)
                                 " AND source_ref = 'gone/1'"),
                      1);
     ck_assert_int_eq(qlong(url, "SELECT last_removed FROM sync_state"), 1);
+    v = q(url, vouched);
+    ck_assert_str_eq(v, "0101901234");
+    free(v);
     /* Only the source synced: the other sources were not touched. */
     ck_assert_int_eq(qlong(url, "SELECT count(*) FROM record WHERE source_id <> 'jobcentre'"), 0);
     ck_assert_int_eq(qlong(url, "SELECT count(*) FROM sync_state"), 1);

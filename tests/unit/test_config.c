@@ -35,6 +35,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.max_body_bytes, 1048576);
     ck_assert(!c.migrate_on_start);
     ck_assert_int_eq(c.index_ttl_s, 300);
+    ck_assert_int_eq(c.index_digest_ttl_s, 3600);
     ck_assert_uint_eq(c.source_max_bytes, 4194304);
     ck_assert_int_eq(c.breaker_failures, 5);
     ck_assert_int_eq(c.breaker_open_ms, 10000);
@@ -93,6 +94,7 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_LISTEN=localhost", "GLASPLADE_LISTEN"},
     {"GLASPLADE_LISTEN=999.1.1.1", "GLASPLADE_LISTEN"},
     {"GLASPLADE_INDEX_TTL_S=86401", "GLASPLADE_INDEX_TTL_S"},
+    {"GLASPLADE_INDEX_DIGEST_TTL_S=-1", "GLASPLADE_INDEX_DIGEST_TTL_S"},
     {"GLASPLADE_SOURCE_MAX_BYTES=1", "GLASPLADE_SOURCE_MAX_BYTES"},
     {"GLASPLADE_BREAKER_FAILURES=0", "GLASPLADE_BREAKER_FAILURES"},
     {"GLASPLADE_BREAKER_OPEN_MS=99", "GLASPLADE_BREAKER_OPEN_MS"},
