@@ -38,6 +38,7 @@
 #define DEFAULT_BREAKER_OPEN_MS  10000
 #define MAX_CONNECTS             256
 #define LATENCY_RING             256
+#define MAX_SPARE_EASY           256
 /* With nothing due, the engine still wakes now and then; it costs nothing and bounds the damage
  * of a lost wake-up. */
 #define IDLE_POLL_MS 1000
@@ -307,6 +308,10 @@ struct gp_federate {
     bool stopping;
 
     struct fanout *running; /* engine thread only */
+    /* Easy handles of finished transfers, reset and kept for the next ones (engine thread
+     * only): making one per request cost a large calloc and free each time. */
+    CURL *spare[MAX_SPARE_EASY];
+    size_t nspare;
 
     pthread_mutex_t stats_lock;
     struct source *sources;
@@ -445,7 +450,12 @@ static void fetch_release(struct gp_federate *f, struct fetch *ft)
 {
     if (ft->easy) {
         curl_multi_remove_handle(f->multi, ft->easy);
-        curl_easy_cleanup(ft->easy);
+        if (f->nspare < MAX_SPARE_EASY) {
+            curl_easy_reset(ft->easy); /* every option back to its default */
+            f->spare[f->nspare++] = ft->easy;
+        } else {
+            curl_easy_cleanup(ft->easy);
+        }
         ft->easy = NULL;
     }
     curl_slist_free_all(ft->headers);
@@ -660,7 +670,7 @@ static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
         snprintf(line, sizeof line, "Accept: %s", rq->accept);
         ft->headers = curl_slist_append(NULL, line);
     }
-    ft->easy = curl_easy_init();
+    ft->easy = f->nspare ? f->spare[--f->nspare] : curl_easy_init();
     if (!ft->easy) {
         fetch_fail_local(f, ft, "could not create a transfer");
         return;
@@ -997,6 +1007,8 @@ void gp_federate_destroy(struct gp_federate *f)
     pthread_join(f->thread, NULL);
 
     curl_multi_cleanup(f->multi);
+    while (f->nspare)
+        curl_easy_cleanup(f->spare[--f->nspare]);
     while (f->sources) {
         struct source *s = f->sources;
         f->sources = s->next;
