@@ -76,11 +76,12 @@ struct read_call {
 static enum gp_qs run_read(struct gp_db_conn *c, void *cls)
 {
     struct read_call *rc = cls;
-    enum gp_qs qs = gp_index_read_fetches(c, rc->cpr, &rc->fetches);
-    if (qs < 0 || !rc->with_records)
-        return qs;
-    qs = gp_index_read_all(c, rc->cpr, &rc->records);
-    if (qs < 0 || !rc->audit)
+    /* Both reads in one round trip. */
+    struct gp_db_batch_item items[2];
+    gp_index_read_fetches_item(&items[0], rc->cpr, &rc->fetches);
+    gp_index_read_all_item(&items[1], rc->cpr, &rc->records);
+    enum gp_qs qs = gp_db_exec_batch(c, items, rc->with_records ? 2 : 1);
+    if (qs < 0 || !rc->with_records || !rc->audit)
         return qs;
     /* What the answer will show, decided by the same pure policy the route applies. */
     unsigned levels = 0;
@@ -246,7 +247,7 @@ static void mark_unusable(struct gp_server *srv, const struct gp_lookup *lk,
                           struct gp_lookup_source *ls, const char *why)
 {
     snprintf(ls->status, sizeof ls->status, "error");
-    snprintf(ls->error, sizeof ls->error, "unusable answer: %s", why);
+    snprintf(ls->error, sizeof ls->error, "unusable answer: %.200s", why);
     if (!lk->fanout.joined)
         gp_federate_report_failure(srv->federate, ls->src.id);
     GP_LOG_WARN("source %s: %s", ls->src.id, ls->error);
@@ -370,10 +371,11 @@ struct begin_call {
 static enum gp_qs run_begin(struct gp_db_conn *c, void *cls)
 {
     struct begin_call *bc = cls;
-    enum gp_qs qs = gp_sharing_load(c, bc->cpr, bc->client_id, &bc->lk->sharing);
-    if (qs < 0 || !bc->freshness)
-        return qs;
-    return gp_index_read_fetches(c, bc->cpr, &bc->fetches);
+    /* Both reads in one round trip. */
+    struct gp_db_batch_item items[2];
+    gp_sharing_load_item(&items[0], bc->cpr, bc->client_id, &bc->lk->sharing);
+    gp_index_read_fetches_item(&items[1], bc->cpr, &bc->fetches);
+    return gp_db_exec_batch(c, items, bc->freshness ? 2 : 1);
 }
 
 static int cmp_source_id(const void *a, const void *b)

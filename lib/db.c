@@ -22,8 +22,10 @@ struct gp_db_conn {
     int nprepared;
     char sqlstate[6];
     char error[512];
-    /* Inside gp_db_tx: the statement queued by gp_db_exec_at_commit, sent with the COMMIT. */
+    /* Inside gp_db_tx: the BEGIN not sent yet (it goes with the first statement), and the
+     * statement queued by gp_db_exec_at_commit, sent with the COMMIT. */
     bool in_tx;
+    const char *begin_pending;
     const struct gp_stmt *at_commit;
     int at_commit_n;
     char *at_commit_params[GP_DB_AT_COMMIT_MAX_PARAMS];
@@ -214,22 +216,162 @@ static bool ensure_prepared(struct gp_db_conn *c, const struct gp_stmt *st)
     return ok;
 }
 
+/* One step of a pipeline: a prepared statement with parameters, or plain SQL without. */
+struct step {
+    const struct gp_stmt *st; /* NULL: sql */
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    PGresult *res; /* out, when qs >= 0 and keep */
+    bool keep;
+    enum gp_qs qs; /* out */
+};
+
+static void log_failure(struct gp_db_conn *c, const char *what, enum gp_qs qs)
+{
+    if (qs == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK &&
+        strncmp(c->sqlstate, "23", 2) != 0)
+        GP_LOG_BUG("statement %s failed: %s (SQLSTATE %s)", what, c->error, c->sqlstate);
+}
+
+/* Sends every step in one round trip (libpq pipeline mode) and reads their results in order. A
+ * failing step aborts the rest (their status is a hard error; the error kept is the failing
+ * one's). Returns the first failure, else the last step's status. */
+static enum gp_qs run_pipeline(struct gp_db_conn *c, struct step *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        steps[i].res = NULL;
+        steps[i].qs = GP_QS_HARD_ERROR;
+        if (steps[i].st && !ensure_prepared(c, steps[i].st))
+            return GP_QS_HARD_ERROR;
+    }
+    if (PQenterPipelineMode(c->pg) != 1) {
+        remember_error(c, NULL);
+        return GP_QS_HARD_ERROR;
+    }
+    bool sent = true;
+    for (size_t i = 0; sent && i < n; i++) {
+        const struct step *sp = &steps[i];
+        sent = sp->st ? PQsendQueryPrepared(c->pg, sp->st->name, sp->nparams, sp->params, NULL,
+                                            NULL, 0) == 1
+                      : PQsendQueryParams(c->pg, sp->sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+    }
+    if (!sent || PQpipelineSync(c->pg) != 1) {
+        remember_error(c, NULL);
+        PQexitPipelineMode(c->pg);
+        return GP_QS_HARD_ERROR;
+    }
+    /* Each step's result (then NULL), then the sync. */
+    enum gp_qs first_failure = GP_QS_NO_RESULTS;
+    bool failed = false, broken = false;
+    for (size_t i = 0; i < n && !broken; i++) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            remember_error(c, NULL);
+            broken = true;
+            break;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+            steps[i].qs = GP_QS_HARD_ERROR; /* the error is the earlier step's */
+        } else {
+            steps[i].qs = classify(c, r);
+        }
+        if (steps[i].qs >= 0 && steps[i].keep)
+            steps[i].res = r;
+        else
+            PQclear(r);
+        if (steps[i].qs < 0 && !failed) {
+            failed = true;
+            first_failure = steps[i].qs;
+        }
+        while ((r = PQgetResult(c->pg)) != NULL)
+            PQclear(r);
+    }
+    while (!broken) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r)
+            break;
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode(c->pg);
+    if (broken && !failed)
+        return GP_QS_HARD_ERROR;
+    return failed ? first_failure : steps[n - 1].qs;
+}
+
+/* Inside gp_db_tx, before a statement that cannot travel in a pipeline (plain SQL, COPY). */
+static enum gp_qs flush_begin(struct gp_db_conn *c)
+{
+    if (!c->begin_pending)
+        return GP_QS_NO_RESULTS;
+    const char *sql = c->begin_pending;
+    c->begin_pending = NULL;
+    PGresult *r = PQexec(c->pg, sql);
+    enum gp_qs qs = classify(c, r);
+    PQclear(r);
+    return qs;
+}
+
 enum gp_qs gp_db_exec(struct gp_db_conn *c, const struct gp_stmt *st, int nparams,
                       const char *const *params, PGresult **res)
 {
     if (res)
         *res = NULL;
-    if (!c->pg || !ensure_prepared(c, st))
+    if (!c->pg)
+        return GP_QS_HARD_ERROR;
+    if (c->begin_pending) {
+        struct step steps[2] = {{.sql = c->begin_pending},
+                                {.st = st, .nparams = nparams, .params = params, .keep = true}};
+        c->begin_pending = NULL;
+        enum gp_qs qs = run_pipeline(c, steps, 2);
+        log_failure(c, st->name, qs);
+        if (res && qs >= 0)
+            *res = steps[1].res;
+        else
+            PQclear(steps[1].res);
+        return qs;
+    }
+    if (!ensure_prepared(c, st))
         return GP_QS_HARD_ERROR;
     PGresult *r = PQexecPrepared(c->pg, st->name, nparams, params, NULL, NULL, 0);
     enum gp_qs qs = classify(c, r);
-    if (qs == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK &&
-        strncmp(c->sqlstate, "23", 2) != 0)
-        GP_LOG_BUG("statement %s failed: %s (SQLSTATE %s)", st->name, c->error, c->sqlstate);
+    log_failure(c, st->name, qs);
     if (res && qs >= 0)
         *res = r;
     else
         PQclear(r);
+    return qs;
+}
+
+enum gp_qs gp_db_exec_batch(struct gp_db_conn *c, struct gp_db_batch_item *items, size_t n)
+{
+    if (!c->pg || n == 0)
+        return c->pg ? GP_QS_NO_RESULTS : GP_QS_HARD_ERROR;
+    size_t first = c->begin_pending ? 1 : 0;
+    struct step *steps = gp_xcalloc(n + first, sizeof *steps);
+    if (first)
+        steps[0].sql = c->begin_pending;
+    c->begin_pending = NULL;
+    for (size_t i = 0; i < n; i++) {
+        steps[first + i] = (struct step){.st = items[i].stmt,
+                                         .nparams = items[i].nparams,
+                                         .params = items[i].params,
+                                         .keep = true};
+    }
+    enum gp_qs qs = run_pipeline(c, steps, n + first);
+    for (size_t i = 0; i < n; i++) {
+        struct step *sp = &steps[first + i];
+        items[i].qs = sp->qs;
+        if (sp->qs >= 0 && items[i].on_result)
+            items[i].on_result(sp->res, items[i].cls);
+        PQclear(sp->res);
+    }
+    if (qs < 0)
+        log_failure(c, "in a batch", qs);
+    free(steps);
     return qs;
 }
 
@@ -266,58 +408,26 @@ enum gp_qs gp_db_exec_at_commit(struct gp_db_conn *c, const struct gp_stmt *st, 
     return GP_QS_NO_RESULTS;
 }
 
-/* The queued statement and COMMIT in one round trip (libpq pipeline mode). A failure of the
- * statement aborts the pipeline: COMMIT is then not run, and the caller's release rolls back. */
+/* The queued statement and COMMIT in one round trip (libpq pipeline mode), with the BEGIN when
+ * nothing else of the transaction was sent yet. A failure of the statement aborts the pipeline:
+ * COMMIT is then not run, and the caller's release rolls back. */
 static enum gp_qs commit_with_queued(struct gp_db_conn *c)
 {
     const struct gp_stmt *st = c->at_commit;
-    enum gp_qs qs = GP_QS_HARD_ERROR;
-    if (PQenterPipelineMode(c->pg) != 1) {
-        remember_error(c, NULL);
-        return GP_QS_HARD_ERROR;
-    }
-    bool sent = PQsendQueryPrepared(c->pg, st->name, c->at_commit_n,
-                                    (const char *const *)c->at_commit_params, NULL, NULL, 0) &&
-                PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
-                PQpipelineSync(c->pg);
-    if (!sent) {
-        remember_error(c, NULL);
-        PQexitPipelineMode(c->pg);
-        return GP_QS_HARD_ERROR;
-    }
-    /* Two results (each followed by NULL), then the sync. */
-    enum gp_qs step[2] = {GP_QS_HARD_ERROR, GP_QS_HARD_ERROR};
-    for (int i = 0; i < 2; i++) {
-        PGresult *r = PQgetResult(c->pg);
-        if (!r)
-            break;
-        if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
-            step[i] = GP_QS_HARD_ERROR; /* the error is the earlier statement's */
-        } else {
-            step[i] = classify(c, r);
-        }
-        PQclear(r);
-        while ((r = PQgetResult(c->pg)) != NULL)
-            PQclear(r);
-    }
-    for (;;) {
-        PGresult *r = PQgetResult(c->pg);
-        if (!r)
-            break;
-        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-        PQclear(r);
-        if (sync)
-            break;
-    }
-    PQexitPipelineMode(c->pg);
-    if (step[0] < 0) {
-        if (step[0] == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK)
-            GP_LOG_BUG("statement %s failed at commit: %s (SQLSTATE %s)", st->name, c->error,
-                       c->sqlstate);
-        qs = step[0];
-    } else {
-        qs = step[1];
-    }
+    struct step steps[3];
+    size_t n = 0;
+    if (c->begin_pending)
+        steps[n++] = (struct step){.sql = c->begin_pending};
+    c->begin_pending = NULL;
+    size_t at = n;
+    steps[n++] = (struct step){
+        .st = st, .nparams = c->at_commit_n, .params = (const char *const *)c->at_commit_params};
+    steps[n++] = (struct step){.sql = "COMMIT"};
+    enum gp_qs qs = run_pipeline(c, steps, n);
+    if (steps[at].qs == GP_QS_HARD_ERROR && PQstatus(c->pg) == CONNECTION_OK && qs < 0 &&
+        strncmp(c->sqlstate, "23", 2) != 0)
+        GP_LOG_BUG("statement %s failed at commit: %s (SQLSTATE %s)", st->name, c->error,
+                   c->sqlstate);
     return qs;
 }
 
@@ -325,6 +435,9 @@ enum gp_qs gp_db_exec_simple(struct gp_db_conn *c, const char *sql)
 {
     if (!c->pg)
         return GP_QS_HARD_ERROR;
+    enum gp_qs bqs = flush_begin(c);
+    if (bqs < 0)
+        return bqs;
     PGresult *r = PQexec(c->pg, sql);
     enum gp_qs qs = classify(c, r);
     PQclear(r);
@@ -338,6 +451,9 @@ enum gp_qs gp_db_copy_in(struct gp_db_conn *c, const char *copy_sql, const char 
 {
     if (!c->pg)
         return GP_QS_HARD_ERROR;
+    enum gp_qs bqs = flush_begin(c);
+    if (bqs < 0)
+        return bqs;
     PGresult *r = PQexec(c->pg, copy_sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
         enum gp_qs qs = classify(c, r);
@@ -423,13 +539,15 @@ enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolat
             return GP_QS_HARD_ERROR;
         }
         bool lost = false;
-        qs = gp_db_exec_simple(c, begin_sql(iso));
+        /* BEGIN goes with the transaction's first statement (one round trip fewer). */
+        c->begin_pending = begin_sql(iso);
         c->in_tx = true;
-        if (qs >= 0)
-            qs = fn(c, cls);
+        qs = fn(c, cls);
         c->in_tx = false;
         if (qs >= 0) {
-            enum gp_qs cqs = c->at_commit ? commit_with_queued(c) : gp_db_exec_simple(c, "COMMIT");
+            enum gp_qs cqs = c->at_commit       ? commit_with_queued(c)
+                             : c->begin_pending ? GP_QS_NO_RESULTS /* nothing ran */
+                                                : gp_db_exec_simple(c, "COMMIT");
             if (cqs < 0) {
                 /* An outcome-unknown commit on a lost connection is not retried: it may have
                  * happened. Serialization failures at commit are. */
@@ -439,6 +557,7 @@ enum gp_qs gp_db_tx(struct gp_db_pool *pool, const char *name, enum gp_db_isolat
             lost = PQstatus(c->pg) != CONNECTION_OK;
         }
         clear_at_commit(c);
+        c->begin_pending = NULL;
         if (qs == GP_QS_SOFT_ERROR)
             GP_LOG_INFO("transaction %s: %s, retrying", name, gp_db_error(c));
         else if (lost)

@@ -54,6 +54,24 @@ void gp_db_pool_stats(struct gp_db_pool *pool, struct gp_db_pool_stats *out);
 enum gp_qs gp_db_exec(struct gp_db_conn *conn, const struct gp_stmt *stmt, int nparams,
                       const char *const *params, PGresult **res);
 
+/* Several statements in one round trip (libpq pipeline mode): each item's statement with its
+ * parameters, and what to do with its result. Fill items in place (an item may point its
+ * params at its own text[]). Items run in order until one fails; that one's status is returned
+ * (the rest are not run), else the last item's. Inside gp_db_tx, a transaction's BEGIN travels
+ * with its first statement or batch the same way. */
+typedef void (*gp_db_result_fn)(const PGresult *res, void *cls);
+#define GP_DB_BATCH_MAX_PARAMS 8
+struct gp_db_batch_item {
+    const struct gp_stmt *stmt;
+    int nparams;
+    const char *params[GP_DB_BATCH_MAX_PARAMS]; /* alive until the batch ran */
+    char text[2][32];                           /* room for small parameters the item makes */
+    gp_db_result_fn on_result; /* called with the result when the statement succeeded */
+    void *cls;
+    enum gp_qs qs; /* out: the item's own status */
+};
+enum gp_qs gp_db_exec_batch(struct gp_db_conn *conn, struct gp_db_batch_item *items, size_t n);
+
 /* Inside a gp_db_tx callback: queues stmt to run as the transaction's very last statement, sent
  * together with COMMIT in one round trip (libpq pipeline mode). For a statement that takes a
  * lock every other transaction waits for — the audit chain's append lock — the lock is then

@@ -366,6 +366,8 @@ static void row_to_indexed(const PGresult *r, int row, struct gp_indexed *x)
     copy_col(e->source_updated, sizeof e->source_updated, r, row, 26);
 }
 
+static void records_from(const PGresult *r, void *cls);
+
 static enum gp_qs read_rows(struct gp_db_conn *c, const struct gp_stmt *st, int np,
                             const char *const *p, struct gp_indexed_list *out)
 {
@@ -374,18 +376,36 @@ static enum gp_qs read_rows(struct gp_db_conn *c, const struct gp_stmt *st, int 
     gp_indexed_list_free(out); /* a retried transaction starts over */
     if (qs < 0)
         return qs;
-    out->n = (size_t)qs;
-    out->items = gp_xcalloc(out->n ? out->n : 1, sizeof *out->items);
-    for (size_t i = 0; i < out->n; i++)
-        row_to_indexed(r, (int)i, &out->items[i]);
+    records_from(r, out);
     PQclear(r);
     return qs;
 }
 
+static void records_from(const PGresult *r, void *cls)
+{
+    struct gp_indexed_list *out = cls;
+    gp_indexed_list_free(out); /* a retried transaction starts over */
+    out->n = (size_t)PQntuples(r);
+    out->items = gp_xcalloc(out->n ? out->n : 1, sizeof *out->items);
+    for (size_t i = 0; i < out->n; i++)
+        row_to_indexed(r, (int)i, &out->items[i]);
+}
+
+void gp_index_read_all_item(struct gp_db_batch_item *it, const char *cpr,
+                            struct gp_indexed_list *out)
+{
+    *it = (struct gp_db_batch_item){.stmt = &stmt_read_all,
+                                    .nparams = 1,
+                                    .params = {cpr},
+                                    .on_result = records_from,
+                                    .cls = out};
+}
+
 enum gp_qs gp_index_read_all(struct gp_db_conn *c, const char *cpr, struct gp_indexed_list *out)
 {
-    const char *p[1] = {cpr};
-    return read_rows(c, &stmt_read_all, 1, p, out);
+    struct gp_db_batch_item it;
+    gp_index_read_all_item(&it, cpr, out);
+    return gp_db_exec_batch(c, &it, 1);
 }
 
 enum gp_qs gp_index_read_page(struct gp_db_conn *c, const char *cpr,
@@ -411,16 +431,11 @@ void gp_indexed_list_free(struct gp_indexed_list *l)
     l->n = 0;
 }
 
-enum gp_qs gp_index_read_fetches(struct gp_db_conn *c, const char *cpr,
-                                 struct gp_source_fetch_list *out)
+static void fetches_from(const PGresult *r, void *cls)
 {
-    const char *p[1] = {cpr};
-    PGresult *r = NULL;
-    enum gp_qs qs = gp_db_exec(c, &stmt_read_fetches, 1, p, &r);
+    struct gp_source_fetch_list *out = cls;
     gp_source_fetch_list_free(out);
-    if (qs < 0)
-        return qs;
-    out->n = (size_t)qs;
+    out->n = (size_t)PQntuples(r);
     out->items = gp_xcalloc(out->n ? out->n : 1, sizeof *out->items);
     for (size_t i = 0; i < out->n; i++) {
         struct gp_source_fetch *f = &out->items[i];
@@ -437,8 +452,24 @@ enum gp_qs gp_index_read_fetches(struct gp_db_conn *c, const char *cpr,
         if (f->digest_age_s >= 0)
             copy_col(f->digest, sizeof f->digest, r, row, 7);
     }
-    PQclear(r);
-    return qs;
+}
+
+void gp_index_read_fetches_item(struct gp_db_batch_item *it, const char *cpr,
+                                struct gp_source_fetch_list *out)
+{
+    *it = (struct gp_db_batch_item){.stmt = &stmt_read_fetches,
+                                    .nparams = 1,
+                                    .params = {cpr},
+                                    .on_result = fetches_from,
+                                    .cls = out};
+}
+
+enum gp_qs gp_index_read_fetches(struct gp_db_conn *c, const char *cpr,
+                                 struct gp_source_fetch_list *out)
+{
+    struct gp_db_batch_item it;
+    gp_index_read_fetches_item(&it, cpr, out);
+    return gp_db_exec_batch(c, &it, 1);
 }
 
 void gp_source_fetch_list_free(struct gp_source_fetch_list *l)

@@ -73,6 +73,9 @@ void gp_indexed_list_free(struct gp_indexed_list *l);
 
 /* All live records of cpr, oldest first by start/document date, then id. */
 enum gp_qs gp_index_read_all(struct gp_db_conn *c, const char *cpr, struct gp_indexed_list *out);
+/* The same read as one item of a batch (lib/db gp_db_exec_batch). */
+void gp_index_read_all_item(struct gp_db_batch_item *it, const char *cpr,
+                            struct gp_indexed_list *out);
 
 struct gp_index_filter {
     const char *area;      /* NULL = any */
@@ -108,6 +111,8 @@ void gp_source_fetch_list_free(struct gp_source_fetch_list *l);
 
 enum gp_qs gp_index_read_fetches(struct gp_db_conn *c, const char *cpr,
                                  struct gp_source_fetch_list *out);
+void gp_index_read_fetches_item(struct gp_db_batch_item *it, const char *cpr,
+                                struct gp_source_fetch_list *out);
 /* The entry for source_id, or NULL. */
 const struct gp_source_fetch *gp_source_fetch_find(const struct gp_source_fetch_list *l,
                                                    const char *source_id);

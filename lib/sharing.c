@@ -69,17 +69,10 @@ void gp_sharing_free(struct gp_sharing *s)
     memset(s, 0, sizeof *s);
 }
 
-enum gp_qs gp_sharing_load(struct gp_db_conn *c, const char *cpr, int64_t client_id,
-                           struct gp_sharing *out)
+static void sharing_from(const PGresult *r, void *cls)
 {
+    struct gp_sharing *out = cls;
     gp_sharing_free(out);
-    char client[24];
-    snprintf(client, sizeof client, "%lld", (long long)client_id);
-    const char *p[2] = {cpr, client};
-    PGresult *r = NULL;
-    enum gp_qs qs = gp_db_exec(c, &stmt_load, 2, p, &r);
-    if (qs < 0)
-        return qs;
     int rows = PQntuples(r);
     size_t cap = rows > 0 ? (size_t)rows : 1;
     out->consents = gp_xcalloc(cap, sizeof *out->consents);
@@ -116,8 +109,24 @@ enum gp_qs gp_sharing_load(struct gp_db_conn *c, const char *cpr, int64_t client
             set(out->now, sizeof out->now, PQgetvalue(r, i, 7));
         }
     }
-    PQclear(r);
-    return qs;
+}
+
+void gp_sharing_load_item(struct gp_db_batch_item *it, const char *cpr, int64_t client_id,
+                          struct gp_sharing *out)
+{
+    *it = (struct gp_db_batch_item){
+        .stmt = &stmt_load, .nparams = 2, .on_result = sharing_from, .cls = out};
+    snprintf(it->text[0], sizeof it->text[0], "%lld", (long long)client_id);
+    it->params[0] = cpr;
+    it->params[1] = it->text[0];
+}
+
+enum gp_qs gp_sharing_load(struct gp_db_conn *c, const char *cpr, int64_t client_id,
+                           struct gp_sharing *out)
+{
+    struct gp_db_batch_item it;
+    gp_sharing_load_item(&it, cpr, client_id, out);
+    return gp_db_exec_batch(c, &it, 1);
 }
 
 const struct gp_policy_context *gp_sharing_context(struct gp_sharing *s)

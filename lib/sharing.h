@@ -61,6 +61,9 @@ struct gp_sharing {
  * (one statement; replaces whatever *out held). */
 enum gp_qs gp_sharing_load(struct gp_db_conn *c, const char *cpr, int64_t client_id,
                            struct gp_sharing *out);
+/* The same load as one item of a batch (lib/db gp_db_exec_batch). */
+void gp_sharing_load_item(struct gp_db_batch_item *it, const char *cpr, int64_t client_id,
+                          struct gp_sharing *out);
 
 /* The policy context over s (valid while s is neither freed nor loaded again). */
 const struct gp_policy_context *gp_sharing_context(struct gp_sharing *s);
