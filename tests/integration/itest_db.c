@@ -179,6 +179,93 @@ START_TEST(queued_statement_runs_with_the_commit)
 }
 END_TEST
 
+/* ---- batches, and BEGIN sent with the first statement ---- */
+
+static const struct gp_stmt stmt_xid = {"t_xid", "SELECT pg_current_xact_id()::text"};
+static const struct gp_stmt stmt_count = {"t_count", "SELECT count(*) FROM t WHERE k >= $1::int"};
+
+struct seen {
+    char text[3][64];
+    int n;
+};
+
+static void keep_first(const PGresult *r, void *cls)
+{
+    struct seen *s = cls;
+    snprintf(s->text[s->n++], sizeof s->text[0], "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "-");
+}
+
+struct batch_call {
+    struct seen seen;
+    const struct gp_stmt *middle;
+    enum gp_qs item_qs[4];
+};
+
+/* A transaction's statements: an insert, then a batch of the transaction id, the middle
+ * statement, the transaction id again and the count, in one round trip. */
+static enum gp_qs batch_in_tx(struct gp_db_conn *c, void *cls)
+{
+    struct batch_call *b = cls;
+    b->seen.n = 0;
+    enum gp_qs qs = gp_db_exec_batch(c, NULL, 0); /* nothing to send: nothing sent */
+    ck_assert_int_eq(qs, GP_QS_NO_RESULTS);
+    struct gp_db_batch_item items[4] = {
+        {.stmt = &stmt_xid, .on_result = keep_first, .cls = &b->seen},
+        {.stmt = b->middle, .nparams = 2, .params = {"40", "1"}},
+        {.stmt = &stmt_xid, .on_result = keep_first, .cls = &b->seen},
+        {.stmt = &stmt_count,
+         .nparams = 1,
+         .params = {"40"},
+         .on_result = keep_first,
+         .cls = &b->seen},
+    };
+    qs = gp_db_exec_batch(c, items, 4);
+    for (int i = 0; i < 4; i++)
+        b->item_qs[i] = items[i].qs;
+    return qs;
+}
+
+START_TEST(batches_run_in_one_transaction_and_stop_at_a_failure)
+{
+    struct gp_db_pool *pool = gp_db_pool_create(db, 1, 3);
+    struct batch_call b = {.middle = &stmt_insert};
+    ck_assert_int_eq(gp_db_tx(pool, "batch", GP_DB_READ_COMMITTED, batch_in_tx, &b), 1);
+    /* BEGIN went with the batch: one transaction (one id), which saw its own insert, and
+     * committed. */
+    ck_assert_int_eq(b.seen.n, 3);
+    ck_assert_str_eq(b.seen.text[0], b.seen.text[1]);
+    ck_assert_str_eq(b.seen.text[2], "1");
+    ck_assert_int_eq(b.item_qs[1], 1);
+    ck_assert_int_eq(count_key("40"), 1);
+
+    /* The same insert again fails: the error is the insert's, the items after it never ran,
+     * the one before did; the transaction is rolled back. */
+    b = (struct batch_call){.middle = &stmt_insert};
+    ck_assert_int_eq(gp_db_tx(pool, "batch-dup", GP_DB_READ_COMMITTED, batch_in_tx, &b),
+                     GP_QS_HARD_ERROR);
+    ck_assert_int_eq(b.seen.n, 1);
+    ck_assert_int_eq(b.item_qs[0], 1);
+    ck_assert_int_eq(b.item_qs[1], GP_QS_HARD_ERROR);
+    ck_assert_int_eq(b.item_qs[3], GP_QS_HARD_ERROR);
+
+    /* Outside a transaction: a soft error is returned as such, and the connection stays
+     * usable after a failed batch. */
+    char err[128];
+    struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    struct gp_db_batch_item one = {.stmt = &stmt_fail};
+    ck_assert_int_eq(gp_db_exec_batch(c, &one, 1), GP_QS_SOFT_ERROR);
+    ck_assert_int_eq(one.qs, GP_QS_SOFT_ERROR);
+    struct seen s = {0};
+    struct gp_db_batch_item again = {
+        .stmt = &stmt_count, .nparams = 1, .params = {"40"}, .on_result = keep_first, .cls = &s};
+    ck_assert_int_eq(gp_db_exec_batch(c, &again, 1), 1);
+    ck_assert_str_eq(s.text[0], "1");
+    gp_db_release(pool, c);
+    gp_db_pool_destroy(pool);
+}
+END_TEST
+
 /* COPY into a temporary table emptied at commit, then a statement of the same transaction
  * moves the rows on: what `glasplade sync` does with each page. */
 struct copied {
@@ -440,6 +527,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, NULL);
     tcase_add_test(tc, serialization_failures_are_retried);
     tcase_add_test(tc, queued_statement_runs_with_the_commit);
+    tcase_add_test(tc, batches_run_in_one_transaction_and_stop_at_a_failure);
     tcase_add_test(tc, deadlocks_are_retried);
     tcase_add_test(tc, copy_in_belongs_to_the_transaction);
     tcase_add_test(tc, retries_are_bounded);
