@@ -76,4 +76,16 @@ function done(summary, latency, requests)
     latency:percentile(99) / 1000, latency.max / 1000,
     summary.requests, e.connect + e.read + e.write + e.timeout, e.status,
     c200, c404, cother, cinc))
+  -- The latency distribution (ms at each percentile), for bench/overview.sh to compute the
+  -- distribution of the slowest of several systems asked at once.
+  local ps = {}
+  for p = 1, 99 do ps[#ps + 1] = p end
+  for k = 1, 9 do ps[#ps + 1] = 99 + k / 10 end
+  ps[#ps + 1] = 99.95
+  ps[#ps + 1] = 99.99
+  io.write("CDF")
+  for _, p in ipairs(ps) do
+    io.write(string.format(" %g:%.3f", p, latency:percentile(p) / 1000))
+  end
+  io.write(string.format(" 100:%.3f\n", latency.max / 1000))
 end

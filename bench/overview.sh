@@ -10,7 +10,8 @@
 # all of it on exit. In one run it measures, side by side:
 #   1. each simulated system's own lookup latency (wrk straight at the URL the server asks),
 #      and the server's overview?refresh=always latency, at each concurrency in
-#      BENCH_CONNECTIONS; the ratios server/slowest source for p50 and p99;
+#      BENCH_CONNECTIONS; the ratios server/slowest source for p50 and p99, and server/the
+#      slowest of the five per press (its distribution computed from the five measured ones);
 #   2. overview?refresh=never requests/s at each concurrency in BENCH_NEVER_CONNECTIONS,
 #      against pgbench running the same SQL (bench/overview_never.sql) with as many clients;
 #   3. the server's resident memory (VmRSS, VmHWM) during and after the 64-connection runs.
@@ -294,6 +295,38 @@ run_wrk() {
   fi
 }
 
+# slowest_of Q FILE...: the Q-quantile (0..1), in ms, of the slowest of the systems whose wrk
+# outputs are given, each asked once per press at the same time: the latencies of the systems
+# are independent (deptsim draws each delay on its own), so P(slowest <= x) is the product of
+# each system's P(latency <= x), read off its measured distribution (the CDF line of
+# bench/overview.lua, interpolated linearly), and solved for Q by bisection.
+slowest_of() {
+  local q=$1
+  shift
+  awk -v q="$q" '
+    /^CDF / {
+      k++; n[k] = 0
+      for (i = 2; i <= NF; i++) { split($i, a, ":"); n[k]++; P[k, n[k]] = a[1] / 100; X[k, n[k]] = a[2] + 0 }
+    }
+    function cdf(j, x,   i) {
+      if (x < X[j, 1]) return P[j, 1] * (X[j, 1] > 0 ? x / X[j, 1] : 1)
+      for (i = 2; i <= n[j]; i++)
+        if (x < X[j, i]) return P[j, i - 1] + (P[j, i] - P[j, i - 1]) * (x - X[j, i - 1]) / (X[j, i] - X[j, i - 1])
+      return 1
+    }
+    END {
+      if (k == 0) { print "n/a"; exit }
+      lo = 0; hi = 0
+      for (j = 1; j <= k; j++) if (X[j, n[j]] > hi) hi = X[j, n[j]]
+      for (it = 0; it < 60; it++) {
+        mid = (lo + hi) / 2; prod = 1
+        for (j = 1; j <= k; j++) prod *= cdf(j, mid)
+        if (prod < q) lo = mid; else hi = mid
+      }
+      printf "%.2f", hi
+    }' "$@"
+}
+
 # ---- 5. refresh=always against the slowest source, per concurrency ----
 load_measure=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A res=()
@@ -305,6 +338,11 @@ for c in "${conns_always[@]}"; do
     res[src-$s-$c]=$wrk_result
     note "c=$c source $s: $(cut -d' ' -f1-4 <<<"${res[src-$s-$c]}") (req/s p50 p90 p99)"
   done
+  src_files=()
+  for s in "${systems[@]}"; do src_files+=("$raw/source-$s-c$c.txt"); done
+  res[floor50-$c]=$(slowest_of 0.5 "${src_files[@]}")
+  res[floor99-$c]=$(slowest_of 0.99 "${src_files[@]}")
+  note "c=$c slowest of the five per press: p50 ${res[floor50-$c]} p99 ${res[floor99-$c]} ms (from their distributions)"
   before=$(cpu_snapshot)
   if [ "$c" = "${conns_always[-1]}" ]; then start_sampler "$raw/rss-always.max"; fi
   run_wrk "always-c$c" "$c" "$base" "/v1/citizens/%s/overview?refresh=always" complete "$token"
@@ -360,9 +398,10 @@ sleep 0.3
 tail -c +$((off + 1)) "$pg_log" >"$raw/sqlcheck-pg.log"
 stop_pid "$check_pid" 50
 # server: one line per statement, "BEGIN" / "COMMIT" / "EXECUTE name"; texts as "name<TAB>sql"
-# (the COMMIT travels in one pipeline with the audit row: logged as "execute <unnamed>: COMMIT")
+# (BEGIN travels in one pipeline with the first reads, COMMIT with the audit row: logged as
+# "execute <unnamed>: BEGIN" / "execute <unnamed>: COMMIT")
 sed -n -e 's/^.* LOG:  statement: \(BEGIN\|COMMIT\)$/\1/p' \
-  -e 's/^.* LOG:  execute <unnamed>: \(COMMIT\)$/\1/p' \
+  -e 's/^.* LOG:  execute <unnamed>: \(BEGIN\|COMMIT\)$/\1/p' \
   -e 's/^.* LOG:  execute \([a-z_0-9]*\): .*$/EXECUTE \1/p' "$raw/sqlcheck-pg.log" >"$raw/sql-server.seq"
 sed -n 's/^.* LOG:  execute \([a-z_0-9]*\): \(.*\)$/\1\t\2/p' "$raw/sqlcheck-pg.log" | sort -u >"$raw/sql-server.txt"
 # the pgbench script: the same, from its BEGIN/COMMIT/EXECUTE lines and its PREPAREs
@@ -478,6 +517,21 @@ cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
     bad=$(($(field "$r" 7) + $(field "$r" 8) + $(field "$r" 11)))
     read -r c_s c_d c_p c_m <<<"${res[always-cpu-$c]}"
     echo "| $c | $slow | $sp50 | $sp99 | $(field "$r" 2) | $(field "$r" 4) | **$r50** | **$r99** | $(f "$(field "$r" 1)" 0) | $bad / $(field "$r" 12) | $c_s / $c_p / $c_d / $c_m |"
+  done
+  echo
+  echo "The same server runs against what a press must wait for at the least: the slowest of the five"
+  echo "systems, which it asks at once. Its distribution is computed from the five measured ones above"
+  echo "(independent delays: P(slowest ≤ x) is the product of the five P(latency ≤ x)); with 50 ± 10 ms"
+  echo "each, its median is about 1.15 times one system's. The ratio is what the server adds."
+  echo
+  echo "| conns | slowest of five p50 ms | p99 ms | server p50 ms | server p99 ms | **p50 ratio** | **p99 ratio** | CPU ms per press: server / postgres / deptsim |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  for c in "${conns_always[@]}"; do
+    r=${res[always-$c]}
+    read -r c_s c_d c_p _ <<<"${res[always-cpu-$c]}"
+    rps=$(field "$r" 1)
+    per() { awk -v p="$1" -v r="$rps" 'BEGIN {if (r > 0) printf "%.2f", p * 10 / r; else print "n/a"}'; }
+    echo "| $c | ${res[floor50-$c]} | ${res[floor99-$c]} | $(field "$r" 2) | $(field "$r" 4) | **$(ratio "$(field "$r" 2)" "${res[floor50-$c]}")** | **$(ratio "$(field "$r" 4)" "${res[floor99-$c]}")** | $(per "$c_s") / $(per "$c_p") / $(per "$c_d") |"
   done
   echo
   echo "Each system alone (wrk straight at the URL the server asks, same CPRs, same connections):"

@@ -10,10 +10,12 @@
 --   sources_load         lib/sources.c gp_sources_load, alone (gp_db_with_conn)
 --   sharing_load         lib/sharing.c: consents, blocks, overrides in force (gp_db_with_conn)
 --   BEGIN                api/lookup.c finish_lookup: tx "lookup" (gp_db_tx) =
---   index_read_fetches     lib/index.c gp_index_read_fetches
---   index_read_all         lib/index.c gp_index_read_all
+--   index_read_fetches     lib/index.c gp_index_read_fetches_item  } BEGIN and both reads in
+--   index_read_all         lib/index.c gp_index_read_all_item      } one pipeline (gp_db_exec_batch)
 --   audit_append           lib/audit.c gp_audit_append, sent in one pipeline with COMMIT
---   COMMIT                 (gp_db_exec_at_commit; pgbench sends them one after the other)
+--   COMMIT                 (gp_db_exec_at_commit)
+-- pgbench sends every statement in its own round trip (pipelines need its extended or prepared
+-- mode, which this script cannot use, below): it pays three round trips the server does not.
 -- (refresh=never: no "lookup_freshness" read, no fan-out, no "lookup_store" transaction.)
 --
 -- Run it with -M simple and -D prepared=0 -D tokhash="'\x<sha256 of the token>'"
