@@ -474,6 +474,8 @@ mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 f() { awk -v v="$1" -v d="${2:-2}" 'BEGIN {printf "%.*f", d, v}'; }
 field() { cut -d' ' -f"$2" <<<"$1"; } # RESULT string, 1-based field
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
+# per_press CPU% RATE: ms of CPU per request from a CPU share (100 = one core) and requests/s
+per_press() { awk -v p="$1" -v r="$2" 'BEGIN {if (r > 0) printf "%.2f", p * 10 / r; else print "n/a"}'; }
 verdict() { awk -v v="$1" -v g="$2" -v op="$3" 'BEGIN {
   if (v == "n/a") print "n/a"; else if ((op == "le" && v <= g) || (op == "ge" && v >= g)) print "**pass**"; else print "**miss**" }'; }
 
@@ -530,8 +532,7 @@ cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
     r=${res[always-$c]}
     read -r c_s c_d c_p _ <<<"${res[always-cpu-$c]}"
     rps=$(field "$r" 1)
-    per() { awk -v p="$1" -v r="$rps" 'BEGIN {if (r > 0) printf "%.2f", p * 10 / r; else print "n/a"}'; }
-    echo "| $c | ${res[floor50-$c]} | ${res[floor99-$c]} | $(field "$r" 2) | $(field "$r" 4) | **$(ratio "$(field "$r" 2)" "${res[floor50-$c]}")** | **$(ratio "$(field "$r" 4)" "${res[floor99-$c]}")** | $(per "$c_s") / $(per "$c_p") / $(per "$c_d") |"
+    echo "| $c | ${res[floor50-$c]} | ${res[floor99-$c]} | $(field "$r" 2) | $(field "$r" 4) | **$(ratio "$(field "$r" 2)" "${res[floor50-$c]}")** | **$(ratio "$(field "$r" 4)" "${res[floor99-$c]}")** | $(per_press "$c_s" "$rps") / $(per_press "$c_p" "$rps") / $(per_press "$c_d" "$rps") |"
   done
   echo
   echo "Each system alone (wrk straight at the URL the server asks, same CPRs, same connections):"
