@@ -20,7 +20,7 @@
 #define GP_ADAPTER_INTERNAL_H
 
 #include "adapters/adapter.h"
-#include "lib/cpr.h"
+#include "lib/core/cpr.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -611,26 +611,6 @@ static inline struct gp_record *gp_ad_find_ref(struct gp_record_list *l, size_t 
             return &l->items[i];
     }
     return NULL;
-}
-
-/* A child record (activity, document) takes what it does not say itself from its case:
- * classification (source_code, legal_basis_raw when inherit_code), unit and caseworker. */
-static inline void gp_ad_inherit(struct gp_record *child, const struct gp_record *c,
-                                 bool inherit_code)
-{
-    if (inherit_code) {
-        GP_REC_SET(child->source_code, c->source_code);
-        GP_REC_SET(child->legal_basis_raw, c->legal_basis_raw);
-    }
-    if (!child->unit[0])
-        GP_REC_SET(child->unit, c->unit);
-    if (!child->caseworker_name[0]) {
-        GP_REC_SET(child->caseworker_name, c->caseworker_name);
-        GP_REC_SET(child->caseworker_contact, c->caseworker_contact);
-    } else if (!child->caseworker_contact[0] &&
-               !strcmp(child->caseworker_name, c->caseworker_name)) {
-        GP_REC_SET(child->caseworker_contact, c->caseworker_contact);
-    }
 }
 
 /* ---- URLs -------------------------------------------------------------------------------- */

@@ -114,7 +114,7 @@ static bool documents(const json_t *k, const struct gp_record *c, const char *la
         GP_REC_SET(r->kind, "document");
         titled(r, gp_ad_has(title) ? title : type, label);
         epoch_date(d, "created", r->document_date);
-        gp_ad_inherit(r, c, true);
+        gp_record_inherit(r, c, true);
         gp_ad_status_from_dates(r);
         gp_ad_finish(r);
     }

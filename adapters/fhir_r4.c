@@ -630,7 +630,7 @@ static void link_children(struct ctx *x)
         struct gp_record *r = &x->out->items[i];
         struct gp_record *p = gp_ad_find_ref(x->out, x->first, r->parent_ref);
         if (p && p != r)
-            gp_ad_inherit(r, p, !strcmp(p->kind, "case"));
+            gp_record_inherit(r, p, !strcmp(p->kind, "case"));
     }
 }
 

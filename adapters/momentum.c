@@ -100,7 +100,7 @@ static bool ydelser(const json_t *f, const struct gp_record *c, struct gp_record
         GP_REC_SET(r->start_date, start);
         GP_REC_SET(r->end_date, end);
         gp_ad_status_from_dates(r);
-        gp_ad_inherit(r, c, false);
+        gp_record_inherit(r, c, false);
         gp_ad_finish(r);
     }
     return true;
@@ -141,7 +141,7 @@ static bool aktiviteter(const json_t *f, const struct gp_record *c, struct gp_re
             GP_REC_SET(r->source_code, type);
             GP_REC_SET(r->legal_basis_raw, basis);
         }
-        gp_ad_inherit(r, c, !gp_ad_has(basis));
+        gp_record_inherit(r, c, !gp_ad_has(basis));
         set_status(r, gp_ad_str(a, "status"));
         gp_ad_finish(r);
     }
@@ -175,7 +175,7 @@ static bool dokumenter(const json_t *f, const struct gp_record *c, struct gp_rec
         GP_REC_SET(r->kind, "document");
         GP_REC_SET(r->title, gp_ad_has(title) ? title : type);
         gp_ad_local_date(gp_ad_str(d, "dato"), false, false, r->document_date);
-        gp_ad_inherit(r, c, true);
+        gp_record_inherit(r, c, true);
         gp_ad_status_from_dates(r);
         gp_ad_finish(r);
     }

@@ -75,7 +75,7 @@ static bool documents(const json_t *k, const struct gp_record *c, struct gp_reco
         GP_REC_SET(r->kind, "document");
         GP_REC_SET(r->title, gp_ad_has(title) ? title : type);
         gp_ad_local_date(gp_ad_str(d, "CreatedDateTime"), false, false, r->document_date);
-        gp_ad_inherit(r, c, true);
+        gp_record_inherit(r, c, true);
         gp_ad_status_from_dates(r);
         gp_ad_finish(r);
     }

@@ -18,9 +18,9 @@
 #include "api/http.h"
 #include "api/input.h"
 #include "api/sharing_handlers.h"
-#include "lib/alloc.h"
-#include "lib/audit.h"
-#include "lib/cpr.h"
+#include "lib/core/alloc.h"
+#include "lib/sharing/audit.h"
+#include "lib/core/cpr.h"
 
 #include <errno.h>
 #include <stdio.h>

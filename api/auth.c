@@ -1,8 +1,8 @@
 #include "api/auth.h"
 
 #include "api/http.h"
-#include "lib/log.h"
-#include "lib/role.h"
+#include "lib/core/log.h"
+#include "lib/core/role.h"
 
 #include <stdio.h>
 #include <string.h>

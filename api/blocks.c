@@ -15,9 +15,9 @@
 #include "api/http.h"
 #include "api/input.h"
 #include "api/sharing_handlers.h"
-#include "lib/alloc.h"
-#include "lib/audit.h"
-#include "lib/consent.h"
+#include "lib/core/alloc.h"
+#include "lib/sharing/audit.h"
+#include "lib/sharing/consent.h"
 
 #include <stdio.h>
 #include <stdlib.h>

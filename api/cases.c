@@ -9,9 +9,9 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "api/lookup.h"
-#include "lib/alloc.h"
-#include "lib/json_spec.h"
-#include "lib/policy.h"
+#include "lib/core/alloc.h"
+#include "lib/core/json_spec.h"
+#include "lib/sharing/policy.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
 #include "api/citizen_common.h"
 
 #include "api/http.h"
-#include "lib/audit.h"
-#include "lib/purpose.h"
+#include "lib/sharing/audit.h"
+#include "lib/core/purpose.h"
 
 #include <stdio.h>
 

@@ -2,8 +2,8 @@
 #ifndef GP_CITIZEN_COMMON_H
 #define GP_CITIZEN_COMMON_H
 
-#include "lib/cpr.h"
-#include "lib/policy.h"
+#include "lib/core/cpr.h"
+#include "lib/sharing/policy.h"
 
 #include <stdbool.h>
 

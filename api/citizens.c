@@ -3,11 +3,11 @@
 #include "api/citizen_common.h"
 #include "api/handlers.h"
 #include "api/http.h"
-#include "lib/alloc.h"
-#include "lib/audit.h"
-#include "lib/citizens.h"
-#include "lib/cpr.h"
-#include "lib/purpose.h"
+#include "lib/core/alloc.h"
+#include "lib/sharing/audit.h"
+#include "lib/federation/citizens.h"
+#include "lib/core/cpr.h"
+#include "lib/core/purpose.h"
 
 #include <stdlib.h>
 #include <string.h>

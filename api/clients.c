@@ -2,9 +2,9 @@
  * The token is in the creation answer only; afterwards only its hash exists. */
 #include "api/handlers.h"
 #include "api/http.h"
-#include "lib/clients.h"
-#include "lib/json_spec.h"
-#include "lib/purpose.h"
+#include "lib/sharing/clients.h"
+#include "lib/core/json_spec.h"
+#include "lib/core/purpose.h"
 
 #include <errno.h>
 #include <stdio.h>

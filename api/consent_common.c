@@ -1,7 +1,7 @@
 /* What the consent, block and override routes share. */
 #include "api/consent_common.h"
 
-#include "lib/purpose.h"
+#include "lib/core/purpose.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
 #ifndef GP_CONSENT_COMMON_H
 #define GP_CONSENT_COMMON_H
 
-#include "lib/audit.h"
-#include "lib/consent.h"
+#include "lib/sharing/audit.h"
+#include "lib/sharing/consent.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -15,10 +15,10 @@
 #include "api/sharing_handlers.h"
 #include "api/http.h"
 #include "api/input.h"
-#include "lib/alloc.h"
-#include "lib/audit.h"
-#include "lib/consent.h"
-#include "lib/purpose.h"
+#include "lib/core/alloc.h"
+#include "lib/sharing/audit.h"
+#include "lib/sharing/consent.h"
+#include "lib/core/purpose.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 #include "api/http.h"
 
 #include "api/auth.h"
-#include "lib/alloc.h"
-#include "lib/classcache.h"
-#include "lib/cpr.h"
-#include "lib/json_spec.h"
-#include "lib/log.h"
+#include "lib/core/alloc.h"
+#include "lib/federation/classcache.h"
+#include "lib/core/cpr.h"
+#include "lib/core/json_spec.h"
+#include "lib/core/log.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>

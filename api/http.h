@@ -9,11 +9,11 @@
 #define GP_HTTP_H
 
 #include "api/router.h"
-#include "lib/clients.h"
-#include "lib/config.h"
-#include "lib/db.h"
-#include "lib/error.h"
-#include "lib/metrics.h"
+#include "lib/sharing/clients.h"
+#include "lib/core/config.h"
+#include "lib/db/db.h"
+#include "lib/core/error.h"
+#include "lib/core/metrics.h"
 
 #include <jansson.h>
 #include <stdatomic.h>

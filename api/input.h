@@ -4,8 +4,8 @@
 #ifndef GP_INPUT_H
 #define GP_INPUT_H
 
-#include "lib/error.h"
-#include "lib/json_spec.h"
+#include "lib/core/error.h"
+#include "lib/core/json_spec.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -2,12 +2,13 @@
 
 #include "adapters/adapter.h"
 #include "api/citizen_common.h"
-#include "lib/audit.h"
-#include "lib/digest.h"
-#include "lib/sharing.h"
-#include "lib/policy.h"
-#include "lib/alloc.h"
-#include "lib/log.h"
+#include "lib/sharing/audit.h"
+#include "lib/core/digest.h"
+#include "lib/sharing/sharing.h"
+#include "lib/sharing/policy.h"
+#include "lib/core/alloc.h"
+#include "lib/core/log.h"
+#include "lib/db/stmt.h" /* temporary: until the press moves to lib/ */
 
 #include <math.h>
 #include <stdio.h>

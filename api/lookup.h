@@ -10,12 +10,12 @@
 #define GP_LOOKUP_H
 
 #include "api/http.h"
-#include "lib/cpr.h"
-#include "lib/federate.h"
-#include "lib/index.h"
-#include "lib/policy.h"
-#include "lib/sharing.h"
-#include "lib/sources.h"
+#include "lib/core/cpr.h"
+#include "lib/federation/federate.h"
+#include "lib/federation/index.h"
+#include "lib/sharing/policy.h"
+#include "lib/sharing/sharing.h"
+#include "lib/federation/sources.h"
 
 #include <jansson.h>
 #include <stdbool.h>

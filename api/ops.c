@@ -1,7 +1,7 @@
 /* Operations endpoints: liveness, readiness, metrics and the contract. None needs a token. */
 #include "api/handlers.h"
 #include "api/http.h"
-#include "lib/embedded.h"
+#include "lib/core/embedded.h"
 
 #include <stdlib.h>
 #include <string.h>

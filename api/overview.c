@@ -5,8 +5,8 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "api/lookup.h"
-#include "lib/log.h"
-#include "lib/policy.h"
+#include "lib/core/log.h"
+#include "lib/sharing/policy.h"
 
 #include <string.h>
 

@@ -14,11 +14,11 @@
 #include "api/http.h"
 #include "api/input.h"
 #include "api/lookup.h"
-#include "lib/alloc.h"
-#include "lib/config.h"
-#include "lib/log.h"
-#include "lib/policy.h"
-#include "lib/recommend.h"
+#include "lib/core/alloc.h"
+#include "lib/core/config.h"
+#include "lib/core/log.h"
+#include "lib/sharing/policy.h"
+#include "lib/insight/recommend.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #include "api/handlers.h"
 #include "api/sharing_handlers.h"
 #include "api/target_group.h"
-#include "lib/role.h"
+#include "lib/core/role.h"
 
 #define PERSONAL (GP_ROLE_CASEWORKER | GP_ROLE_COORDINATOR)
 

@@ -2,8 +2,8 @@
  * request and failure counts, latency percentiles, last outcome. No personal data. */
 #include "api/handlers.h"
 #include "api/http.h"
-#include "lib/federate.h"
-#include "lib/sources.h"
+#include "lib/federation/federate.h"
+#include "lib/federation/sources.h"
 
 #include <math.h>
 #include <stdlib.h>

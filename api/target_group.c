@@ -13,11 +13,11 @@
 #include "api/target_group.h"
 
 #include "api/http.h"
-#include "lib/alloc.h"
-#include "lib/audit.h"
-#include "lib/json_spec.h"
-#include "lib/purpose.h"
-#include "lib/target_group.h"
+#include "lib/core/alloc.h"
+#include "lib/sharing/audit.h"
+#include "lib/core/json_spec.h"
+#include "lib/core/purpose.h"
+#include "lib/insight/target_group.h"
 
 #include <stdio.h>
 #include <stdlib.h>

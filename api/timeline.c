@@ -12,11 +12,11 @@
 #include "api/http.h"
 #include "api/input.h"
 #include "api/lookup.h"
-#include "lib/alloc.h"
-#include "lib/json_spec.h"
-#include "lib/log.h"
-#include "lib/policy.h"
-#include "lib/timeline.h"
+#include "lib/core/alloc.h"
+#include "lib/core/json_spec.h"
+#include "lib/core/log.h"
+#include "lib/sharing/policy.h"
+#include "lib/insight/timeline.h"
 
 #include <stdlib.h>
 #include <string.h>

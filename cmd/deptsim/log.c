@@ -1,7 +1,7 @@
 /* JSON-lines logging to stderr. */
 #include "cmd/deptsim/log.h"
 
-#include "lib/cpr.h"
+#include "lib/core/cpr.h"
 
 #include <stdarg.h>
 #include <stdio.h>

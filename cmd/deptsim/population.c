@@ -5,7 +5,7 @@
 
 #include "cmd/deptsim/dates.h"
 #include "cmd/deptsim/rng.h"
-#include "lib/cpr.h"
+#include "lib/core/cpr.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #include "cmd/deptsim/jsonw.h"
 #include "cmd/deptsim/render.h"
 #include "cmd/deptsim/rng.h"
-#include "lib/cpr.h"
+#include "lib/core/cpr.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /* glasplade errors: the error table as Markdown, for the README and integrators. */
 #include "cmd/glasplade/commands.h"
-#include "lib/error.h"
+#include "lib/core/error.h"
 
 #include <stdio.h>
 #include <string.h>

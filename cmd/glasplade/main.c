@@ -1,7 +1,7 @@
 /* glasplade: the Glasplade server and its administration commands in one binary. */
 #include "cmd/glasplade/commands.h"
-#include "lib/config.h"
-#include "lib/log.h"
+#include "lib/core/config.h"
+#include "lib/core/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* glasplade migrate: apply the migrations compiled into this binary. */
 #include "cmd/glasplade/commands.h"
-#include "lib/config.h"
-#include "lib/migrate.h"
+#include "lib/core/config.h"
+#include "lib/db/migrate.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,9 +2,9 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "cmd/glasplade/commands.h"
-#include "lib/federate.h"
-#include "lib/log.h"
-#include "lib/migrate.h"
+#include "lib/federation/federate.h"
+#include "lib/core/log.h"
+#include "lib/db/migrate.h"
 
 #include <pthread.h>
 #include <signal.h>

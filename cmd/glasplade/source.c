@@ -2,8 +2,8 @@
  * existing adapter kind is added here, without code. */
 #include "adapters/adapter.h"
 #include "cmd/glasplade/commands.h"
-#include "lib/config.h"
-#include "lib/sources.h"
+#include "lib/core/config.h"
+#include "lib/federation/sources.h"
 
 #include <getopt.h>
 #include <stdio.h>

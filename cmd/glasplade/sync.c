@@ -1,9 +1,9 @@
 /* glasplade sync: every source's bulk export into the index (lib/sync), with a progress bar on
  * a terminal and one summary line otherwise; `--status` shows where each source's pass stands. */
 #include "cmd/glasplade/commands.h"
-#include "lib/config.h"
-#include "lib/log.h"
-#include "lib/sync.h"
+#include "lib/core/config.h"
+#include "lib/core/log.h"
+#include "lib/federation/sync.h"
 
 #include <getopt.h>
 #include <stdio.h>

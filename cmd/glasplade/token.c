@@ -1,9 +1,9 @@
 /* glasplade token create|list|revoke: API clients from the command line, for operators and
  * for the first admin token (the API's own /v1/clients needs one already). */
 #include "cmd/glasplade/commands.h"
-#include "lib/clients.h"
-#include "lib/config.h"
-#include "lib/purpose.h"
+#include "lib/sharing/clients.h"
+#include "lib/core/config.h"
+#include "lib/core/purpose.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* libFuzzer target for lib/cpr: arbitrary bytes into gp_cpr_parse and gp_cpr_mask_in_place.
  * Beyond "no crash, no sanitizer report", every accepted number must satisfy the invariants
  * below; a violated invariant aborts, which libFuzzer reports as a crash with its input. */
-#include "lib/cpr.h"
-#include "lib/json_spec.h" /* gp_date_valid: an independent check of the birth date */
+#include "lib/core/cpr.h"
+#include "lib/core/json_spec.h" /* gp_date_valid: an independent check of the birth date */
 
 #include <stdint.h>
 #include <stdio.h>

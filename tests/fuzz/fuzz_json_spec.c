@@ -2,7 +2,7 @@
  * every field type. Checks the contract, not just the absence of crashes: on success every
  * destination honours its spec, on failure every destination is empty again and the detail is
  * a printable sentence; leaks are caught by LeakSanitizer. */
-#include "lib/json_spec.h"
+#include "lib/core/json_spec.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,9 +3,10 @@
  * hash chain (also under concurrent appends), tamper detection, the append-only guarantee for
  * the owning role, consents, blocks, overrides, the consent revision and the access log. */
 #include "gptest.h"
-#include "lib/audit.h"
-#include "lib/consent.h"
-#include "lib/db.h"
+#include "lib/sharing/audit.h"
+#include "lib/sharing/consent.h"
+#include "lib/db/db.h"
+#include "lib/db/stmt.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>

@@ -1,8 +1,9 @@
 /* lib/db against a real PostgreSQL: the transaction runner's retries, reconnection, the pool's
  * limits, and that no transaction is ever left open. */
 #include "gptest.h"
-#include "lib/db.h"
-#include "lib/migrate.h"
+#include "lib/db/db.h"
+#include "lib/db/stmt.h"
+#include "lib/db/migrate.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -7,8 +7,8 @@
  * where time itself is what is tested (a circuit's open time must pass). Each test prints a
  * "timing:" line for the deadline measurements. */
 #include "gptest.h"
-#include "lib/federate.h"
-#include "lib/log.h"
+#include "lib/federation/federate.h"
+#include "lib/core/log.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>

@@ -4,9 +4,9 @@
  * (source, reference), no rewrite of an unchanged record, removal marking by complete answers
  * only, fetch outcomes, the citizen seen — and reading it back. */
 #include "gptest.h"
-#include "lib/classcache.h"
-#include "lib/db.h"
-#include "lib/index.h"
+#include "lib/federation/classcache.h"
+#include "lib/db/db.h"
+#include "lib/federation/index.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include "api/handlers.h"
 #include "api/router.h"
 #include "gptest.h"
-#include "lib/role.h"
+#include "lib/core/role.h"
 
 #include <curl/curl.h>
 #include <signal.h>

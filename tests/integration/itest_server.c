@@ -1,7 +1,7 @@
 /* The HTTP core, auth, the first personal-data route and the clients API, over real HTTP
  * against the real server and a real PostgreSQL. */
 #include "gptest.h"
-#include "lib/config.h"
+#include "lib/core/config.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -18,8 +18,8 @@
  *   a progress bar. */
 #include "adapters/adapter.h"
 #include "gptest.h"
-#include "lib/db.h"
-#include "lib/index.h"
+#include "lib/db/db.h"
+#include "lib/federation/index.h"
 
 #include <ctype.h>
 #include <errno.h>

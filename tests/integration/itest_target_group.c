@@ -18,13 +18,14 @@
 #include "api/sharing_handlers.h"
 #include "api/target_group.h"
 #include "gptest.h"
-#include "lib/audit.h"
-#include "lib/config.h"
-#include "lib/cpr.h"
-#include "lib/db.h"
-#include "lib/policy.h"
-#include "lib/role.h"
-#include "lib/target_group.h"
+#include "lib/sharing/audit.h"
+#include "lib/core/config.h"
+#include "lib/core/cpr.h"
+#include "lib/db/db.h"
+#include "lib/db/stmt.h"
+#include "lib/sharing/policy.h"
+#include "lib/core/role.h"
+#include "lib/insight/target_group.h"
 
 #include <signal.h>
 #include <stdio.h>

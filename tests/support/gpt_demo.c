@@ -4,7 +4,7 @@
 #include "cmd/deptsim/dates.h"
 #include "cmd/deptsim/routes.h"
 #include "gptest.h"
-#include "lib/alloc.h"
+#include "lib/core/alloc.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #ifndef GPT_DEMO_H
 #define GPT_DEMO_H
 
-#include "lib/index.h"
+#include "lib/federation/index.h"
 
 /* The department and source id of each simulated system, as tests register them. */
 #define GPT_DEMO_JOBCENTRE "job_centre"

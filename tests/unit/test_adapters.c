@@ -10,7 +10,7 @@
  * from dates depend on "today": the tests fix it to deptsim's as-of date, 2026-11-01. */
 #include "adapters/adapter.h"
 #include "adapters/adapter_internal.h"
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 #include <check.h>
 #include <stdio.h>

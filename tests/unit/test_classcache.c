@@ -1,6 +1,6 @@
 /* lib/classcache: the classification memo — hits only for the exact key, expiry, replacement
  * on collision, keys too long to keep, and many threads at once. */
-#include "lib/classcache.h"
+#include "lib/federation/classcache.h"
 
 #include <check.h>
 #include <pthread.h>

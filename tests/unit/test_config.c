@@ -1,7 +1,7 @@
 /* Configuration from the environment: defaults, valid values, and a message naming the
  * variable for every invalid one. */
-#include "lib/config.h"
-#include "lib/log.h"
+#include "lib/core/config.h"
+#include "lib/core/log.h"
 
 #include <check.h>
 #include <stdlib.h>

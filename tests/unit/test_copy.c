@@ -2,8 +2,8 @@
  * by hand from PostgreSQL's documentation of the text format (backslash, tab, newline and
  * carriage return escaped; \N for NULL), never produced by the code under test. The database
  * side (gp_db_copy_in) is exercised by tests/integration/itest_db.c and itest_sync.c. */
-#include "lib/buf.h"
-#include "lib/copy.h"
+#include "lib/core/buf.h"
+#include "lib/db/copy.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* lib/cpr: every rule of DESIGN.md's CPR section as a table, one loop test per table so a
  * failing row is reported by its index. Expected values are literals worked out by hand (and
  * the modulus-11 flags by a separate script), never recomputed with the code under test. */
-#include "lib/cpr.h"
+#include "lib/core/cpr.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #include "cmd/deptsim/dates.h"
 #include "cmd/deptsim/population.h"
 #include "cmd/deptsim/render.h"
-#include "lib/cpr.h"
+#include "lib/core/cpr.h"
 
 #include <check.h>
 #include <stdlib.h>

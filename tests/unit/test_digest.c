@@ -1,7 +1,7 @@
 /* lib/digest: the build id the answer digests are tied to, and the digest itself — the same for
  * the same answer, different when anything that shapes the records differs (kind, department,
  * bytes, how the bytes split into pages), and never two parts running into each other. */
-#include "lib/digest.h"
+#include "lib/core/digest.h"
 
 #include <check.h>
 #include <openssl/evp.h>

@@ -1,8 +1,8 @@
 /* The error table and problem documents; bearer parsing; log masking. */
 #include "api/auth.h"
 #include "api/http.h"
-#include "lib/error.h"
-#include "lib/log.h"
+#include "lib/core/error.h"
+#include "lib/core/log.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* The fan-out engine's pure parts (lib/federate_internal.h): the circuit breaker's state
  * machine, how a finished transfer is classified, latency percentiles, timestamps and names.
  * No network: the engine itself is tested in tests/integration/itest_federate.c. */
-#include "lib/federate.h"
-#include "lib/federate_internal.h"
+#include "lib/federation/federate.h"
+#include "lib/federation/federate_internal.h"
 
 #include <check.h>
 #include <errno.h>

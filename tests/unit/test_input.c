@@ -3,7 +3,7 @@
  * purpose vocabulary's two spellings agree. */
 #include "api/consent_common.h"
 #include "api/input.h"
-#include "lib/purpose.h"
+#include "lib/core/purpose.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* lib/json_spec: every field type against a table of bodies, the document-level errors with
  * jansson's exact words, unknown and duplicate members, cleanup after a partial failure (run
  * under ASan, a leak fails the suite) and the calendar behind GP_JT_DATE. */
-#include "lib/json_spec.h"
+#include "lib/core/json_spec.h"
 
 #include <check.h>
 #include <inttypes.h>

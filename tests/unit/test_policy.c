@@ -18,7 +18,7 @@
  *     table as one from another department.
  *
  * Stories, fail-closed cases, instants and sources are pinned row by row further down. */
-#include "lib/policy.h"
+#include "lib/sharing/policy.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  * and Sofie as deptsim and the real adapters produce them. */
 #include "gpt_demo.h"
 #include "gptest.h"
-#include "lib/buf.h"
-#include "lib/recommend.h"
+#include "lib/core/buf.h"
+#include "lib/insight/recommend.h"
 
 #include <check.h>
 #include <stdio.h>

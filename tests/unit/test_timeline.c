@@ -5,7 +5,7 @@
  * colliding efforts, as deptsim and the real adapters produce her. */
 #include "gpt_demo.h"
 #include "gptest.h"
-#include "lib/timeline.h"
+#include "lib/insight/timeline.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,0 +1,1114 @@
+/* The fan-out engine (contract in lib/federate.h).
+ *
+ * Threads and ownership:
+ * - One engine thread owns the CURLM handle, the easy handles and every running fan-out's
+ *   results. Done callbacks run on it, with no lock held, so they may call gp_federate_start(),
+ *   gp_federate_health() or gp_federate_report_failure().
+ * - `lock` guards what callers touch: the queue of new fan-outs, the list of joinable fan-outs
+ *   (single flight), each fan-out's waiters and the stopping flag. gp_federate_start() queues
+ *   and pokes the engine with curl_multi_wakeup() while holding it, so destroy can never free
+ *   the multi handle under a late wake-up.
+ * - `stats_lock` guards the per-source circuits and health figures, which the engine writes
+ *   and other threads read (gp_federate_health) or write (gp_federate_report_failure).
+ *
+ * Connections are reused through the multi handle's connection cache: an easy handle is made
+ * per request and cleaned up after it, but the connection it used stays in the multi handle's
+ * cache (up to MAX_CONNECTS) for the next request to that host. */
+#include "lib/federation/federate.h"
+#include "lib/federation/federate_internal.h"
+
+#include "lib/core/alloc.h"
+#include "lib/core/buf.h"
+#include "lib/core/cpr.h"
+#include "lib/core/log.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_MAX_BODY_BYTES   ((size_t)8 << 20)
+#define DEFAULT_BREAKER_FAILURES 5
+#define DEFAULT_BREAKER_OPEN_MS  10000
+#define MAX_CONNECTS             256
+#define LATENCY_RING             256
+#define MAX_SPARE_EASY           256
+/* With nothing due, the engine still wakes now and then; it costs nothing and bounds the damage
+ * of a lost wake-up. */
+#define IDLE_POLL_MS 1000
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+const char *gp_fetch_status_name(enum gp_fetch_status s)
+{
+    switch (s) {
+    case GP_FETCH_OK:
+        return "ok";
+    case GP_FETCH_TIMEOUT:
+        return "timeout";
+    case GP_FETCH_ERROR:
+        return "error";
+    case GP_FETCH_UNAVAILABLE:
+        return "unavailable";
+    case GP_FETCH_CIRCUIT_OPEN:
+        return "circuit_open";
+    }
+    return "unknown";
+}
+
+const char *gp_circuit_state_name(enum gp_circuit_state s)
+{
+    switch (s) {
+    case GP_CIRCUIT_CLOSED:
+        return "closed";
+    case GP_CIRCUIT_OPEN:
+        return "open";
+    case GP_CIRCUIT_HALF_OPEN:
+        return "half_open";
+    }
+    return "unknown";
+}
+
+/* ---- the circuit breaker (pure) --------------------------------------------------------- */
+
+static void breaker_open(struct gp_breaker *b, int64_t now_ms)
+{
+    b->state = GP_CIRCUIT_OPEN;
+    b->opened_at_ms = now_ms;
+    b->probe_in_flight = false;
+}
+
+enum gp_breaker_verdict gp_breaker_admit(struct gp_breaker *b, int open_ms, int64_t now_ms,
+                                         char *why, size_t why_len)
+{
+    if (b->state == GP_CIRCUIT_CLOSED)
+        return GP_BREAKER_SEND;
+    if (b->state == GP_CIRCUIT_OPEN) {
+        int64_t left = b->opened_at_ms + open_ms - now_ms;
+        if (left <= 0) {
+            b->state = GP_CIRCUIT_HALF_OPEN;
+            b->probe_in_flight = true;
+            return GP_BREAKER_PROBE;
+        }
+        snprintf(why, why_len,
+                 "circuit open after %d consecutive failures; next probe in %" PRId64 " ms",
+                 b->consecutive_failures, left);
+        return GP_BREAKER_REJECT;
+    }
+    /* Half-open: only one probe at a time, so a source that is barely up is not flooded. */
+    if (!b->probe_in_flight) {
+        b->probe_in_flight = true;
+        return GP_BREAKER_PROBE;
+    }
+    snprintf(why, why_len, "circuit open after %d consecutive failures; probe in flight",
+             b->consecutive_failures);
+    return GP_BREAKER_REJECT;
+}
+
+bool gp_breaker_record(struct gp_breaker *b, int threshold, bool ok, bool probe, int64_t now_ms)
+{
+    if (probe && b->state == GP_CIRCUIT_HALF_OPEN && b->probe_in_flight) {
+        b->probe_in_flight = false;
+        if (ok) {
+            b->state = GP_CIRCUIT_CLOSED;
+            b->consecutive_failures = 0;
+        } else {
+            b->consecutive_failures++;
+            breaker_open(b, now_ms);
+        }
+        return true;
+    }
+    if (b->state != GP_CIRCUIT_CLOSED) {
+        /* A late answer to a request sent before the circuit opened: the probe alone decides
+         * when to close, but a failure is still a failure. */
+        if (!ok)
+            b->consecutive_failures++;
+        return false;
+    }
+    if (ok) {
+        b->consecutive_failures = 0;
+        return false;
+    }
+    b->consecutive_failures++;
+    if (b->consecutive_failures < threshold)
+        return false;
+    breaker_open(b, now_ms);
+    return true;
+}
+
+bool gp_breaker_report_failure(struct gp_breaker *b, int threshold, int64_t now_ms)
+{
+    if (b->state == GP_CIRCUIT_HALF_OPEN) {
+        b->consecutive_failures++;
+        breaker_open(b, now_ms);
+        return true;
+    }
+    return gp_breaker_record(b, threshold, false, false, now_ms);
+}
+
+/* ---- classification, percentiles, time (pure) ------------------------------------------- */
+
+enum gp_fetch_status gp_federate_classify(const struct gp_transfer_end *t, char *err,
+                                          size_t err_len)
+{
+    const char *detail = t->detail && t->detail[0] ? t->detail : NULL;
+    err[0] = '\0';
+    switch (t->code) {
+    case CURLE_OK:
+        if (t->http_status >= 200 && t->http_status < 300)
+            return GP_FETCH_OK;
+        if (t->http_status == 404 && t->not_found_is_answer)
+            return GP_FETCH_OK;
+        snprintf(err, err_len, "HTTP %ld", t->http_status);
+        return GP_FETCH_ERROR;
+    case CURLE_OPERATION_TIMEDOUT:
+        /* Say which limit struck: the caller's deadline or the source's own timeout. */
+        if (t->deadline_bound)
+            snprintf(err, err_len, "deadline passed after %d ms", t->deadline_ms);
+        else
+            snprintf(err, err_len, "timed out after %ld ms", t->timeout_ms);
+        return GP_FETCH_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+        if (t->os_errno == ECONNREFUSED)
+            snprintf(err, err_len, "connection refused");
+        else
+            snprintf(err, err_len, "could not connect: %s",
+                     detail ? detail : curl_easy_strerror(t->code));
+        return GP_FETCH_UNAVAILABLE;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        snprintf(err, err_len, "could not resolve host");
+        return GP_FETCH_UNAVAILABLE;
+    case CURLE_FILESIZE_EXCEEDED: /* libcurl saw a Content-Length over the limit */
+        snprintf(err, err_len, "response too large (over %zu bytes)", t->max_body_bytes);
+        return GP_FETCH_ERROR;
+    case CURLE_WRITE_ERROR:
+        if (t->too_large) {
+            snprintf(err, err_len, "response too large (over %zu bytes)", t->max_body_bytes);
+            return GP_FETCH_ERROR;
+        }
+        break;
+    default:
+        break;
+    }
+    if (detail)
+        snprintf(err, err_len, "%s: %s", curl_easy_strerror(t->code), detail);
+    else
+        snprintf(err, err_len, "%s", curl_easy_strerror(t->code));
+    return GP_FETCH_ERROR;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double gp_federate_percentile(double *samples, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    qsort(samples, n, sizeof *samples, cmp_double);
+    /* Nearest rank: the smallest sample with at least p% of the samples at or below it. p * n
+     * first, so that whole results (95 * 20 / 100) stay exact. */
+    double rank = ceil(p * (double)n / 100.0);
+    if (rank < 1)
+        rank = 1;
+    if (rank > (double)n)
+        rank = (double)n;
+    return samples[(size_t)rank - 1];
+}
+
+void gp_federate_iso8601(const struct timespec *ts, char out[32])
+{
+    struct tm tm;
+    time_t sec = ts->tv_sec;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03ldZ", (long)(ts->tv_nsec / 1000000L));
+}
+
+/* ---- the engine's state ------------------------------------------------------------------ */
+
+/* Circuit and figures of one source id; guarded by stats_lock. Sources are few (one per
+ * configured department system), so a list is enough. */
+struct source {
+    char id[64];
+    struct gp_breaker breaker;
+    unsigned long requests, failures;
+    double latency[LATENCY_RING]; /* ring of the last answered requests' latencies */
+    size_t latency_n, latency_next;
+    char last_status[16];
+    char last_error[256];
+    char last_at[32];
+    struct source *next;
+};
+
+/* A caller waiting for a fan-out: the one that started it and those that joined it. */
+struct waiter {
+    gp_fanout_done_fn done;
+    void *cls;
+    int64_t deadline_us; /* a joiner whose deadline comes first is answered on its own time */
+    int deadline_ms;
+    bool joined;
+    struct waiter *next;
+};
+
+/* One request of a fan-out, on the engine thread. */
+struct fetch {
+    struct fanout *fo;
+    size_t idx;
+    CURL *easy; /* non-NULL while it is in the multi handle */
+    struct curl_slist *headers;
+    struct gp_buf body;
+    size_t max_body;
+    bool too_large;
+    struct gp_buf pages; /* the pages before this one (a paged answer) */
+    size_t npages;
+    size_t page_len[GP_FETCH_MAX_PAGES];
+    bool sent;
+    bool probe; /* the circuit let it through as its half-open probe */
+    bool finished;
+    bool deadline_bound;
+    long timeout_ms;
+    int64_t sent_us;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct fanout {
+    char *key; /* NULL: never joined */
+    char rid[65];
+    size_t n, pending;
+    struct gp_fetch_request *reqs;
+    struct gp_fetch_result *results;
+    struct fetch *fetches;
+    int64_t deadline_us;
+    int deadline_ms;
+    struct waiter *waiters;      /* lock; the originator first, never empty until done */
+    struct fanout *next_queued;  /* lock: the queue of new fan-outs */
+    struct fanout *next_keyed;   /* lock: fan-outs that may be joined */
+    struct fanout *next_running; /* engine thread only */
+};
+
+struct gp_federate {
+    size_t max_body_bytes;
+    int breaker_failures;
+    int breaker_open_ms;
+    CURLM *multi;
+    pthread_t thread;
+
+    pthread_mutex_t lock;
+    struct fanout *queue_head, *queue_tail;
+    struct fanout *keyed;
+    bool stopping;
+
+    struct fanout *running; /* engine thread only */
+    /* Easy handles of finished transfers, reset and kept for the next ones (engine thread
+     * only): making one per request cost a large calloc and free each time. */
+    CURL *spare[MAX_SPARE_EASY];
+    size_t nspare;
+
+    pthread_mutex_t stats_lock;
+    struct source *sources;
+
+    atomic_ulong sent;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void now_iso(char out[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gp_federate_iso8601(&ts, out);
+}
+
+/* ---- per-source figures ------------------------------------------------------------------ */
+
+/* stats_lock held. */
+static struct source *source_find(struct gp_federate *f, const char *id)
+{
+    for (struct source *s = f->sources; s; s = s->next) {
+        if (strcmp(s->id, id) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* stats_lock held. */
+static struct source *source_get(struct gp_federate *f, const char *id)
+{
+    struct source *s = source_find(f, id);
+    if (s)
+        return s;
+    s = gp_xcalloc(1, sizeof *s);
+    snprintf(s->id, sizeof s->id, "%s", id);
+    s->next = f->sources;
+    f->sources = s;
+    return s;
+}
+
+static void log_circuit(const char *id, const struct gp_breaker *b)
+{
+    if (b->state == GP_CIRCUIT_CLOSED)
+        GP_LOG_INFO("source %s: circuit closed", id);
+    else if (b->state == GP_CIRCUIT_HALF_OPEN)
+        GP_LOG_INFO("source %s: circuit half-open, sending a probe", id);
+    else
+        GP_LOG_WARN("source %s: circuit open after %d consecutive failures", id,
+                    b->consecutive_failures);
+}
+
+static enum gp_breaker_verdict source_admit(struct gp_federate *f, const char *id, char *why,
+                                            size_t why_len)
+{
+    pthread_mutex_lock(&f->stats_lock);
+    struct source *s = source_get(f, id);
+    enum gp_breaker_verdict v =
+        gp_breaker_admit(&s->breaker, f->breaker_open_ms, mono_us() / 1000, why, why_len);
+    struct gp_breaker seen = s->breaker;
+    pthread_mutex_unlock(&f->stats_lock);
+    if (v == GP_BREAKER_PROBE)
+        log_circuit(id, &seen);
+    return v;
+}
+
+/* Counts one settled request: figures always, the circuit only for requests actually sent. */
+static void source_account(struct gp_federate *f, const struct fetch *ft,
+                           const struct gp_fetch_result *r)
+{
+    bool ok = r->status == GP_FETCH_OK;
+    bool changed = false;
+    pthread_mutex_lock(&f->stats_lock);
+    struct source *s = source_get(f, r->source_id);
+    s->requests++;
+    if (ft->sent) {
+        if (!ok)
+            s->failures++;
+        changed =
+            gp_breaker_record(&s->breaker, f->breaker_failures, ok, ft->probe, mono_us() / 1000);
+    }
+    /* Latency figures describe how fast the source answers, so only requests it answered. */
+    if (ok || (r->status == GP_FETCH_ERROR && r->http_status > 0)) {
+        s->latency[s->latency_next] = r->latency_ms;
+        s->latency_next = (s->latency_next + 1) % LATENCY_RING;
+        if (s->latency_n < LATENCY_RING)
+            s->latency_n++;
+    }
+    snprintf(s->last_status, sizeof s->last_status, "%s", gp_fetch_status_name(r->status));
+    snprintf(s->last_error, sizeof s->last_error, "%s", r->error);
+    now_iso(s->last_at);
+    struct gp_breaker seen = s->breaker;
+    pthread_mutex_unlock(&f->stats_lock);
+    if (changed)
+        log_circuit(r->source_id, &seen);
+}
+
+/* ---- one request ------------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *cls)
+{
+    struct fetch *ft = cls;
+    size_t n = size * nmemb;
+    if (n > ft->max_body - ft->body.len) {
+        /* Returning less than n makes libcurl stop with CURLE_WRITE_ERROR: a runaway source
+         * costs us at most max_body bytes. */
+        ft->too_large = true;
+        return 0;
+    }
+    gp_buf_append(&ft->body, data, n);
+    return n;
+}
+
+/* Logs a settled request without leaking the CPR that its URL carries. */
+static void log_fetch(const struct fanout *fo, const struct fetch *ft)
+{
+    const struct gp_fetch_result *r = &fo->results[ft->idx];
+    if (r->status == GP_FETCH_OK || gp_log_get_level() > GP_LOG_DEBUG)
+        return;
+    char url[sizeof fo->reqs[0].url];
+    snprintf(url, sizeof url, "%s", fo->reqs[ft->idx].url);
+    gp_cpr_mask_in_place(url);
+    gp_log_set_request_id(fo->rid[0] ? fo->rid : NULL);
+    GP_LOG_DEBUG("source %s: %s (%s) after %.0f ms: %s", r->source_id,
+                 gp_fetch_status_name(r->status), r->error, r->latency_ms, url);
+    gp_log_set_request_id(NULL);
+}
+
+/* Takes the request out of the multi handle and frees its transfer state. */
+static void fetch_release(struct gp_federate *f, struct fetch *ft)
+{
+    if (ft->easy) {
+        curl_multi_remove_handle(f->multi, ft->easy);
+        if (f->nspare < MAX_SPARE_EASY) {
+            curl_easy_reset(ft->easy); /* every option back to its default */
+            f->spare[f->nspare++] = ft->easy;
+        } else {
+            curl_easy_cleanup(ft->easy);
+        }
+        ft->easy = NULL;
+    }
+    curl_slist_free_all(ft->headers);
+    ft->headers = NULL;
+    gp_buf_free(&ft->body);
+    gp_buf_free(&ft->pages);
+    ft->finished = true;
+    ft->fo->pending--;
+}
+
+/* The next page of a paged answer, on the same transfer: within what is left of the request's
+ * timeout (counted from its first page) and of the fan-out's deadline, and of the body limit.
+ * False with why when it cannot be sent. */
+static bool fetch_next_page(struct gp_federate *f, struct fetch *ft, const char *url, char *why,
+                            size_t whylen)
+{
+    struct fanout *fo = ft->fo;
+    const struct gp_fetch_request *rq = &fo->reqs[ft->idx];
+    int64_t now = mono_us();
+    long limit_ms = (long)((fo->deadline_us - now) / 1000);
+    ft->deadline_bound = true;
+    if (rq->timeout_ms > 0) {
+        long left = rq->timeout_ms - (long)((now - ft->sent_us) / 1000);
+        if (left < limit_ms) {
+            limit_ms = left;
+            ft->deadline_bound = false;
+        }
+    }
+    if (limit_ms < 1) {
+        snprintf(why, whylen, "no time left for page %zu", ft->npages + 1);
+        return false;
+    }
+    curl_multi_remove_handle(f->multi, ft->easy);
+    ft->max_body = f->max_body_bytes - ft->pages.len;
+    ft->errbuf[0] = '\0';
+    curl_easy_setopt(ft->easy, CURLOPT_URL, url);
+    curl_easy_setopt(ft->easy, CURLOPT_TIMEOUT_MS, limit_ms);
+    curl_easy_setopt(ft->easy, CURLOPT_CONNECTTIMEOUT_MS, limit_ms);
+    curl_easy_setopt(ft->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ft->max_body);
+    if (curl_multi_add_handle(f->multi, ft->easy) != CURLM_OK) {
+        snprintf(why, whylen, "could not start the transfer of page %zu", ft->npages + 1);
+        return false;
+    }
+    atomic_fetch_add(&f->sent, 1);
+    return true;
+}
+
+/* A page of a paged answer arrived OK: keeps it, and asks for the next one when there is one.
+ * True when the answer goes on; else r says how it ended (OK, or why not). */
+static bool fetch_paging(struct gp_federate *f, struct fetch *ft, struct gp_fetch_result *r)
+{
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    char next[sizeof rq->url] = "";
+    int more =
+        rq->next_page(rq->url, ft->body.data ? ft->body.data : "", ft->body.len, next, sizeof next);
+    ft->page_len[ft->npages++] = ft->body.len;
+    gp_buf_append(&ft->pages, ft->body.data ? ft->body.data : "", ft->body.len);
+    ft->body.len = 0;
+    char why[200] = "";
+    if (more < 0)
+        snprintf(why, sizeof why, "unusable link to the next page: %.150s", next);
+    else if (more > 0 && ft->npages == GP_FETCH_MAX_PAGES)
+        snprintf(why, sizeof why, "the answer has more than %d pages", GP_FETCH_MAX_PAGES);
+    else if (more > 0 && fetch_next_page(f, ft, next, why, sizeof why))
+        return true;
+    if (why[0]) {
+        r->status = GP_FETCH_ERROR;
+        snprintf(r->error, sizeof r->error, "%s", why);
+    }
+    return false;
+}
+
+/* Settles a request that libcurl finished with code (for a paged answer: its last page). */
+static void fetch_finish(struct gp_federate *f, struct fetch *ft, CURLcode code)
+{
+    struct fanout *fo = ft->fo;
+    struct gp_fetch_result *r = &fo->results[ft->idx];
+    struct gp_transfer_end t = {.code = code,
+                                .too_large = ft->too_large,
+                                .max_body_bytes = f->max_body_bytes,
+                                .deadline_bound = ft->deadline_bound,
+                                .timeout_ms = ft->timeout_ms,
+                                .deadline_ms = fo->deadline_ms,
+                                .detail = ft->errbuf,
+                                .not_found_is_answer = fo->reqs[ft->idx].not_found_is_answer};
+    char *ct = NULL;
+    curl_easy_getinfo(ft->easy, CURLINFO_RESPONSE_CODE, &t.http_status);
+    curl_easy_getinfo(ft->easy, CURLINFO_OS_ERRNO, &t.os_errno);
+    curl_easy_getinfo(ft->easy, CURLINFO_CONTENT_TYPE, &ct);
+
+    r->status = gp_federate_classify(&t, r->error, sizeof r->error);
+    gp_cpr_mask_in_place(r->error); /* curl's texts may quote the URL */
+    r->http_status = t.http_status;
+    if (ct)
+        snprintf(r->content_type, sizeof r->content_type, "%s", ct);
+    bool paged = fo->reqs[ft->idx].next_page != NULL;
+    if (paged && r->status == GP_FETCH_OK && fetch_paging(f, ft, r))
+        return; /* the next page is on its way */
+    r->latency_ms = (double)(mono_us() - ft->sent_us) / 1000.0;
+    now_iso(r->fetched_at);
+    if (r->status == GP_FETCH_OK && paged) {
+        free(r->body);
+        r->body = gp_buf_steal(&ft->pages, &r->body_len);
+        r->npages = ft->npages;
+        memcpy(r->page_len, ft->page_len, sizeof r->page_len);
+    } else if (!ft->too_large && ft->body.data) {
+        free(r->body);
+        r->body = gp_buf_steal(&ft->body, &r->body_len);
+    }
+    if (r->status == GP_FETCH_OK && !paged) {
+        r->npages = 1;
+        r->page_len[0] = r->body_len;
+    }
+    if (!r->body)
+        r->body = gp_xstrdup(""); /* a paged answer with nothing in it */
+    fetch_release(f, ft);
+    log_fetch(fo, ft);
+    source_account(f, ft, r);
+}
+
+/* Settles a request that will not finish: its fan-out's time is up, or the engine stops.
+ * count says whether it counts against the source (not when we are the ones giving up). */
+static void fetch_abandon(struct gp_federate *f, struct fetch *ft, const char *why, bool count)
+{
+    struct gp_fetch_result *r = &ft->fo->results[ft->idx];
+    r->status = GP_FETCH_TIMEOUT;
+    snprintf(r->error, sizeof r->error, "%s", why);
+    if (ft->sent)
+        r->latency_ms = (double)(mono_us() - ft->sent_us) / 1000.0;
+    now_iso(r->fetched_at);
+    fetch_release(f, ft);
+    log_fetch(ft->fo, ft);
+    if (count)
+        source_account(f, ft, r);
+}
+
+/* Settles a request that could not even be handed to libcurl. */
+static void fetch_fail_local(struct gp_federate *f, struct fetch *ft, const char *why)
+{
+    struct gp_fetch_result *r = &ft->fo->results[ft->idx];
+    r->status = GP_FETCH_ERROR;
+    snprintf(r->error, sizeof r->error, "%s", why);
+    now_iso(r->fetched_at);
+    fetch_release(f, ft);
+    GP_LOG_BUG("source %s: %s", r->source_id, why);
+    source_account(f, ft, r);
+}
+
+static void fetch_setopts(struct fetch *ft, const char *url, long limit_ms)
+{
+    CURL *e = ft->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, ft);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM games in a threaded server */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* department systems are reached directly */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, limit_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, limit_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "glasplade-federate");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ft->errbuf);
+    /* A declared Content-Length over the limit fails before the body arrives; the write
+     * callback catches the rest (chunked or lying sources). */
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ft->max_body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, ft);
+    if (ft->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, ft->headers);
+}
+
+/* Sends one request of fo, unless its circuit is open or no time is left (then the deadline
+ * sweep settles it). */
+static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
+{
+    struct fanout *fo = ft->fo;
+    const struct gp_fetch_request *rq = &fo->reqs[ft->idx];
+    struct gp_fetch_result *r = &fo->results[ft->idx];
+    int64_t left_ms = (fo->deadline_us - now_us) / 1000;
+    if (left_ms < 1)
+        return;
+    /* A header line break would let configuration smuggle headers: our bug, not the
+     * source's, so it is settled before the circuit is asked. */
+    if (strpbrk(rq->accept, "\r\n")) {
+        fetch_fail_local(f, ft, "invalid Accept header value");
+        return;
+    }
+
+    enum gp_breaker_verdict v = source_admit(f, rq->source_id, r->error, sizeof r->error);
+    if (v == GP_BREAKER_REJECT) {
+        r->status = GP_FETCH_CIRCUIT_OPEN;
+        now_iso(r->fetched_at);
+        fetch_release(f, ft);
+        source_account(f, ft, r);
+        return;
+    }
+    /* From here on the request counts as sent for the circuit, even if libcurl cannot take
+     * it: a probe must always come back, or the circuit would stay half-open for good. */
+    ft->probe = v == GP_BREAKER_PROBE;
+    ft->sent = true;
+    ft->sent_us = now_us;
+    ft->max_body = f->max_body_bytes;
+    ft->deadline_bound = rq->timeout_ms <= 0 || left_ms <= rq->timeout_ms;
+    ft->timeout_ms = rq->timeout_ms;
+    long limit_ms = ft->deadline_bound ? (long)left_ms : (long)rq->timeout_ms;
+
+    if (rq->accept[0]) {
+        char line[sizeof rq->accept + 16];
+        snprintf(line, sizeof line, "Accept: %s", rq->accept);
+        ft->headers = curl_slist_append(NULL, line);
+    }
+    ft->easy = f->nspare ? f->spare[--f->nspare] : curl_easy_init();
+    if (!ft->easy) {
+        fetch_fail_local(f, ft, "could not create a transfer");
+        return;
+    }
+    fetch_setopts(ft, rq->url, limit_ms);
+    if (curl_multi_add_handle(f->multi, ft->easy) != CURLM_OK) {
+        curl_easy_cleanup(ft->easy);
+        ft->easy = NULL;
+        fetch_fail_local(f, ft, "could not start a transfer");
+        return;
+    }
+    atomic_fetch_add(&f->sent, 1);
+}
+
+/* ---- fan-outs ---------------------------------------------------------------------------- */
+
+static struct fanout *fanout_new(const char *key, const struct gp_fetch_request *reqs, size_t n,
+                                 int deadline_ms, int64_t now_us)
+{
+    struct fanout *fo = gp_xcalloc(1, sizeof *fo);
+    fo->key = key ? gp_xstrdup(key) : NULL;
+    const char *rid = gp_log_request_id();
+    snprintf(fo->rid, sizeof fo->rid, "%s", rid ? rid : "");
+    fo->n = fo->pending = n;
+    fo->deadline_ms = deadline_ms;
+    fo->deadline_us = now_us + (int64_t)deadline_ms * 1000;
+    fo->reqs = gp_xcalloc(n, sizeof *fo->reqs);
+    fo->results = gp_xcalloc(n, sizeof *fo->results);
+    fo->fetches = gp_xcalloc(n, sizeof *fo->fetches);
+    for (size_t i = 0; i < n; i++) {
+        fo->reqs[i] = reqs[i];
+        /* The request is copied from the caller's memory: make every string end. */
+        fo->reqs[i].source_id[sizeof fo->reqs[i].source_id - 1] = '\0';
+        fo->reqs[i].url[sizeof fo->reqs[i].url - 1] = '\0';
+        fo->reqs[i].accept[sizeof fo->reqs[i].accept - 1] = '\0';
+        struct gp_fetch_result *r = &fo->results[i];
+        memcpy(r->source_id, fo->reqs[i].source_id, sizeof r->source_id);
+        r->status = GP_FETCH_TIMEOUT;
+        r->body = gp_xstrdup(""); /* callers may rely on a string, answered or not */
+        fo->fetches[i].fo = fo;
+        fo->fetches[i].idx = i;
+    }
+    return fo;
+}
+
+static void fanout_free(struct fanout *fo)
+{
+    if (!fo)
+        return;
+    for (size_t i = 0; i < fo->n; i++)
+        free(fo->results[i].body);
+    while (fo->waiters) {
+        struct waiter *w = fo->waiters;
+        fo->waiters = w->next;
+        free(w);
+    }
+    free(fo->results);
+    free(fo->fetches);
+    free(fo->reqs);
+    free(fo->key);
+    free(fo);
+}
+
+static void fanout_launch(struct gp_federate *f, struct fanout *fo)
+{
+    int64_t now = mono_us();
+    for (size_t i = 0; i < fo->n; i++)
+        fetch_send(f, &fo->fetches[i], now);
+}
+
+/* Settles every unfinished request of fo with why. */
+static void fanout_abandon(struct gp_federate *f, struct fanout *fo, const char *why, bool count)
+{
+    for (size_t i = 0; i < fo->n && fo->pending > 0; i++) {
+        if (!fo->fetches[i].finished)
+            fetch_abandon(f, &fo->fetches[i], why, count);
+    }
+}
+
+/* Hands the results to every waiter and frees fo (already off the running list). */
+static void fanout_complete(struct gp_federate *f, struct fanout *fo)
+{
+    pthread_mutex_lock(&f->lock);
+    if (fo->key) {
+        for (struct fanout **pp = &f->keyed; *pp; pp = &(*pp)->next_keyed) {
+            if (*pp == fo) {
+                *pp = fo->next_keyed;
+                break;
+            }
+        }
+    }
+    /* Off the keyed list and with the waiters taken, nobody can join any more. */
+    struct waiter *w = fo->waiters;
+    fo->waiters = NULL;
+    pthread_mutex_unlock(&f->lock);
+
+    struct gp_fanout_result res = {.n = fo->n, .results = fo->results};
+    while (w) {
+        struct waiter *next = w->next;
+        res.joined = w->joined;
+        w->done(w->cls, &res);
+        free(w);
+        w = next;
+    }
+    fanout_free(fo);
+}
+
+/* What a joiner hears at its own deadline: the answers so far, TIMEOUT for the rest. Bodies
+ * stay owned by fo, which outlives the done call. Free the array with free(). */
+static struct gp_fetch_result *fanout_snapshot(const struct fanout *fo, int deadline_ms,
+                                               int64_t now_us)
+{
+    struct gp_fetch_result *snap = gp_xcalloc(fo->n ? fo->n : 1, sizeof *snap);
+    char now[32];
+    now_iso(now);
+    for (size_t i = 0; i < fo->n; i++) {
+        const struct fetch *ft = &fo->fetches[i];
+        snap[i] = fo->results[i];
+        if (ft->finished)
+            continue;
+        snap[i].status = GP_FETCH_TIMEOUT;
+        snap[i].http_status = 0;
+        snap[i].latency_ms = ft->sent ? (double)(now_us - ft->sent_us) / 1000.0 : 0;
+        snprintf(snap[i].error, sizeof snap[i].error, "deadline passed after %d ms", deadline_ms);
+        memcpy(snap[i].fetched_at, now, sizeof now);
+    }
+    return snap;
+}
+
+/* Answers joiners whose own deadline has come before the fan-out's. The fan-out itself runs on
+ * for the others. */
+static void fanout_expire_joiners(struct gp_federate *f, struct fanout *fo, int64_t now_us)
+{
+    struct waiter *due = NULL;
+    pthread_mutex_lock(&f->lock);
+    for (struct waiter **pp = &fo->waiters->next; *pp;) {
+        struct waiter *w = *pp;
+        if (w->deadline_us <= now_us) {
+            *pp = w->next;
+            w->next = due;
+            due = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+
+    while (due) {
+        struct waiter *w = due;
+        due = w->next;
+        struct gp_fetch_result *snap = fanout_snapshot(fo, w->deadline_ms, now_us);
+        struct gp_fanout_result res = {.n = fo->n, .results = snap, .joined = true};
+        w->done(w->cls, &res);
+        free(snap);
+        free(w);
+    }
+}
+
+/* Expires what is due and completes what is settled. */
+static void sweep_running(struct gp_federate *f)
+{
+    int64_t now = mono_us();
+    for (struct fanout **pp = &f->running; *pp;) {
+        struct fanout *fo = *pp;
+        if (fo->pending > 0 && now >= fo->deadline_us) {
+            char why[64];
+            snprintf(why, sizeof why, "deadline passed after %d ms", fo->deadline_ms);
+            fanout_abandon(f, fo, why, true);
+        }
+        if (fo->pending > 0) {
+            fanout_expire_joiners(f, fo, now);
+            pp = &fo->next_running;
+            continue;
+        }
+        *pp = fo->next_running;
+        fanout_complete(f, fo);
+    }
+}
+
+/* ---- the engine thread ------------------------------------------------------------------- */
+
+static void drain_messages(struct gp_federate *f)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(f->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        char *priv = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        /* m points into the multi handle: read it before the handle is removed. */
+        CURLcode code = m->data.result;
+        if (priv)
+            fetch_finish(f, (struct fetch *)(void *)priv, code);
+    }
+}
+
+/* Takes the queue of new fan-outs (in arrival order) and whether the engine must stop. */
+static struct fanout *take_queue(struct gp_federate *f, bool *stopping)
+{
+    pthread_mutex_lock(&f->lock);
+    struct fanout *q = f->queue_head;
+    f->queue_head = f->queue_tail = NULL;
+    *stopping = f->stopping;
+    pthread_mutex_unlock(&f->lock);
+    return q;
+}
+
+/* How long the engine may sleep: until the nearest deadline of a fan-out or a joiner. libcurl
+ * shortens the wait further for its own timers. An open circuit needs no timer: its probe is
+ * simply the next request after the open time. */
+static int poll_timeout_ms(struct gp_federate *f)
+{
+    int64_t now = mono_us();
+    int64_t next = now + (int64_t)IDLE_POLL_MS * 1000;
+    pthread_mutex_lock(&f->lock);
+    for (struct fanout *fo = f->running; fo; fo = fo->next_running) {
+        if (fo->deadline_us < next)
+            next = fo->deadline_us;
+        for (struct waiter *w = fo->waiters; w; w = w->next) {
+            if (w->deadline_us < next)
+                next = w->deadline_us;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (next <= now)
+        return 0;
+    return (int)((next - now + 999) / 1000); /* round up: waking early only spins */
+}
+
+/* Completes everything still running or queued with TIMEOUT "shutting down". */
+static void shut_down(struct gp_federate *f, struct fanout *queued)
+{
+    while (queued) {
+        struct fanout *fo = queued;
+        queued = fo->next_queued;
+        fo->next_running = f->running;
+        f->running = fo;
+    }
+    while (f->running) {
+        struct fanout *fo = f->running;
+        f->running = fo->next_running;
+        fanout_abandon(f, fo, "shutting down", false);
+        fanout_complete(f, fo);
+    }
+}
+
+static void *engine_main(void *arg)
+{
+    struct gp_federate *f = arg;
+    for (;;) {
+        bool stopping;
+        struct fanout *fresh = take_queue(f, &stopping);
+        if (stopping) {
+            shut_down(f, fresh);
+            break;
+        }
+        while (fresh) {
+            struct fanout *fo = fresh;
+            fresh = fo->next_queued;
+            fo->next_running = f->running;
+            f->running = fo;
+            fanout_launch(f, fo);
+        }
+        int still_running;
+        CURLMcode mc = curl_multi_perform(f->multi, &still_running);
+        drain_messages(f);
+        sweep_running(f);
+        if (mc == CURLM_OK)
+            mc = curl_multi_poll(f->multi, NULL, 0, poll_timeout_ms(f), NULL);
+        if (mc != CURLM_OK) {
+            /* Should not happen; pause briefly rather than spin, deadlines still hold. */
+            GP_LOG_BUG("federate: %s", curl_multi_strerror(mc));
+            struct timespec pause = {0, 10 * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+struct gp_federate *gp_federate_create(const struct gp_federate_config *cfg)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        GP_LOG_ERROR("federate: libcurl could not be initialised");
+        return NULL;
+    }
+    struct gp_federate *f = gp_xcalloc(1, sizeof *f);
+    f->max_body_bytes = cfg && cfg->max_body_bytes ? cfg->max_body_bytes : DEFAULT_MAX_BODY_BYTES;
+    f->breaker_failures =
+        cfg && cfg->breaker_failures > 0 ? cfg->breaker_failures : DEFAULT_BREAKER_FAILURES;
+    f->breaker_open_ms =
+        cfg && cfg->breaker_open_ms > 0 ? cfg->breaker_open_ms : DEFAULT_BREAKER_OPEN_MS;
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_mutex_init(&f->stats_lock, NULL);
+    atomic_init(&f->sent, 0);
+
+    f->multi = curl_multi_init();
+    if (!f->multi)
+        goto fail;
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)MAX_CONNECTS);
+    if (cfg && cfg->max_connections_per_host > 0)
+        curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          (long)cfg->max_connections_per_host);
+    if (pthread_create(&f->thread, NULL, engine_main, f) != 0)
+        goto fail;
+    return f;
+
+fail:
+    GP_LOG_ERROR("federate: the engine could not be started");
+    if (f->multi)
+        curl_multi_cleanup(f->multi);
+    pthread_mutex_destroy(&f->lock);
+    pthread_mutex_destroy(&f->stats_lock);
+    free(f);
+    curl_global_cleanup();
+    return NULL;
+}
+
+void gp_federate_destroy(struct gp_federate *f)
+{
+    if (!f)
+        return;
+    if (pthread_equal(pthread_self(), f->thread)) {
+        /* From a done callback: joining ourselves would hang forever. */
+        GP_LOG_BUG("gp_federate_destroy called on the engine thread");
+        return;
+    }
+    pthread_mutex_lock(&f->lock);
+    f->stopping = true;
+    curl_multi_wakeup(f->multi);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->thread, NULL);
+
+    curl_multi_cleanup(f->multi);
+    while (f->nspare)
+        curl_easy_cleanup(f->spare[--f->nspare]);
+    while (f->sources) {
+        struct source *s = f->sources;
+        f->sources = s->next;
+        free(s);
+    }
+    pthread_mutex_destroy(&f->lock);
+    pthread_mutex_destroy(&f->stats_lock);
+    free(f);
+    curl_global_cleanup();
+}
+
+bool gp_federate_start(struct gp_federate *f, const char *key, const struct gp_fetch_request *reqs,
+                       size_t n, int deadline_ms, gp_fanout_done_fn done, void *cls)
+{
+    int64_t now = mono_us();
+    struct waiter *w = gp_xcalloc(1, sizeof *w);
+    w->done = done;
+    w->cls = cls;
+    w->deadline_ms = deadline_ms;
+    w->deadline_us = now + (int64_t)deadline_ms * 1000;
+    /* Built before taking the lock so that callers never wait on each other's allocations;
+     * thrown away again when the key turns out to be running already. */
+    struct fanout *fo = fanout_new(key, reqs, n, deadline_ms, now);
+
+    pthread_mutex_lock(&f->lock);
+    if (f->stopping) {
+        pthread_mutex_unlock(&f->lock);
+        free(w);
+        fanout_free(fo);
+        return false;
+    }
+    struct fanout *run = NULL;
+    for (struct fanout *k = key ? f->keyed : NULL; k && !run; k = k->next_keyed) {
+        if (strcmp(k->key, key) == 0)
+            run = k;
+    }
+    if (run) {
+        struct waiter **pp = &run->waiters;
+        while (*pp)
+            pp = &(*pp)->next;
+        w->joined = true;
+        *pp = w;
+    } else {
+        fo->waiters = w;
+        if (key) {
+            fo->next_keyed = f->keyed;
+            f->keyed = fo;
+        }
+        if (f->queue_tail)
+            f->queue_tail->next_queued = fo;
+        else
+            f->queue_head = fo;
+        f->queue_tail = fo;
+        fo = NULL;
+    }
+    /* Also for a joiner: its deadline may be the nearest now. Under the lock, so that destroy
+     * cannot free the multi handle between our check of `stopping` and this call. */
+    curl_multi_wakeup(f->multi);
+    pthread_mutex_unlock(&f->lock);
+    fanout_free(fo);
+    return true;
+}
+
+void gp_federate_report_failure(struct gp_federate *f, const char *source_id)
+{
+    pthread_mutex_lock(&f->stats_lock);
+    struct source *s = source_get(f, source_id);
+    s->failures++;
+    bool changed = gp_breaker_report_failure(&s->breaker, f->breaker_failures, mono_us() / 1000);
+    struct gp_breaker seen = s->breaker;
+    pthread_mutex_unlock(&f->stats_lock);
+    if (changed)
+        log_circuit(source_id, &seen);
+}
+
+void gp_federate_health(struct gp_federate *f, const char *source_id, struct gp_source_health *out)
+{
+    double samples[LATENCY_RING];
+    size_t n = 0;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&f->stats_lock);
+    const struct source *s = source_find(f, source_id);
+    if (s) {
+        out->circuit = s->breaker.state;
+        out->requests = s->requests;
+        out->failures = s->failures;
+        out->consecutive_failures = s->breaker.consecutive_failures;
+        memcpy(out->last_status, s->last_status, sizeof out->last_status);
+        memcpy(out->last_error, s->last_error, sizeof out->last_error);
+        memcpy(out->last_at, s->last_at, sizeof out->last_at);
+        n = s->latency_n;
+        memcpy(samples, s->latency, n * sizeof *samples);
+    }
+    pthread_mutex_unlock(&f->stats_lock);
+    /* Sorting happens on our copy, outside the lock. */
+    out->latency_p50_ms = gp_federate_percentile(samples, n, 50);
+    out->latency_p95_ms = gp_federate_percentile(samples, n, 95);
+}
+
+unsigned long gp_federate_sent(struct gp_federate *f)
+{
+    return atomic_load(&f->sent);
+}
