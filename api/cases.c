@@ -11,6 +11,7 @@
 #include "api/lookup.h"
 #include "lib/core/alloc.h"
 #include "lib/core/json_spec.h"
+#include "lib/federation/view.h"
 #include "lib/sharing/policy.h"
 
 #include <errno.h>
@@ -112,31 +113,32 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
-static json_t *record_json(const struct gp_indexed *x, enum gp_visibility vis, bool stale)
+/* One record as the caller may see it: built from its view (lib/federation/view.h), so only
+ * what the projection shows can reach the answer. */
+static json_t *record_json(const struct gp_view *v, bool stale)
 {
-    const struct gp_record *r = &x->rec;
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "id", (json_int_t)x->id,
-                          "visibility", gp_visibility_name(vis), "area", x->area, "department",
-                          x->department, "case_type", "code", x->case_type, "label_da",
-                          x->case_label_da, "label_en", x->case_label_en);
-    json_object_set_new(o, "legal_basis", str_or_null(x->legal_basis));
-    json_object_set_new(o, "status", json_string(r->status));
-    json_object_set_new(o, "start_date", str_or_null(r->start_date));
-    json_object_set_new(o, "end_date", str_or_null(r->end_date));
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "id", (json_int_t)v->id,
+                          "visibility", gp_visibility_name(v->vis), "area", v->area, "department",
+                          v->department, "case_type", "code", v->case_type, "label_da", v->label_da,
+                          "label_en", v->label_en);
+    json_object_set_new(o, "legal_basis", str_or_null(v->legal_basis));
+    json_object_set_new(o, "status", json_string(v->status));
+    json_object_set_new(o, "start_date", str_or_null(v->start));
+    json_object_set_new(o, "end_date", str_or_null(v->end));
     json_object_set_new(o, "caseworker",
-                        json_pack("{s:o, s:o}", "name", str_or_null(r->caseworker_name), "contact",
-                                  str_or_null(r->caseworker_contact)));
-    if (vis == GP_VIS_FULL) {
-        json_object_set_new(o, "source", json_string(x->source_id));
-        json_object_set_new(o, "source_ref", json_string(r->source_ref));
-        json_object_set_new(o, "parent_ref", str_or_null(r->parent_ref));
-        json_object_set_new(o, "unit", str_or_null(r->unit));
-        json_object_set_new(o, "data_type", json_string(r->data_type));
-        json_object_set_new(o, "kind", json_string(r->kind));
-        json_object_set_new(o, "title", str_or_null(r->title));
-        json_object_set_new(o, "document_date", str_or_null(r->document_date));
-        json_object_set_new(o, "legal_basis_source", str_or_null(r->legal_basis_raw));
-        json_object_set_new(o, "fetched_at", json_string(x->fetched_at));
+                        json_pack("{s:o, s:o}", "name", str_or_null(v->caseworker_name), "contact",
+                                  str_or_null(v->caseworker_contact)));
+    if (v->vis == GP_VIS_FULL) {
+        json_object_set_new(o, "source", json_string(v->source_id));
+        json_object_set_new(o, "source_ref", json_string(v->source_ref));
+        json_object_set_new(o, "parent_ref", str_or_null(v->parent_ref));
+        json_object_set_new(o, "unit", str_or_null(v->unit));
+        json_object_set_new(o, "data_type", json_string(v->data_type));
+        json_object_set_new(o, "kind", json_string(v->kind));
+        json_object_set_new(o, "title", str_or_null(v->title));
+        json_object_set_new(o, "document_date", str_or_null(v->document_date));
+        json_object_set_new(o, "legal_basis_source", str_or_null(v->legal_basis_source));
+        json_object_set_new(o, "fetched_at", json_string(v->fetched_at));
     }
     json_object_set_new(o, "stale", json_boolean(stale));
     return o;
@@ -156,8 +158,8 @@ static enum gp_qs run_page(struct gp_db_conn *c, void *cls)
 
 static void cases_finish(struct gp_request *req)
 {
-    struct gp_lookup *lk = gp_lookup_of(req);
-    struct cases_query *q = lk->route_state;
+    struct gp_press *lk = gp_lookup_of(req);
+    struct cases_query *q = gp_lookup_route_state(req);
     bool redacted = false;
     json_t *existence = json_array();
     json_t *cases = json_array();
@@ -166,16 +168,17 @@ static void cases_finish(struct gp_request *req)
      * (not only this page), so the list does not change from page to page. */
     for (size_t i = 0; i < lk->records.n; i++) {
         const struct gp_indexed *x = &lk->records.items[i];
-        enum gp_visibility vis = gp_lookup_decide(lk, x).level;
-        if (vis != GP_VIS_FULL)
+        struct gp_view v;
+        bool seen = gp_view_of(x, gp_press_decide(lk, x).level, &v);
+        if (!seen || v.vis != GP_VIS_FULL)
             redacted = true;
-        if (vis == GP_VIS_EXISTENCE) {
+        if (seen && v.vis == GP_VIS_EXISTENCE) {
             bool dup = false;
             size_t k;
-            json_t *v;
-            json_array_foreach(existence, k, v) dup |= !strcmp(json_string_value(v), x->area);
+            json_t *e;
+            json_array_foreach(existence, k, e) dup |= !strcmp(json_string_value(e), v.area);
             if (!dup)
-                json_array_append_new(existence, json_string(x->area));
+                json_array_append_new(existence, json_string(v.area));
         }
     }
 
@@ -200,17 +203,14 @@ static void cases_finish(struct gp_request *req)
         }
         for (size_t i = 0; i < pc.rows.n && !more; i++) {
             const struct gp_indexed *x = &pc.rows.items[i];
-            enum gp_visibility vis = gp_lookup_decide(lk, x).level;
-            if (vis == GP_VIS_SUMMARY && !strcmp(x->rec.kind, "document"))
-                vis = GP_VIS_EXISTENCE; /* summaries never show documents */
-            if (vis < GP_VIS_SUMMARY)
+            struct gp_view v;
+            if (!gp_view_of(x, gp_press_decide(lk, x).level, &v) || v.vis < GP_VIS_SUMMARY)
                 continue;
             if (json_array_size(cases) == (size_t)q->limit) {
                 more = true;
                 break;
             }
-            json_array_append_new(cases,
-                                  record_json(x, vis, gp_lookup_source_stale(lk, x->source_id)));
+            json_array_append_new(cases, record_json(&v, gp_press_source_stale(lk, x->source_id)));
             last_id = x->id;
         }
         bool exhausted = pc.rows.n < (size_t)pc.filter.limit;

@@ -118,19 +118,3 @@ void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_a
     snprintf(e->route, sizeof e->route, "%s %s", req->route->method, req->route->pattern);
     snprintf(e->request_id, sizeof e->request_id, "%s", req->request_id);
 }
-
-void gp_citizen_audit_visibility(struct gp_audit_entry *e, unsigned levels)
-{
-    static const enum gp_visibility order[] = {GP_VIS_FULL, GP_VIS_SUMMARY, GP_VIS_EXISTENCE,
-                                               GP_VIS_HIDDEN};
-    size_t o = 0;
-    e->visibility[0] = '\0';
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        if (!(levels & (1u << order[i])))
-            continue;
-        int n = snprintf(e->visibility + o, sizeof e->visibility - o, "%s%s", o ? "," : "",
-                         gp_visibility_name(order[i]));
-        if (n > 0)
-            o += (size_t)n;
-    }
-}

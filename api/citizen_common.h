@@ -34,8 +34,4 @@ struct gp_policy_caller gp_citizen_caller(struct gp_request *req);
 struct gp_audit_entry;
 void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_audit_entry *e);
 
-/* Records into e->visibility which visibility levels an answer contains ("full,existence"),
- * from a bit set of gp_visibility values (1 << level). */
-void gp_citizen_audit_visibility(struct gp_audit_entry *e, unsigned levels);
-
 #endif

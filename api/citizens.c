@@ -26,7 +26,7 @@ static enum gp_qs run_seen(struct gp_db_conn *c, void *cls)
     enum gp_qs qs = gp_citizen_seen(c, sc->cpr, &sc->seen);
     if (qs < 0)
         return qs;
-    gp_citizen_audit_visibility(&sc->audit, sc->seen.known ? 1u << GP_VIS_FULL : 0);
+    gp_audit_set_visibility(&sc->audit, sc->seen.known ? 1u << GP_VIS_FULL : 0);
     enum gp_qs aqs = gp_audit_append(c, &sc->audit, NULL);
     return aqs < 0 ? aqs : qs;
 }

@@ -6,6 +6,7 @@
 #include "api/http.h"
 #include "api/lookup.h"
 #include "lib/core/log.h"
+#include "lib/federation/view.h"
 #include "lib/sharing/policy.h"
 
 #include <string.h>
@@ -67,54 +68,49 @@ static struct area_acc *area_get(struct area_acc *acc, size_t *n, const char *ar
     return a;
 }
 
-static void add_record(struct area_acc *a, const struct gp_indexed *x, enum gp_visibility vis,
-                       bool stale)
+/* Adds one record, as the caller may see it (its view), to its area's accumulator. */
+static void add_record(struct area_acc *a, const struct gp_view *v, bool stale)
 {
-    if (vis > a->vis)
-        a->vis = vis;
+    if (v->vis > a->vis)
+        a->vis = v->vis;
     a->stale |= stale;
-    if (vis < GP_VIS_SUMMARY)
+    if (v->vis < GP_VIS_SUMMARY)
         return;
-    const struct gp_record *r = &x->rec;
-    /* Summary: area, case type, status, dates, contact. Documents and titles only at full. */
-    if (vis == GP_VIS_SUMMARY && !strcmp(r->kind, "document"))
-        return;
-    add_unique(a->departments, x->department);
-    json_t *ct = json_object_get(a->case_types, x->case_type);
+    add_unique(a->departments, v->department);
+    json_t *ct = json_object_get(a->case_types, v->case_type);
     if (!ct) {
-        ct = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "code", x->case_type, "label_da",
-                       x->case_label_da, "label_en", x->case_label_en, "open", 0, "closed", 0,
-                       "planned", 0);
+        ct = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "code", v->case_type, "label_da",
+                       v->label_da, "label_en", v->label_en, "open", 0, "closed", 0, "planned", 0);
         json_object_set_new(ct, "legal_basis",
-                            x->legal_basis[0] ? json_string(x->legal_basis) : json_null());
-        json_object_set_new(a->case_types, x->case_type, ct);
+                            v->legal_basis[0] ? json_string(v->legal_basis) : json_null());
+        json_object_set_new(a->case_types, v->case_type, ct);
     }
-    json_object_set_new(ct, r->status,
-                        json_integer(json_integer_value(json_object_get(ct, r->status)) + 1));
-    if (!strcmp(r->status, "open"))
+    json_object_set_new(ct, v->status,
+                        json_integer(json_integer_value(json_object_get(ct, v->status)) + 1));
+    if (!strcmp(v->status, "open"))
         a->open++;
-    else if (!strcmp(r->status, "closed"))
+    else if (!strcmp(v->status, "closed"))
         a->closed++;
     else
         a->planned++;
-    later_date(a->latest, "start_date", r->start_date);
-    later_date(a->latest, "end_date", r->end_date);
-    if (r->caseworker_name[0] || r->caseworker_contact[0]) {
+    later_date(a->latest, "start_date", v->start);
+    later_date(a->latest, "end_date", v->end);
+    if (v->caseworker_name[0] || v->caseworker_contact[0]) {
         json_t *c =
-            json_pack("{s:s, s:s}", "name", r->caseworker_name, "contact", r->caseworker_contact);
+            json_pack("{s:s, s:s}", "name", v->caseworker_name, "contact", v->caseworker_contact);
         bool dup = false;
         size_t i;
-        json_t *v;
-        json_array_foreach(a->contacts, i, v) dup |= json_equal(v, c);
+        json_t *e;
+        json_array_foreach(a->contacts, i, e) dup |= json_equal(e, c);
         if (!dup && json_array_size(a->contacts) < 10)
             json_array_append(a->contacts, c);
         json_decref(c);
     }
-    if (vis == GP_VIS_FULL) {
-        add_unique(a->units, r->unit);
-        add_unique(a->data_types, r->data_type);
-        later_date(a->latest, "document_date", r->document_date);
-        later_date(a->latest, "fetched_at", x->fetched_at);
+    if (v->vis == GP_VIS_FULL) {
+        add_unique(a->units, v->unit);
+        add_unique(a->data_types, v->data_type);
+        later_date(a->latest, "document_date", v->document_date);
+        later_date(a->latest, "fetched_at", v->fetched_at);
     }
 }
 
@@ -154,28 +150,27 @@ static void area_free(struct area_acc *a)
 
 static void overview_finish(struct gp_request *req)
 {
-    struct gp_lookup *lk = gp_lookup_of(req);
+    struct gp_press *lk = gp_lookup_of(req);
     struct area_acc acc[MAX_AREAS];
     size_t nacc = 0;
     bool redacted = false;
     for (size_t i = 0; i < lk->records.n; i++) {
         const struct gp_indexed *x = &lk->records.items[i];
-        enum gp_visibility vis = gp_lookup_decide(lk, x).level;
-        if (vis != GP_VIS_FULL)
+        struct gp_view v;
+        bool seen = gp_view_of(x, gp_press_decide(lk, x).level, &v);
+        if (!seen || v.vis != GP_VIS_FULL)
             redacted = true;
-        if (vis == GP_VIS_HIDDEN)
+        if (!seen)
             continue;
-        struct area_acc *a = area_get(acc, &nacc, x->area);
+        struct area_acc *a = area_get(acc, &nacc, v.area);
         if (!a) {
             GP_LOG_BUG("more than %d areas in one overview", MAX_AREAS);
             continue;
         }
-        add_record(a, x, vis, gp_lookup_source_stale(lk, x->source_id));
+        add_record(a, &v, gp_press_source_stale(lk, x->source_id));
     }
-    json_t *body = json_pack("{s:s, s:s}", "cpr", lk->cpr.digits, "refresh",
-                             lk->refresh == GP_REFRESH_ALWAYS  ? "always"
-                             : lk->refresh == GP_REFRESH_NEVER ? "never"
-                                                               : "auto");
+    json_t *body =
+        json_pack("{s:s, s:s}", "cpr", lk->cpr.digits, "refresh", gp_refresh_name(lk->refresh));
     gp_lookup_describe(lk, body);
     json_t *areas = json_array();
     for (size_t i = 0; i < nacc; i++) {

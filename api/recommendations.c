@@ -5,7 +5,7 @@
  * priority.
  *
  * The CPR button first (api/lookup: fan-out, store, read back, audit row); then the pure rules
- * (lib/recommend) over the records at the visibility the policy gives each (gp_lookup_decide),
+ * (lib/recommend) over the records at the visibility the policy gives each (gp_press_decide),
  * the areas the caller's purpose has a consent for (lk->sharing) and each source's outcome in
  * this lookup (lk->sources). lib/recommend reads every record through the view its visibility
  * allows, so a recommendation never names what the caller may not see. */
@@ -36,7 +36,7 @@ static const struct {
     {"region", "health_regional"},
 };
 
-static const char *caller_area(const struct gp_lookup *lk, const char *dept)
+static const char *caller_area(const struct gp_press *lk, const char *dept)
 {
     if (!dept || !*dept)
         return "";
@@ -54,7 +54,7 @@ static const char *caller_area(const struct gp_lookup *lk, const char *dept)
 /* The areas for which a consent for the caller's purpose is in force today (gp_sharing_load
  * loads those in force; the dates are checked again as the policy checks them). A consent that
  * names departments still counts for its areas: the citizen has been asked about the area. */
-static size_t consent_areas(const struct gp_lookup *lk, const char *purpose,
+static size_t consent_areas(const struct gp_press *lk, const char *purpose,
                             const char *out[MAX_CONSENT_AREAS])
 {
     size_t n = 0;
@@ -80,11 +80,11 @@ static size_t consent_areas(const struct gp_lookup *lk, const char *purpose,
 
 /* What each source contributed, as the rules see it. A source the citizen's block keeps from
  * this caller is left out: nothing of it is shown, not even its freshness. */
-static size_t rec_sources(const struct gp_lookup *lk, struct gp_rec_source *out)
+static size_t rec_sources(const struct gp_press *lk, struct gp_rec_source *out)
 {
     size_t n = 0;
     for (size_t k = 0; k < lk->n; k++) {
-        const struct gp_lookup_source *ls = &lk->sources[k];
+        const struct gp_press_source *ls = &lk->sources[k];
         if (ls->blocked)
             continue;
         struct gp_rec_source *s = &out[n++];
@@ -124,13 +124,13 @@ static json_t *recommendation_json(const struct gp_recommendation *r)
 
 static void recommendations_finish(struct gp_request *req)
 {
-    struct gp_lookup *lk = gp_lookup_of(req);
+    struct gp_press *lk = gp_lookup_of(req);
     const struct gp_config *cfg = req->server->cfg;
     size_t n = lk->records.n;
     bool redacted = false;
     enum gp_visibility *vis = gp_xcalloc(n ? n : 1, sizeof *vis);
     for (size_t i = 0; i < n; i++) {
-        vis[i] = gp_lookup_decide(lk, &lk->records.items[i]).level;
+        vis[i] = gp_press_decide(lk, &lk->records.items[i]).level;
         redacted |= vis[i] != GP_VIS_FULL;
     }
     const char *areas[MAX_CONSENT_AREAS];

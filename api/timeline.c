@@ -4,7 +4,7 @@
  * anywhere (gaps), each shown only as far as the caller may see it.
  *
  * The CPR button first (api/lookup: fan-out, store, read back, audit row), then the policy's
- * decision on every record (gp_lookup_decide) and the pure timeline (lib/timeline), which
+ * decision on every record (gp_press_decide) and the pure timeline (lib/timeline), which
  * reads each record only through the view its visibility allows. Areas the caller may only
  * know to exist are named once in `existence`, never with dates or counts. */
 #include "api/citizen_common.h"
@@ -123,14 +123,14 @@ static json_t *event_json(const struct gp_tl_event *e, bool stale)
 
 static void timeline_finish(struct gp_request *req)
 {
-    struct gp_lookup *lk = gp_lookup_of(req);
-    const struct timeline_query *q = lk->route_state;
+    struct gp_press *lk = gp_lookup_of(req);
+    const struct timeline_query *q = gp_lookup_route_state(req);
     size_t n = lk->records.n;
 
     enum gp_visibility *vis = gp_xcalloc(n ? n : 1, sizeof *vis);
     const struct gp_indexed **byid = gp_xcalloc(n ? n : 1, sizeof *byid);
     for (size_t i = 0; i < n; i++) {
-        vis[i] = gp_lookup_decide(lk, &lk->records.items[i]).level;
+        vis[i] = gp_press_decide(lk, &lk->records.items[i]).level;
         byid[i] = &lk->records.items[i];
     }
     qsort(byid, n, sizeof *byid, cmp_by_id);
@@ -159,7 +159,7 @@ static void timeline_finish(struct gp_request *req)
     for (size_t i = 0; i < t.n_events; i++) {
         const struct gp_tl_event *e = &t.events[i];
         const struct gp_indexed *x = record_by_id(byid, n, e->record_id);
-        bool stale = x ? gp_lookup_source_stale(lk, x->source_id) : true;
+        bool stale = x ? gp_press_source_stale(lk, x->source_id) : true;
         json_array_append_new(events, event_json(e, stale));
     }
     free(byid);

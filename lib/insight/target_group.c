@@ -72,10 +72,14 @@ static const struct gp_stmt stmt_settings = {
  * order. Not `= ANY (array)`: on an index column that becomes an index condition, which
  * PostgreSQL 15 runs as one index scan per array element, again losing the order. The age is
  * taken from min(cpr), an aggregate, so it is computed once per citizen instead of being
- * pushed down to every record. */
+ * pushed down to every record.
+ *
+ * The reasons name areas and departments (existence); the services listed are summaries, and a
+ * summary shows services only — cases and activities — as gp_policy_project (lib/sharing/policy.h)
+ * decides for every read route: encounters count towards the areas but are never listed. */
 #define TG_SEARCH_SQL(STATUS)                                                                      \
     "WITH counted AS NOT MATERIALIZED ("                                                           \
-    "  SELECT r.cpr, r.area, r.department, r.case_type, r.status, r.legal_basis,"                  \
+    "  SELECT r.cpr, r.area, r.department, r.case_type, r.status, r.kind, r.legal_basis,"          \
     "   r.caseworker_name, r.caseworker_contact"                                                   \
     "  FROM record r"                                                                              \
     "  WHERE r.removed_at IS NULL AND r.kind <> 'document'" STATUS                                 \
@@ -118,7 +122,8 @@ static const struct gp_stmt stmt_settings = {
     "     coalesce(c.legal_basis, '') AS legal_basis,"                                             \
     "     coalesce(c.caseworker_name, '') AS caseworker_name,"                                     \
     "     coalesce(c.caseworker_contact, '') AS caseworker_contact"                                \
-    "    FROM counted c WHERE c.cpr = p.cpr AND c.status = 'open') s"                              \
+    "    FROM counted c WHERE c.cpr = p.cpr AND c.status = 'open'"                                  \
+    "     AND c.kind IN ('case', 'activity')) s"                                                    \
     "   JOIN case_type t ON t.code = s.case_type)::text, '[]')"                                    \
     " FROM page p ORDER BY p.cpr"
 

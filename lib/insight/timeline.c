@@ -90,52 +90,9 @@ int32_t gp_day_minus_months(int32_t day, int months)
     return days_from_civil(y, m, d > dim ? dim : d);
 }
 
-/* ---- views ------------------------------------------------------------------------------- */
-
 static bool is(const char *a, const char *b)
 {
     return a && b && !strcmp(a, b);
-}
-
-bool gp_view_of(const struct gp_indexed *x, enum gp_visibility vis, struct gp_view *v)
-{
-    static const char none[] = "";
-    if (vis != GP_VIS_EXISTENCE && vis != GP_VIS_SUMMARY && vis != GP_VIS_FULL)
-        return false;
-    const struct gp_record *r = &x->rec;
-    /* Summary shows services: a case or an activity. Anything else at summary is as much as
-     * its existence. */
-    if (vis == GP_VIS_SUMMARY && !is(r->kind, "case") && !is(r->kind, "activity"))
-        vis = GP_VIS_EXISTENCE;
-    *v = (struct gp_view){.vis = vis, .area = x->area};
-    v->department = v->kind = v->case_type = v->label_da = v->label_en = v->legal_basis = none;
-    v->status = v->start = v->end = v->caseworker_name = v->caseworker_contact = none;
-    v->data_type = v->title = v->document_date = none;
-    v->source_id = v->source_ref = v->parent_ref = v->source_code = none;
-    if (vis == GP_VIS_EXISTENCE)
-        return true;
-    v->id = x->id;
-    v->department = x->department;
-    v->kind = r->kind;
-    v->case_type = x->case_type;
-    v->label_da = x->case_label_da;
-    v->label_en = x->case_label_en;
-    v->legal_basis = x->legal_basis;
-    v->status = r->status;
-    v->start = r->start_date;
-    v->end = r->end_date;
-    v->caseworker_name = r->caseworker_name;
-    v->caseworker_contact = r->caseworker_contact;
-    if (vis == GP_VIS_SUMMARY)
-        return true;
-    v->data_type = r->data_type;
-    v->title = r->title;
-    v->document_date = r->document_date;
-    v->source_id = x->source_id;
-    v->source_ref = r->source_ref;
-    v->parent_ref = r->parent_ref;
-    v->source_code = r->source_code;
-    return true;
 }
 
 /* ---- gaps -------------------------------------------------------------------------------- */

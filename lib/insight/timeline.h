@@ -4,7 +4,8 @@
  *
  * Input is the citizen's live records (lib/index.h) each with the visibility the policy gave it
  * for this caller (lib/policy.h). What a record contributes depends on that visibility only,
- * through one projection (gp_view_of), so no rule here can read a field the caller may not see:
+ * through one projection (gp_view_of, lib/federation/view.h, over the policy's gp_policy_project),
+ * so no rule here can read a field the caller may not see:
  *
  *   full       every event of the record, with title and data type
  *   summary    services only: a case (opened/closed) or an activity (its period), with area,
@@ -41,6 +42,7 @@
 #define GP_TIMELINE_H
 
 #include "lib/federation/index.h"
+#include "lib/federation/view.h"
 #include "lib/sharing/policy.h"
 
 #include <stdbool.h>
@@ -57,31 +59,6 @@ void gp_day_format(int32_t day, char out[11]);
 /* The date n calendar months before day (the day of month clamped to the shorter month:
  * 2024-05-31 minus 3 months is 2024-02-29). */
 int32_t gp_day_minus_months(int32_t day, int months);
-
-/* ---- what a caller may use of one record ---------------------------------------------------- */
-
-/* A record projected onto its visibility. Fields the visibility does not allow are "" (or 0
- * for id), never the record's value, so code that reads a view cannot leak them. The strings
- * point into the gp_indexed the view was made from (or to a static ""): the view lives no
- * longer than it. */
-struct gp_view {
-    enum gp_visibility vis; /* EXISTENCE, SUMMARY or FULL */
-    const char *area;
-    /* summary and full */
-    int64_t id;
-    const char *department;
-    const char *kind; /* summary: "case" or "activity" only */
-    const char *case_type, *label_da, *label_en, *legal_basis;
-    const char *status, *start, *end;
-    const char *caseworker_name, *caseworker_contact;
-    /* full only */
-    const char *data_type, *title, *document_date;
-    const char *source_id, *source_ref, *parent_ref, *source_code;
-};
-
-/* The view of x at vis. False for hidden (the record must be ignored entirely). A summary
- * record that is not a case or an activity comes back as an existence view. */
-bool gp_view_of(const struct gp_indexed *x, enum gp_visibility vis, struct gp_view *v);
 
 /* ---- gaps ---------------------------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
 
 #include "lib/core/alloc.h"
 #include "lib/core/log.h"
+#include "lib/sharing/policy.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -312,4 +313,20 @@ enum gp_qs gp_access_log(struct gp_db_conn *c, const char *cpr, int limit, int64
     }
     PQclear(r);
     return qs;
+}
+
+void gp_audit_set_visibility(struct gp_audit_entry *e, unsigned levels)
+{
+    static const enum gp_visibility order[] = {GP_VIS_FULL, GP_VIS_SUMMARY, GP_VIS_EXISTENCE,
+                                               GP_VIS_HIDDEN};
+    size_t o = 0;
+    e->visibility[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (!(levels & (1u << order[i])))
+            continue;
+        int n = snprintf(e->visibility + o, sizeof e->visibility - o, "%s%s", o ? "," : "",
+                         gp_visibility_name(order[i]));
+        if (n > 0)
+            o += (size_t)n;
+    }
 }

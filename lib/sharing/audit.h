@@ -48,6 +48,10 @@ struct gp_audit_entry {
  * details that are not JSON), after which the transaction is aborted. Inside gp_db_tx and
  * with id NULL, the row is sent together with the COMMIT (gp_db_exec_at_commit), so the chain
  * lock is never held across a round trip: its errors then surface as the commit's. */
+/* Records into e->visibility which visibility levels an answer contains ("full,existence"),
+ * from a bit set of gp_visibility values (1 << level, lib/sharing/policy.h). */
+void gp_audit_set_visibility(struct gp_audit_entry *e, unsigned levels);
+
 enum gp_qs gp_audit_append(struct gp_db_conn *c, const struct gp_audit_entry *e, int64_t *id);
 
 enum gp_audit_verify_rc {

@@ -340,3 +340,24 @@ bool gp_policy_source_blocked(const struct gp_policy_caller *c, const struct gp_
     }
     return false;
 }
+
+struct gp_projection gp_policy_project(enum gp_visibility vis, const char *kind)
+{
+    bool service = kind && (!strcmp(kind, "case") || !strcmp(kind, "activity"));
+    if (vis == GP_VIS_SUMMARY && !service)
+        vis = GP_VIS_EXISTENCE;
+    switch (vis) {
+    case GP_VIS_FULL:
+        return (struct gp_projection){GP_VIS_FULL, GP_SHOW_AREA | GP_SHOW_SERVICE |
+                                                       GP_SHOW_CONTACT | GP_SHOW_DETAIL |
+                                                       GP_SHOW_SOURCE};
+    case GP_VIS_SUMMARY:
+        return (struct gp_projection){GP_VIS_SUMMARY,
+                                      GP_SHOW_AREA | GP_SHOW_SERVICE | GP_SHOW_CONTACT};
+    case GP_VIS_EXISTENCE:
+        return (struct gp_projection){GP_VIS_EXISTENCE, GP_SHOW_AREA};
+    case GP_VIS_HIDDEN:
+        break;
+    }
+    return (struct gp_projection){GP_VIS_HIDDEN, 0};
+}

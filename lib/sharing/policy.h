@@ -191,6 +191,40 @@ struct gp_policy_decision gp_policy_evaluate(const struct gp_policy_caller *call
 enum gp_visibility gp_policy_decide(const struct gp_policy_caller *caller,
                                     const struct gp_policy_record *rec);
 
+/* ---- the projection: what a visibility shows of a record ------------------------------------
+ *
+ * The one place that decides what each visibility shows of each record kind; every read route
+ * (overview, cases, timeline, recommendations, the audit row's visibility) goes through it, by
+ * way of lib/federation/view.h. Record kinds: case, activity, document, encounter.
+ *
+ *  full       everything the index holds of the record, of every kind.
+ *  summary    services only — a case or an activity: area, id, department, kind, case type and
+ *             its labels, legal basis, status, start and end dates, caseworker and contact. No
+ *             title, data type, unit, document date, source or references. A document, an
+ *             encounter or a record of unknown kind at summary is shown as its existence: a
+ *             summary never shows what was written or when a contact happened (the stricter of
+ *             the readings the routes once had, see docs/data-protection.md).
+ *  existence  the area alone ("there is something in the family area").
+ *  hidden     nothing, not even a count. */
+enum gp_policy_field {
+    GP_SHOW_AREA = 1u << 0,
+    GP_SHOW_SERVICE = 1u << 1, /* id, department, kind, case type, labels, legal basis, status,
+                                  start and end dates */
+    GP_SHOW_CONTACT = 1u << 2, /* caseworker name and contact */
+    GP_SHOW_DETAIL = 1u << 3,  /* title, data type, unit, document date, the source's legal
+                                  basis spelling */
+    GP_SHOW_SOURCE = 1u << 4,  /* source id, source and parent references, source code, when
+                                  fetched */
+};
+
+struct gp_projection {
+    enum gp_visibility level; /* what the record is shown as: never above the decision */
+    unsigned fields;          /* gp_policy_field bits */
+};
+
+/* The projection of a record of kind (NULL: unknown) decided at vis. Pure. */
+struct gp_projection gp_policy_project(enum gp_visibility vis, const char *kind);
+
 /* Whether a source (of source_department, in source_area) must not even be asked for caller:
  * a block in force on that department or on its whole area (or one of unknown kind or with no
  * value), for a caller outside that department, with no override in force. A case-type block
