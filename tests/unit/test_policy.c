@@ -770,6 +770,47 @@ START_TEST(names)
 }
 END_TEST
 
+/* The one projection: what each visibility shows of each record kind, written out as the
+ * documented table (lib/sharing/policy.h). */
+START_TEST(projection_table)
+{
+    const unsigned all =
+        GP_SHOW_AREA | GP_SHOW_SERVICE | GP_SHOW_CONTACT | GP_SHOW_DETAIL | GP_SHOW_SOURCE;
+    const unsigned summary = GP_SHOW_AREA | GP_SHOW_SERVICE | GP_SHOW_CONTACT;
+    static const char *const kinds[] = {"case",  "activity", "document", "encounter",
+                                        "other", "",         NULL};
+    struct {
+        enum gp_visibility vis;
+        int kind; /* index into kinds; 6: a NULL kind */
+        enum gp_visibility level;
+        unsigned fields;
+    } rows[] = {
+        {GP_VIS_FULL, 0, GP_VIS_FULL, 0},           {GP_VIS_FULL, 1, GP_VIS_FULL, 0},
+        {GP_VIS_FULL, 2, GP_VIS_FULL, 0},           {GP_VIS_FULL, 3, GP_VIS_FULL, 0},
+        {GP_VIS_FULL, 4, GP_VIS_FULL, 0},           {GP_VIS_FULL, 6, GP_VIS_FULL, 0},
+        {GP_VIS_SUMMARY, 0, GP_VIS_SUMMARY, 0},     {GP_VIS_SUMMARY, 1, GP_VIS_SUMMARY, 0},
+        {GP_VIS_SUMMARY, 2, GP_VIS_EXISTENCE, 0},   {GP_VIS_SUMMARY, 3, GP_VIS_EXISTENCE, 0},
+        {GP_VIS_SUMMARY, 4, GP_VIS_EXISTENCE, 0},   {GP_VIS_SUMMARY, 5, GP_VIS_EXISTENCE, 0},
+        {GP_VIS_SUMMARY, 6, GP_VIS_EXISTENCE, 0},   {GP_VIS_EXISTENCE, 0, GP_VIS_EXISTENCE, 0},
+        {GP_VIS_EXISTENCE, 2, GP_VIS_EXISTENCE, 0}, {GP_VIS_EXISTENCE, 3, GP_VIS_EXISTENCE, 0},
+        {GP_VIS_HIDDEN, 0, GP_VIS_HIDDEN, 0},       {GP_VIS_HIDDEN, 2, GP_VIS_HIDDEN, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *kind = kinds[rows[i].kind];
+        struct gp_projection p = gp_policy_project(rows[i].vis, kind);
+        unsigned want = rows[i].level == GP_VIS_FULL        ? all
+                        : rows[i].level == GP_VIS_SUMMARY   ? summary
+                        : rows[i].level == GP_VIS_EXISTENCE ? GP_SHOW_AREA
+                                                            : 0u;
+        ck_assert_msg(p.level == rows[i].level && p.fields == want,
+                      "row %zu (%s of kind %s): level %d fields %#x, want %d %#x", i,
+                      gp_visibility_name(rows[i].vis), kind ? kind : "(null)", p.level, p.fields,
+                      rows[i].level, want);
+        ck_assert_int_le(p.level, rows[i].vis); /* never more than decided */
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy");
@@ -786,6 +827,7 @@ int main(void)
     tcase_add_test(tc, sources);
     tcase_add_test(tc, legacy_rows);
     tcase_add_test(tc, names);
+    tcase_add_test(tc, projection_table);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
