@@ -3,11 +3,14 @@
  * today's, an unknown code visibly unclassified in the source department's area), upsert per
  * (source, reference), no rewrite of an unchanged record, removal marking by complete answers
  * only, fetch outcomes, the citizen seen — and reading it back. */
+#include "cmd/deptsim/population.h"
+#include "gpt_demo.h"
 #include "gptest.h"
 #include "lib/federation/classcache.h"
 #include "lib/db/db.h"
 #include "lib/federation/index.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +94,99 @@ static void expect(const char *sql, const char *want)
     ck_assert_msg(!strcmp(v, want), "%s\n  got  %s\n  want %s", sql, v, want);
     free(v);
 }
+
+/* The unit tests' demo records (tests/support/gpt_demo.c) are classified from a fixture: it
+ * must be exactly what the one classifier, record_classify, answers for every demo citizen's
+ * records today. When it is not, the current answers are written next to the build with the
+ * command that puts them in place. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(demo_classifications_are_record_classify)
+{
+    ck_assert_int_ge(gpt_db_exec(url, "INSERT INTO source (id, kind, department, base_url) VALUES"
+                                      " ('jobcentre', 'momentum', 'job_centre', 'http://x'),"
+                                      " ('social', 'sensum', 'social_services', 'http://x'),"
+                                      " ('health', 'fhir-r4', 'municipal_health', 'http://x'),"
+                                      " ('region', 'fhir-r4', 'region', 'http://x'),"
+                                      " ('family', 'dubu', 'family', 'http://x')"
+                                      " ON CONFLICT DO NOTHING"),
+                     0);
+    PGconn *pg = PQconnectdb(url);
+    ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+    char **lines = NULL;
+    size_t n = 0;
+    for (size_t d = 0; d < DS_DEMO_COUNT; d++) {
+        struct gp_indexed_list l;
+        gpt_demo_unclassified(ds_demo(d)->cpr, GPT_DEMO_AS_OF, &l);
+        for (size_t i = 0; i < l.n; i++) {
+            const struct gp_record *r = &l.items[i].rec;
+            const char *kind = gpt_demo_kind(l.items[i].source_id);
+            const char *date = r->start_date[0] ? r->start_date : r->document_date;
+            const char *params[4] = {l.items[i].source_id, r->source_code, r->legal_basis_raw,
+                                     date};
+            PGresult *res = PQexecParams(
+                pg,
+                "SELECT c.case_type, c.area, coalesce(c.legal_basis, ''), c.sensitivity,"
+                " t.label_da, t.label_en, CASE WHEN t.cross_department THEN 't' ELSE 'f' END"
+                " FROM record_classify($1, nullif($2, ''), nullif($3, ''), nullif($4, '')::date) c"
+                " JOIN case_type t ON t.code = c.case_type",
+                4, NULL, params, NULL, NULL, 0);
+            ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1, "%s",
+                          PQerrorMessage(pg));
+            char key[512], line[1200];
+            gpt_demo_class_key(kind, r, key, sizeof key);
+            snprintf(line, sizeof line, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", key,
+                     PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                     PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
+                     PQgetvalue(res, 0, 6));
+            PQclear(res);
+            bool dup = false;
+            for (size_t k = 0; k < n && !dup; k++)
+                dup = !strcmp(lines[k], line);
+            if (!dup) {
+                lines = realloc(lines, (n + 1) * sizeof *lines);
+                lines[n++] = strdup(line);
+            }
+        }
+        gp_indexed_list_free(&l);
+    }
+    PQfinish(pg);
+    ck_assert_uint_gt(n, 20);
+    qsort(lines, n, sizeof *lines, cmp_str);
+    size_t cap = 256, len = 0;
+    char *want = malloc(cap);
+    len = (size_t)snprintf(want, cap,
+                           "adapter_kind\tsource_code\tlegal_basis_raw\ton_date"
+                           "\tcase_type\tarea\tlegal_basis\tsensitivity\tlabel_da"
+                           "\tlabel_en\tcross_department\n");
+    for (size_t k = 0; k < n; k++) {
+        size_t need = strlen(lines[k]) + 2;
+        if (len + need > cap) {
+            cap = 2 * (len + need);
+            want = realloc(want, cap);
+        }
+        len += (size_t)snprintf(want + len, cap - len, "%s\n", lines[k]);
+        free(lines[k]);
+    }
+    free(lines);
+    char *have = gpt_read_file(GPT_DEMO_CLASSIFIED);
+    if (!have || strcmp(have, want) != 0) {
+        const char *out = GP_BINARY_DIR "/demo-classified.tsv";
+        FILE *f = fopen(out, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(want, f);
+        fclose(f);
+        ck_abort_msg("%s is not what record_classify answers now; the current answers are in "
+                     "%s: cp %s %s",
+                     GPT_DEMO_CLASSIFIED, out, out, GPT_DEMO_CLASSIFIED);
+    }
+    free(have);
+    free(want);
+}
+END_TEST
 
 START_TEST(one_press_is_classified_stored_and_marked)
 {
@@ -314,6 +410,7 @@ int main(void)
     tcase_add_test(tc, digests_vouch_for_unchanged_answers);
     tcase_add_test(tc, awkward_text_round_trips);
     tcase_add_test(tc, classifications_are_memoised);
+    tcase_add_test(tc, demo_classifications_are_record_classify);
     suite_add_tcase(s, tc);
     return gpt_run_suite(s);
 }

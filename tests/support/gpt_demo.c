@@ -13,24 +13,6 @@
 
 extern char gp_adapter_today[11]; /* adapters/adapter_internal.h's test hook */
 
-/* ---- the taxonomy, read from the migrations ------------------------------------------------ */
-
-struct ctype {
-    char code[64], area[32], label_da[128], label_en[128];
-    bool cross;
-};
-
-struct cmap {
-    char kind[32], code[128], case_type[64];
-};
-
-struct taxonomy {
-    struct ctype *types;
-    size_t n_types;
-    struct cmap *map;
-    size_t n_map;
-};
-
 /* Copies s into dst[size], cut to fit. */
 static void cp(char *dst, size_t size, const char *s)
 {
@@ -39,103 +21,74 @@ static void cp(char *dst, size_t size, const char *s)
     dst[n] = '\0';
 }
 
-/* The fields of one SQL row "('a', NULL, 'b''c', true)" starting at p (at its '('): strings
- * unquoted, bare words as written. Returns the number of fields, and in *rest the text after
- * the closing ')'. */
-static int sql_row(const char *p, char fields[][160], int max, const char **rest)
+/* ---- the classifications, as record_classify gave them ------------------------------------- */
+
+struct klass {
+    char key[512]; /* kind TAB source code TAB legal basis as written TAB date */
+    char case_type[64], area[32], legal_basis[128], sensitivity[24];
+    char label_da[128], label_en[128];
+    bool cross;
+};
+
+struct klasses {
+    struct klass *items;
+    size_t n;
+};
+
+void gpt_demo_class_key(const char *kind, const struct gp_record *r, char *out, size_t len)
+{
+    const char *date = r->start_date[0] ? r->start_date : r->document_date;
+    snprintf(out, len, "%s\t%s\t%s\t%s", kind, r->source_code, r->legal_basis_raw, date);
+}
+
+/* Splits line at tabs into at most max fields; returns their number. */
+static int tsv_fields(char *line, char **f, int max)
 {
     int n = 0;
-    p++;
-    while (*p && *p != ')' && n < max) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t o = 0;
-        if (*p == '\'') {
-            for (p++; *p; p++) {
-                if (*p == '\'' && p[1] == '\'') {
-                    p++;
-                } else if (*p == '\'') {
-                    p++;
-                    break;
-                }
-                if (o + 1 < 160)
-                    fields[n][o++] = *p;
-            }
-        } else {
-            while (*p && *p != ',' && *p != ')' && *p != ' ') {
-                if (o + 1 < 160)
-                    fields[n][o++] = *p;
-                p++;
-            }
-        }
-        fields[n++][o] = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == ',')
-            p++;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        p = strchr(p, '\t');
+        if (!p)
+            break;
+        *p++ = '\0';
     }
-    *rest = *p == ')' ? p + 1 : p;
     return n;
 }
 
-static void taxonomy_read(struct taxonomy *t, const char *file)
+static void klasses_read(struct klasses *k)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/migrations/%s", GP_SOURCE_DIR, file);
-    char *sql = gpt_read_file(path);
-    ck_assert_msg(sql != NULL, "cannot read %s", path);
-    enum { NONE, TYPES, MAP } table = NONE;
+    char *text = gpt_read_file(GPT_DEMO_CLASSIFIED);
+    ck_assert_msg(text != NULL, "cannot read %s", GPT_DEMO_CLASSIFIED);
     char *save = NULL;
-    for (char *line = strtok_r(sql, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (strstr(line, "INSERT INTO case_type ("))
-            table = TYPES;
-        else if (strstr(line, "INSERT INTO source_code_map ("))
-            table = MAP;
-        else if (strstr(line, "INSERT INTO"))
-            table = NONE;
-        const char *p = line + strspn(line, " \t");
-        if (table == NONE || *p != '(')
+    bool header = true;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (header) {
+            header = false;
             continue;
-        char f[6][160];
-        const char *rest;
-        int n = sql_row(p, f, 6, &rest);
-        if (table == TYPES && n == 6) {
-            t->types = gp_xrealloc(t->types, (t->n_types + 1) * sizeof *t->types);
-            struct ctype *c = &t->types[t->n_types++];
-            cp(c->code, sizeof c->code, f[0]);
-            cp(c->area, sizeof c->area, strcmp(f[1], "NULL") ? f[1] : "");
-            cp(c->label_da, sizeof c->label_da, f[2]);
-            cp(c->label_en, sizeof c->label_en, f[3]);
-            c->cross = !strcmp(f[5], "true");
-        } else if (table == MAP && n == 3) {
-            t->map = gp_xrealloc(t->map, (t->n_map + 1) * sizeof *t->map);
-            struct cmap *m = &t->map[t->n_map++];
-            cp(m->kind, sizeof m->kind, f[0]);
-            cp(m->code, sizeof m->code, f[1]);
-            cp(m->case_type, sizeof m->case_type, f[2]);
         }
-        if (*(rest + strspn(rest, " \t")) == ';')
-            table = NONE;
+        char *f[11];
+        ck_assert_int_eq(tsv_fields(line, f, 11), 11);
+        k->items = gp_xrealloc(k->items, (k->n + 1) * sizeof *k->items);
+        struct klass *c = &k->items[k->n++];
+        snprintf(c->key, sizeof c->key, "%s\t%s\t%s\t%s", f[0], f[1], f[2], f[3]);
+        cp(c->case_type, sizeof c->case_type, f[4]);
+        cp(c->area, sizeof c->area, f[5]);
+        cp(c->legal_basis, sizeof c->legal_basis, f[6]);
+        cp(c->sensitivity, sizeof c->sensitivity, f[7]);
+        cp(c->label_da, sizeof c->label_da, f[8]);
+        cp(c->label_en, sizeof c->label_en, f[9]);
+        c->cross = !strcmp(f[10], "t");
     }
-    free(sql);
+    free(text);
 }
 
-static const struct ctype *ctype_find(const struct taxonomy *t, const char *code)
+static const struct klass *klass_find(const struct klasses *k, const char *key)
 {
-    for (size_t i = 0; i < t->n_types; i++) {
-        if (!strcmp(t->types[i].code, code))
-            return &t->types[i];
+    for (size_t i = 0; i < k->n; i++) {
+        if (!strcmp(k->items[i].key, key))
+            return &k->items[i];
     }
     return NULL;
-}
-
-static const char *classify(const struct taxonomy *t, const char *kind, const char *code)
-{
-    for (size_t i = 0; i < t->n_map; i++) {
-        if (!strcmp(t->map[i].kind, kind) && !strcmp(t->map[i].code, code))
-            return t->map[i].case_type;
-    }
-    return "unclassified";
 }
 
 /* ---- asking the simulated systems ---------------------------------------------------------- */
@@ -165,14 +118,18 @@ static const struct sysinfo {
     {DS_FAMILY, "dubu", GPT_DEMO_FAMILY, "family"},
 };
 
-void gpt_demo_records(const char *cpr, const char *as_of, struct gp_indexed_list *out)
+const char *gpt_demo_kind(const char *source_id)
+{
+    for (size_t s = 0; s < sizeof systems / sizeof *systems; s++) {
+        if (!strcmp(ds_system_name(systems[s].sys), source_id))
+            return systems[s].kind;
+    }
+    return NULL;
+}
+
+void gpt_demo_unclassified(const char *cpr, const char *as_of, struct gp_indexed_list *out)
 {
     memset(out, 0, sizeof *out);
-    struct taxonomy tax = {0};
-    taxonomy_read(&tax, "0002_taxonomy.sql");
-    taxonomy_read(&tax, "0004_source_codes.sql");
-    ck_assert_msg(tax.n_types > 40 && tax.n_map > 50, "taxonomy: %zu case types, %zu codes",
-                  tax.n_types, tax.n_map);
 
     int day;
     ck_assert(ds_parse_date(as_of, &day));
@@ -238,21 +195,34 @@ void gpt_demo_records(const char *cpr, const char *as_of, struct gp_indexed_list
             x->rec = recs.items[i];
             snprintf(x->source_id, sizeof x->source_id, "%s", ds_system_name(si->sys));
             snprintf(x->department, sizeof x->department, "%s", si->department);
-            const char *ct = classify(&tax, si->kind, x->rec.source_code);
-            const struct ctype *t = ctype_find(&tax, ct);
-            ck_assert_msg(t != NULL, "case type %s not in the taxonomy", ct);
-            snprintf(x->case_type, sizeof x->case_type, "%s", t->code);
-            snprintf(x->area, sizeof x->area, "%s", t->area[0] ? t->area : si->area);
-            snprintf(x->case_label_da, sizeof x->case_label_da, "%s", t->label_da);
-            snprintf(x->case_label_en, sizeof x->case_label_en, "%s", t->label_en);
-            x->cross_department = t->cross;
-            snprintf(x->sensitivity, sizeof x->sensitivity, "%s", "sensitive");
-            snprintf(x->legal_basis, sizeof x->legal_basis, "%s", x->rec.legal_basis_raw);
             snprintf(x->fetched_at, sizeof x->fetched_at, "%sT12:00:00Z", as_of);
         }
         gp_record_list_free(&recs);
     }
     gp_adapter_today[0] = '\0';
-    free(tax.types);
-    free(tax.map);
+}
+
+void gpt_demo_records(const char *cpr, const char *as_of, struct gp_indexed_list *out)
+{
+    struct klasses k = {0};
+    klasses_read(&k);
+    gpt_demo_unclassified(cpr, as_of, out);
+    for (size_t i = 0; i < out->n; i++) {
+        struct gp_indexed *x = &out->items[i];
+        char key[512];
+        gpt_demo_class_key(gpt_demo_kind(x->source_id), &x->rec, key, sizeof key);
+        const struct klass *c = klass_find(&k, key);
+        ck_assert_msg(c != NULL,
+                      "%s has no line for '%s' of %s: regenerate it with "
+                      "integration/itest_index (demo_classifications_are_record_classify's)",
+                      GPT_DEMO_CLASSIFIED, key, cpr);
+        snprintf(x->case_type, sizeof x->case_type, "%s", c->case_type);
+        snprintf(x->area, sizeof x->area, "%s", c->area);
+        snprintf(x->case_label_da, sizeof x->case_label_da, "%s", c->label_da);
+        snprintf(x->case_label_en, sizeof x->case_label_en, "%s", c->label_en);
+        x->cross_department = c->cross;
+        snprintf(x->sensitivity, sizeof x->sensitivity, "%s", c->sensitivity);
+        snprintf(x->legal_basis, sizeof x->legal_basis, "%s", c->legal_basis);
+    }
+    free(k.items);
 }

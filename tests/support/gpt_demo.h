@@ -1,12 +1,11 @@
 /* The index records of a deptsim demo citizen, built without sockets or a database: each of
  * the five simulated systems answers the lookup through ds_route (cmd/deptsim/routes.h), the
- * real adapter parses it, and the records are classified as lib/index classifies them — by
- * (adapter kind, source code) through source_code_map, read from the migrations themselves
- * (0002 case types, 0004 source codes), else 'unclassified'. So unit tests of pure modules
- * (timeline, recommendations) see the case types the demo population really produces.
- *
- * Legal-basis fallback (legal_basis_resolve) is not reproduced: every code the demo citizens
- * Mette and Sofie use is in source_code_map. */
+ * real adapter parses it, and the records are classified as the index classifies them — by
+ * the one classifier, record_classify (migration 0007), whose answers for every demo record
+ * are kept in a fixture (GPT_DEMO_CLASSIFIED). The integration suite itest_index checks that
+ * the fixture is what record_classify answers today, against a migrated database, and writes
+ * the current one next to the build when it is not: unit tests of pure modules (timeline,
+ * recommendations) cannot drift from the classifier. */
 #ifndef GPT_DEMO_H
 #define GPT_DEMO_H
 
@@ -25,5 +24,21 @@
  * ("jobcentre", ...), department as above. Fails the test on any error. Free with
  * gp_indexed_list_free. */
 void gpt_demo_records(const char *cpr, const char *as_of, struct gp_indexed_list *out);
+
+/* The record_classify answers for the demo citizens' records, one line per input (TSV, a
+ * header line first): adapter kind, source code, legal basis as written, date (start, else
+ * document date), then case type, area, legal basis, sensitivity, label_da, label_en and
+ * cross_department (t/f). */
+#define GPT_DEMO_CLASSIFIED GP_SOURCE_DIR "/tests/fixtures/demo/classified.tsv"
+/* The as-of date the unit tests use, and so the one the fixture covers. */
+#define GPT_DEMO_AS_OF "2026-11-01"
+
+/* The same records before classification (case type, area, labels and legal basis empty). */
+void gpt_demo_unclassified(const char *cpr, const char *as_of, struct gp_indexed_list *out);
+/* The adapter kind of a demo source id ("jobcentre" -> "momentum"), NULL for another. */
+const char *gpt_demo_kind(const char *source_id);
+/* The fixture's key of a record from a source of kind. */
+struct gp_record;
+void gpt_demo_class_key(const char *kind, const struct gp_record *r, char *out, size_t len);
 
 #endif
