@@ -11,6 +11,7 @@
 #include "lib/core/buf.h"
 #include "lib/db/copy.h"
 #include "lib/core/cpr.h"
+#include "lib/federation/http_get.h"
 #include "lib/federation/record_sql.h"
 #include "lib/federation/sources.h"
 
@@ -578,11 +579,7 @@ struct fetcher {
     const struct gp_adapter *ad;
     const struct gp_sync_options *o;
     /* the thread's own */
-    CURL *easy;
-    struct curl_slist *headers;
-    struct gp_buf body;
-    bool too_large;
-    char curl_err[CURL_ERROR_SIZE];
+    struct gp_http_get get; /* one handle: its connection is kept from page to page */
     int page_size;
     char cursor[256]; /* of the page it fetches next */
     struct gp_export_page work;
@@ -617,58 +614,30 @@ fetcher_note(struct fetcher *f, enum gp_log_level level, const char *fmt, ...)
     pthread_mutex_unlock(&f->mu);
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *cls)
-{
-    struct fetcher *f = cls;
-    size_t n = size * nmemb;
-    if (f->body.len + n > f->o->max_page_bytes) {
-        f->too_large = true;
-        return 0;
-    }
-    gp_buf_append(&f->body, ptr, n);
-    return n;
-}
-
-/* Cuts a transfer short when the caller stops the fetcher. */
-static int on_xfer(void *cls, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                   curl_off_t ulnow)
-{
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return atomic_load(&((struct fetcher *)cls)->stop) ? 1 : 0;
-}
-
 enum fetch_rc { FETCH_OK, FETCH_RETRY, FETCH_FATAL };
 
-/* GETs url into f->body. On failure a reason in why and whether trying again may help. */
+/* GETs url into f->get.body. On failure a reason in why and whether trying again may help:
+ * not for an answer that is no page (other than 5xx, 429, 408), a page over the size limit, or
+ * a fetcher being stopped. */
 static enum fetch_rc fetch(struct fetcher *f, const char *url, char *why, size_t whylen)
 {
-    f->body.len = 0;
-    f->too_large = false;
-    f->curl_err[0] = '\0';
-    curl_easy_setopt(f->easy, CURLOPT_URL, url);
-    CURLcode code = curl_easy_perform(f->easy);
-    long status = 0;
-    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (code == CURLE_OK && status >= 200 && status < 300) {
-        gp_buf_append(&f->body, "", 0); /* data is NUL-terminated even when empty */
+    gp_http_get_url(&f->get, url, f->o->timeout_ms, f->o->max_page_bytes);
+    if (gp_http_get_perform(&f->get) == GP_FETCH_OK)
         return FETCH_OK;
-    }
-    if (code == CURLE_OK) {
-        snprintf(why, whylen, "HTTP %ld", status);
-        return status >= 500 || status == 429 || status == 408 ? FETCH_RETRY : FETCH_FATAL;
-    }
-    if (code == CURLE_ABORTED_BY_CALLBACK) {
+    if (atomic_load(&f->stop)) {
         snprintf(why, whylen, "stopped");
         return FETCH_FATAL;
     }
-    if (f->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    if (f->get.too_large) {
         snprintf(why, whylen, "a page is larger than %zu bytes (ask for smaller pages)",
                  f->o->max_page_bytes);
         return FETCH_FATAL;
     }
-    snprintf(why, whylen, "%s%s%s", curl_easy_strerror(code), f->curl_err[0] ? ": " : "",
-             f->curl_err);
-    return FETCH_RETRY;
+    snprintf(why, whylen, "%s", f->get.error);
+    if (!f->get.answered)
+        return FETCH_RETRY;
+    long status = f->get.http_status;
+    return status >= 500 || status == 429 || status == 408 ? FETCH_RETRY : FETCH_FATAL;
 }
 
 /* Fetches and parses the page at f->cursor into f->work, with retries; a page the adapter
@@ -691,7 +660,8 @@ static bool fetch_page(struct fetcher *f, char *err, size_t errlen)
             f->work.records.n = 0;
             f->work.next_cursor[0] = '\0';
             clock_gettime(CLOCK_MONOTONIC, &t);
-            bool parsed = f->ad->parse_export(f->body.data, f->body.len, &f->work, why, sizeof why);
+            bool parsed =
+                f->ad->parse_export(f->get.body.data, f->get.body.len, &f->work, why, sizeof why);
             f->parse_s += since(&t);
             if (parsed && f->work.next_cursor[0] && !strcmp(f->work.next_cursor, f->cursor)) {
                 snprintf(err, errlen,
@@ -767,30 +737,17 @@ static bool fetcher_start(struct fetcher *f, struct source_run *s, const char *c
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->inited = true;
-    f->easy = curl_easy_init();
-    if (!f->easy)
-        return fail(s, "cannot start libcurl");
-    char accept[128];
-    snprintf(accept, sizeof accept, "Accept: %s", f->ad->accept ? f->ad->accept : "*/*");
-    f->headers = curl_slist_append(NULL, accept);
-    CURL *e = f->easy;
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* department systems are reached directly */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->o->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->o->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "glasplade-sync");
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->curl_err);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->o->max_page_bytes);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_xfer);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, f);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
+    struct gp_http_get_opts get = {
+        .url = "",
+        .accept = f->ad->accept,
+        .user_agent = "glasplade-sync",
+        .limit_ms = f->o->timeout_ms,
+        .max_body = f->o->max_page_bytes,
+        .cancel = &f->stop,
+        .terms = {.timeout_ms = f->o->timeout_ms},
+    };
+    if (!gp_http_get_setup(&f->get, NULL, &get))
+        return fail(s, "cannot start libcurl: %s", f->get.error);
     if (pthread_create(&f->thread, NULL, fetcher_main, f) != 0)
         return fail(s, "cannot start the fetching thread");
     f->started = true;
@@ -852,12 +809,7 @@ static void fetcher_stop(struct fetcher *f, struct gp_sync_result *res)
         pthread_join(f->thread, NULL);
         f->started = false;
     }
-    if (f->easy)
-        curl_easy_cleanup(f->easy);
-    curl_slist_free_all(f->headers);
-    f->easy = NULL;
-    f->headers = NULL;
-    gp_buf_free(&f->body);
+    gp_http_get_free(&f->get);
     gp_record_list_free(&f->work.records);
     gp_record_list_free(&f->slot.records);
     pthread_cond_destroy(&f->cv);
