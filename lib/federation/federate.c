@@ -838,7 +838,7 @@ static void *engine_main(void *arg)
 
 struct gp_federate *gp_federate_create(const struct gp_federate_config *cfg)
 {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (!gp_http_global_init()) {
         GP_LOG_ERROR("federate: libcurl could not be initialised");
         return NULL;
     }
@@ -870,7 +870,7 @@ fail:
     pthread_mutex_destroy(&f->lock);
     pthread_mutex_destroy(&f->stats_lock);
     free(f);
-    curl_global_cleanup();
+    gp_http_global_cleanup();
     return NULL;
 }
 
@@ -900,7 +900,7 @@ void gp_federate_destroy(struct gp_federate *f)
     pthread_mutex_destroy(&f->lock);
     pthread_mutex_destroy(&f->stats_lock);
     free(f);
-    curl_global_cleanup();
+    gp_http_global_cleanup();
 }
 
 bool gp_federate_start(struct gp_federate *f, const char *key, const struct gp_fetch_request *reqs,

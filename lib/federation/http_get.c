@@ -84,6 +84,16 @@ static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 /* ---- the getter --------------------------------------------------------------------------- */
 
+bool gp_http_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+void gp_http_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
 bool gp_http_header_value_ok(const char *v)
 {
     return !strpbrk(v, "\r\n");

@@ -67,6 +67,11 @@ struct gp_http_get {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* libcurl's process-wide state, for each user of this module (libcurl counts them): before the
+ * first getter and after the last. False when libcurl cannot be initialised. */
+bool gp_http_global_init(void);
+void gp_http_global_cleanup(void);
+
 /* Whether v can be sent as a header value (no line break that would smuggle another header). */
 bool gp_http_header_value_ok(const char *v);
 
