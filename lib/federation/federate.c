@@ -16,6 +16,7 @@
  * cache (up to MAX_CONNECTS) for the next request to that host. */
 #include "lib/federation/federate.h"
 #include "lib/federation/federate_internal.h"
+#include "lib/federation/http_get.h"
 
 #include "lib/core/alloc.h"
 #include "lib/core/buf.h"
@@ -23,7 +24,6 @@
 #include "lib/core/log.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -152,56 +152,7 @@ bool gp_breaker_report_failure(struct gp_breaker *b, int threshold, int64_t now_
     return gp_breaker_record(b, threshold, false, false, now_ms);
 }
 
-/* ---- classification, percentiles, time (pure) ------------------------------------------- */
-
-enum gp_fetch_status gp_federate_classify(const struct gp_transfer_end *t, char *err,
-                                          size_t err_len)
-{
-    const char *detail = t->detail && t->detail[0] ? t->detail : NULL;
-    err[0] = '\0';
-    switch (t->code) {
-    case CURLE_OK:
-        if (t->http_status >= 200 && t->http_status < 300)
-            return GP_FETCH_OK;
-        if (t->http_status == 404 && t->not_found_is_answer)
-            return GP_FETCH_OK;
-        snprintf(err, err_len, "HTTP %ld", t->http_status);
-        return GP_FETCH_ERROR;
-    case CURLE_OPERATION_TIMEDOUT:
-        /* Say which limit struck: the caller's deadline or the source's own timeout. */
-        if (t->deadline_bound)
-            snprintf(err, err_len, "deadline passed after %d ms", t->deadline_ms);
-        else
-            snprintf(err, err_len, "timed out after %ld ms", t->timeout_ms);
-        return GP_FETCH_TIMEOUT;
-    case CURLE_COULDNT_CONNECT:
-        if (t->os_errno == ECONNREFUSED)
-            snprintf(err, err_len, "connection refused");
-        else
-            snprintf(err, err_len, "could not connect: %s",
-                     detail ? detail : curl_easy_strerror(t->code));
-        return GP_FETCH_UNAVAILABLE;
-    case CURLE_COULDNT_RESOLVE_HOST:
-        snprintf(err, err_len, "could not resolve host");
-        return GP_FETCH_UNAVAILABLE;
-    case CURLE_FILESIZE_EXCEEDED: /* libcurl saw a Content-Length over the limit */
-        snprintf(err, err_len, "response too large (over %zu bytes)", t->max_body_bytes);
-        return GP_FETCH_ERROR;
-    case CURLE_WRITE_ERROR:
-        if (t->too_large) {
-            snprintf(err, err_len, "response too large (over %zu bytes)", t->max_body_bytes);
-            return GP_FETCH_ERROR;
-        }
-        break;
-    default:
-        break;
-    }
-    if (detail)
-        snprintf(err, err_len, "%s: %s", curl_easy_strerror(t->code), detail);
-    else
-        snprintf(err, err_len, "%s", curl_easy_strerror(t->code));
-    return GP_FETCH_ERROR;
-}
+/* ---- percentiles, time (pure) ------------------------------------------------------------ */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -263,21 +214,14 @@ struct waiter {
 struct fetch {
     struct fanout *fo;
     size_t idx;
-    CURL *easy; /* non-NULL while it is in the multi handle */
-    struct curl_slist *headers;
-    struct gp_buf body;
-    size_t max_body;
-    bool too_large;
-    struct gp_buf pages; /* the pages before this one (a paged answer) */
+    struct gp_http_get get; /* get.easy non-NULL while it is in the multi handle */
+    struct gp_buf pages;    /* the pages before this one (a paged answer) */
     size_t npages;
     size_t page_len[GP_FETCH_MAX_PAGES];
     bool sent;
     bool probe; /* the circuit let it through as its half-open probe */
     bool finished;
-    bool deadline_bound;
-    long timeout_ms;
     int64_t sent_us;
-    char errbuf[CURL_ERROR_SIZE];
 };
 
 struct fanout {
@@ -416,20 +360,6 @@ static void source_account(struct gp_federate *f, const struct fetch *ft,
 
 /* ---- one request ------------------------------------------------------------------------- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *cls)
-{
-    struct fetch *ft = cls;
-    size_t n = size * nmemb;
-    if (n > ft->max_body - ft->body.len) {
-        /* Returning less than n makes libcurl stop with CURLE_WRITE_ERROR: a runaway source
-         * costs us at most max_body bytes. */
-        ft->too_large = true;
-        return 0;
-    }
-    gp_buf_append(&ft->body, data, n);
-    return n;
-}
-
 /* Logs a settled request without leaking the CPR that its URL carries. */
 static void log_fetch(const struct fanout *fo, const struct fetch *ft)
 {
@@ -448,19 +378,15 @@ static void log_fetch(const struct fanout *fo, const struct fetch *ft)
 /* Takes the request out of the multi handle and frees its transfer state. */
 static void fetch_release(struct gp_federate *f, struct fetch *ft)
 {
-    if (ft->easy) {
-        curl_multi_remove_handle(f->multi, ft->easy);
-        if (f->nspare < MAX_SPARE_EASY) {
-            curl_easy_reset(ft->easy); /* every option back to its default */
-            f->spare[f->nspare++] = ft->easy;
-        } else {
-            curl_easy_cleanup(ft->easy);
-        }
-        ft->easy = NULL;
+    if (ft->get.easy)
+        curl_multi_remove_handle(f->multi, ft->get.easy);
+    CURL *easy = gp_http_get_release(&ft->get);
+    if (easy && f->nspare < MAX_SPARE_EASY) {
+        curl_easy_reset(easy); /* every option back to its default */
+        f->spare[f->nspare++] = easy;
+    } else if (easy) {
+        curl_easy_cleanup(easy);
     }
-    curl_slist_free_all(ft->headers);
-    ft->headers = NULL;
-    gp_buf_free(&ft->body);
     gp_buf_free(&ft->pages);
     ft->finished = true;
     ft->fo->pending--;
@@ -476,26 +402,21 @@ static bool fetch_next_page(struct gp_federate *f, struct fetch *ft, const char 
     const struct gp_fetch_request *rq = &fo->reqs[ft->idx];
     int64_t now = mono_us();
     long limit_ms = (long)((fo->deadline_us - now) / 1000);
-    ft->deadline_bound = true;
+    ft->get.terms.deadline_bound = true;
     if (rq->timeout_ms > 0) {
         long left = rq->timeout_ms - (long)((now - ft->sent_us) / 1000);
         if (left < limit_ms) {
             limit_ms = left;
-            ft->deadline_bound = false;
+            ft->get.terms.deadline_bound = false;
         }
     }
     if (limit_ms < 1) {
         snprintf(why, whylen, "no time left for page %zu", ft->npages + 1);
         return false;
     }
-    curl_multi_remove_handle(f->multi, ft->easy);
-    ft->max_body = f->max_body_bytes - ft->pages.len;
-    ft->errbuf[0] = '\0';
-    curl_easy_setopt(ft->easy, CURLOPT_URL, url);
-    curl_easy_setopt(ft->easy, CURLOPT_TIMEOUT_MS, limit_ms);
-    curl_easy_setopt(ft->easy, CURLOPT_CONNECTTIMEOUT_MS, limit_ms);
-    curl_easy_setopt(ft->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ft->max_body);
-    if (curl_multi_add_handle(f->multi, ft->easy) != CURLM_OK) {
+    curl_multi_remove_handle(f->multi, ft->get.easy);
+    gp_http_get_url(&ft->get, url, limit_ms, f->max_body_bytes - ft->pages.len);
+    if (curl_multi_add_handle(f->multi, ft->get.easy) != CURLM_OK) {
         snprintf(why, whylen, "could not start the transfer of page %zu", ft->npages + 1);
         return false;
     }
@@ -508,12 +429,12 @@ static bool fetch_next_page(struct gp_federate *f, struct fetch *ft, const char 
 static bool fetch_paging(struct gp_federate *f, struct fetch *ft, struct gp_fetch_result *r)
 {
     const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    const struct gp_buf *body = &ft->get.body;
     char next[sizeof rq->url] = "";
-    int more =
-        rq->next_page(rq->url, ft->body.data ? ft->body.data : "", ft->body.len, next, sizeof next);
-    ft->page_len[ft->npages++] = ft->body.len;
-    gp_buf_append(&ft->pages, ft->body.data ? ft->body.data : "", ft->body.len);
-    ft->body.len = 0;
+    int more = rq->next_page(rq->url, body->data, body->len, next, sizeof next);
+    ft->page_len[ft->npages++] = body->len;
+    gp_buf_append(&ft->pages, body->data, body->len);
+    ft->get.body.len = 0;
     char why[200] = "";
     if (more < 0)
         snprintf(why, sizeof why, "unusable link to the next page: %.150s", next);
@@ -533,24 +454,11 @@ static void fetch_finish(struct gp_federate *f, struct fetch *ft, CURLcode code)
 {
     struct fanout *fo = ft->fo;
     struct gp_fetch_result *r = &fo->results[ft->idx];
-    struct gp_transfer_end t = {.code = code,
-                                .too_large = ft->too_large,
-                                .max_body_bytes = f->max_body_bytes,
-                                .deadline_bound = ft->deadline_bound,
-                                .timeout_ms = ft->timeout_ms,
-                                .deadline_ms = fo->deadline_ms,
-                                .detail = ft->errbuf,
-                                .not_found_is_answer = fo->reqs[ft->idx].not_found_is_answer};
-    char *ct = NULL;
-    curl_easy_getinfo(ft->easy, CURLINFO_RESPONSE_CODE, &t.http_status);
-    curl_easy_getinfo(ft->easy, CURLINFO_OS_ERRNO, &t.os_errno);
-    curl_easy_getinfo(ft->easy, CURLINFO_CONTENT_TYPE, &ct);
-
-    r->status = gp_federate_classify(&t, r->error, sizeof r->error);
-    gp_cpr_mask_in_place(r->error); /* curl's texts may quote the URL */
-    r->http_status = t.http_status;
-    if (ct)
-        snprintf(r->content_type, sizeof r->content_type, "%s", ct);
+    r->status = gp_http_get_end(&ft->get, code);
+    snprintf(r->error, sizeof r->error, "%s", ft->get.error);
+    r->http_status = ft->get.http_status;
+    if (ft->get.content_type[0])
+        snprintf(r->content_type, sizeof r->content_type, "%s", ft->get.content_type);
     bool paged = fo->reqs[ft->idx].next_page != NULL;
     if (paged && r->status == GP_FETCH_OK && fetch_paging(f, ft, r))
         return; /* the next page is on its way */
@@ -561,9 +469,9 @@ static void fetch_finish(struct gp_federate *f, struct fetch *ft, CURLcode code)
         r->body = gp_buf_steal(&ft->pages, &r->body_len);
         r->npages = ft->npages;
         memcpy(r->page_len, ft->page_len, sizeof r->page_len);
-    } else if (!ft->too_large && ft->body.data) {
+    } else if (!ft->get.too_large && ft->get.body.data) {
         free(r->body);
-        r->body = gp_buf_steal(&ft->body, &r->body_len);
+        r->body = gp_buf_steal(&ft->get.body, &r->body_len);
     }
     if (r->status == GP_FETCH_OK && !paged) {
         r->npages = 1;
@@ -604,32 +512,6 @@ static void fetch_fail_local(struct gp_federate *f, struct fetch *ft, const char
     source_account(f, ft, r);
 }
 
-static void fetch_setopts(struct fetch *ft, const char *url, long limit_ms)
-{
-    CURL *e = ft->easy;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, ft);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM games in a threaded server */
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* department systems are reached directly */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, limit_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, limit_ms);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "glasplade-federate");
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ft->errbuf);
-    /* A declared Content-Length over the limit fails before the body arrives; the write
-     * callback catches the rest (chunked or lying sources). */
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ft->max_body);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, ft);
-    if (ft->headers)
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, ft->headers);
-}
-
 /* Sends one request of fo, unless its circuit is open or no time is left (then the deadline
  * sweep settles it). */
 static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
@@ -642,7 +524,7 @@ static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
         return;
     /* A header line break would let configuration smuggle headers: our bug, not the
      * source's, so it is settled before the circuit is asked. */
-    if (strpbrk(rq->accept, "\r\n")) {
+    if (!gp_http_header_value_ok(rq->accept)) {
         fetch_fail_local(f, ft, "invalid Accept header value");
         return;
     }
@@ -660,26 +542,27 @@ static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
     ft->probe = v == GP_BREAKER_PROBE;
     ft->sent = true;
     ft->sent_us = now_us;
-    ft->max_body = f->max_body_bytes;
-    ft->deadline_bound = rq->timeout_ms <= 0 || left_ms <= rq->timeout_ms;
-    ft->timeout_ms = rq->timeout_ms;
-    long limit_ms = ft->deadline_bound ? (long)left_ms : (long)rq->timeout_ms;
-
-    if (rq->accept[0]) {
-        char line[sizeof rq->accept + 16];
-        snprintf(line, sizeof line, "Accept: %s", rq->accept);
-        ft->headers = curl_slist_append(NULL, line);
-    }
-    ft->easy = f->nspare ? f->spare[--f->nspare] : curl_easy_init();
-    if (!ft->easy) {
-        fetch_fail_local(f, ft, "could not create a transfer");
-        return;
-    }
-    fetch_setopts(ft, rq->url, limit_ms);
-    if (curl_multi_add_handle(f->multi, ft->easy) != CURLM_OK) {
-        curl_easy_cleanup(ft->easy);
-        ft->easy = NULL;
-        fetch_fail_local(f, ft, "could not start a transfer");
+    bool deadline_bound = rq->timeout_ms <= 0 || left_ms <= rq->timeout_ms;
+    struct gp_http_get_opts o = {
+        .url = rq->url,
+        .accept = rq->accept,
+        .user_agent = "glasplade-federate",
+        .limit_ms = deadline_bound ? (long)left_ms : (long)rq->timeout_ms,
+        .max_body = f->max_body_bytes,
+        .private_data = ft,
+        .terms = {.timeout_ms = rq->timeout_ms,
+                  .deadline_bound = deadline_bound,
+                  .deadline_ms = fo->deadline_ms,
+                  .not_found_is_answer = rq->not_found_is_answer,
+                  .body_limit = f->max_body_bytes},
+    };
+    char why[sizeof ft->get.error] = "could not start a transfer";
+    bool set = gp_http_get_setup(&ft->get, f->nspare ? f->spare[--f->nspare] : NULL, &o);
+    if (!set || curl_multi_add_handle(f->multi, ft->get.easy) != CURLM_OK) {
+        if (!set)
+            snprintf(why, sizeof why, "%s", ft->get.error);
+        gp_http_get_free(&ft->get); /* not in the multi handle */
+        fetch_fail_local(f, ft, why);
         return;
     }
     atomic_fetch_add(&f->sent, 1);
@@ -955,7 +838,7 @@ static void *engine_main(void *arg)
 
 struct gp_federate *gp_federate_create(const struct gp_federate_config *cfg)
 {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (!gp_http_global_init()) {
         GP_LOG_ERROR("federate: libcurl could not be initialised");
         return NULL;
     }
@@ -987,7 +870,7 @@ fail:
     pthread_mutex_destroy(&f->lock);
     pthread_mutex_destroy(&f->stats_lock);
     free(f);
-    curl_global_cleanup();
+    gp_http_global_cleanup();
     return NULL;
 }
 
@@ -1017,7 +900,7 @@ void gp_federate_destroy(struct gp_federate *f)
     pthread_mutex_destroy(&f->lock);
     pthread_mutex_destroy(&f->stats_lock);
     free(f);
-    curl_global_cleanup();
+    gp_http_global_cleanup();
 }
 
 bool gp_federate_start(struct gp_federate *f, const char *key, const struct gp_fetch_request *reqs,

@@ -1,11 +1,13 @@
-/* The pure parts of the fan-out engine (lib/federate.c), exposed so that tests/unit can check
- * them without a network: the circuit breaker's state machine, the classification of a finished
- * transfer, latency percentiles and timestamps. Not for use outside lib/federate.c and its
- * tests; the public contract is lib/federate.h. */
+/* The pure parts of the fan-out engine (lib/federation/federate.c), exposed so that tests/unit
+ * can check them without a network: the circuit breaker's state machine, the classification of
+ * a finished transfer (lib/federation/http_get.c's), latency percentiles and timestamps. Not for
+ * use outside lib/federation/federate.c and its tests; the public contract is
+ * lib/federation/federate.h. */
 #ifndef GP_FEDERATE_INTERNAL_H
 #define GP_FEDERATE_INTERNAL_H
 
 #include "lib/federation/federate.h"
+#include "lib/federation/http_get.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -46,23 +48,13 @@ bool gp_breaker_record(struct gp_breaker *b, int threshold, bool ok, bool probe,
  * late answer). Returns true when the state changed. */
 bool gp_breaker_report_failure(struct gp_breaker *b, int threshold, int64_t now_ms);
 
-/* How one transfer ended, as the engine saw it. */
-struct gp_transfer_end {
-    CURLcode code;
-    long http_status;         /* CURLINFO_RESPONSE_CODE, 0 when none */
-    bool too_large;           /* our write callback stopped it at max_body_bytes */
-    size_t max_body_bytes;    /* for the message */
-    long os_errno;            /* CURLINFO_OS_ERRNO */
-    bool deadline_bound;      /* its timeout was the fan-out's remaining time, not its own */
-    long timeout_ms;          /* its own timeout (for the message) */
-    int deadline_ms;          /* the fan-out's whole deadline (for the message) */
-    const char *detail;       /* curl's error buffer; NULL or "" when empty */
-    bool not_found_is_answer; /* the request's flag: 404 counts as OK */
-};
-
-/* The status of a finished transfer, with an English error text into err ("" for OK). */
-enum gp_fetch_status gp_federate_classify(const struct gp_transfer_end *t, char *err,
-                                          size_t err_len);
+/* How a finished transfer is classified, now written once for every HTTP GET
+ * (lib/federation/http_get.h); under its old name for tests/unit/test_federate.c. */
+static inline enum gp_fetch_status gp_federate_classify(const struct gp_transfer_end *t, char *err,
+                                                        size_t err_len)
+{
+    return gp_http_classify(t, err, err_len);
+}
 
 /* Nearest-rank percentile (p in 0..100) of n samples; sorts samples in place. 0 when n is 0. */
 double gp_federate_percentile(double *samples, size_t n, double p);
