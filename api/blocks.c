@@ -250,7 +250,7 @@ static void answer_one(struct gp_request *req, struct one_call *oc, enum gp_qs q
         char today[11];
         gp_input_today(today);
         json_t *body = block_json(&oc->b, today);
-        json_object_set_new(body, "history", gp_consent_history_json(&oc->history));
+        json_object_set_new(body, "history", gp_rule_history_json(&oc->history));
         gp_reply_json(req, 200, body);
     }
 }
