@@ -8,7 +8,6 @@
 #include "lib/sharing/rule.h"
 
 #include <jansson.h>
-#include <stdbool.h>
 
 /* A JSON string, or null for "". */
 json_t *gp_json_string_or_null(const char *s);
@@ -20,11 +19,5 @@ void gp_audit_set_purpose(struct gp_audit_entry *e, const char *purpose);
 /* Writes details (taken) into e->details as compact JSON; an object that does not fit is
  * replaced by {"truncated": true}. */
 void gp_audit_set_details(struct gp_audit_entry *e, json_t *details);
-
-/* Parses a withdrawal's body, {"reason": "..."}: the reason is required, at most 255 bytes
- * and not only blanks. On success *reason is malloc'd (free()); otherwise the request has been
- * answered 400 naming the field. */
-struct gp_request;
-bool gp_withdraw_reason_parse(struct gp_request *req, char **reason);
 
 #endif
