@@ -1,21 +1,13 @@
-/* What the consent, block and override routes share: the status of a consent or block on a
- * date, its history as JSON, and the audit row of a change. */
+/* Helpers of the routes that write audit rows of their own: the sharing rules' routes
+ * (api/rule_routes.c) and the audit routes. A consent's or block's status on a date is
+ * lib/sharing/rule.h's gp_consent_status. */
 #ifndef GP_CONSENT_COMMON_H
 #define GP_CONSENT_COMMON_H
 
 #include "lib/sharing/audit.h"
-#include "lib/sharing/consent.h"
+#include "lib/sharing/rule.h"
 
 #include <jansson.h>
-#include <stdbool.h>
-
-/* "withdrawn" when withdrawn_at is set; else "pending" before valid_from, "expired" after
- * valid_until, "active" in between (dates "YYYY-MM-DD", inclusive; valid_until "" = open). */
-const char *gp_consent_status(const char *valid_from, const char *valid_until,
-                              const char *withdrawn_at, const char *today);
-
-/* [{event, at, by, reason}], oldest first. */
-json_t *gp_consent_history_json(const struct gp_consent_event_list *h);
 
 /* A JSON string, or null for "". */
 json_t *gp_json_string_or_null(const char *s);
@@ -27,11 +19,5 @@ void gp_audit_set_purpose(struct gp_audit_entry *e, const char *purpose);
 /* Writes details (taken) into e->details as compact JSON; an object that does not fit is
  * replaced by {"truncated": true}. */
 void gp_audit_set_details(struct gp_audit_entry *e, json_t *details);
-
-/* Parses a withdrawal's body, {"reason": "..."}: the reason is required, at most 255 bytes
- * and not only blanks. On success *reason is malloc'd (free()); otherwise the request has been
- * answered 400 naming the field. */
-struct gp_request;
-bool gp_withdraw_reason_parse(struct gp_request *req, char **reason);
 
 #endif

@@ -1,134 +1,457 @@
+/* The three kinds of sharing rule, each what is its own: table and columns, how a row to record
+ * becomes the insert's parameters, its JSON shape and its audit details; as descriptors that
+ * lib/sharing/rule.c runs. Then the look-ups that are no kind's: scope codes, whether an
+ * override is in force, the consent revision. */
 #include "lib/sharing/consent.h"
-#include "lib/db/stmt.h"
+#include "lib/sharing/rule_sql.h"
 
 #include "lib/core/alloc.h"
-#include "lib/core/log.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The SQL below is kept out of clang-format, which cannot lay out strings built with macros. */
+/* The SQL is kept out of clang-format, which cannot lay out strings built with macros. */
 /* clang-format off */
-#define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define DATE(col)    "to_char(" col ", 'YYYY-MM-DD')"
+#define ISO_UTC(col) GP_SQL_ISO_UTC(col)
+#define DATE(col)    GP_SQL_DATE(col)
+/* The last columns of a consent or block: when it was recorded and its withdrawal. */
+#define WITHDRAWAL_COLUMNS \
+    ISO_UTC("created_at") ", coalesce(" ISO_UTC("withdrawn_at") ", '')," \
+    " coalesce(withdrawn_by, 0), coalesce(withdraw_reason, '')"
+/* clang-format on */
+
+#define N_COLS(cols) (sizeof cols / sizeof cols[0])
+
+static json_t *string_or_null(const char *s)
+{
+    return s[0] ? json_string(s) : json_null();
+}
+
+/* The members a consent and a block end with: who recorded it, when, its status on today, and
+ * its withdrawal. */
+static void add_lifecycle(json_t *o, int64_t recorded_by, const char *created_at,
+                          const char *status, const char *withdrawn_at, int64_t withdrawn_by,
+                          const char *withdraw_reason)
+{
+    json_object_set_new(o, "recorded_by", json_integer(recorded_by));
+    json_object_set_new(o, "created_at", json_string(created_at));
+    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "withdrawn_at", string_or_null(withdrawn_at));
+    json_object_set_new(o, "withdrawn_by", withdrawn_by ? json_integer(withdrawn_by) : json_null());
+    json_object_set_new(o, "withdraw_reason", string_or_null(withdraw_reason));
+}
+
+/* Sets p's parameters to v (n of them). */
+static void set_params(struct gp_rule_params *p, const char *const *v, size_t n)
+{
+    p->n = (int)n;
+    memcpy(p->p, v, n * sizeof v[0]);
+}
+
+/* ---- consents ---- */
+
+/* clang-format off */
+#define CONSENT_COLUMNS \
+    "id, cpr, purpose, array_to_json(areas)::text, array_to_json(departments)::text, form," \
+    " " DATE("valid_from") ", coalesce(" DATE("valid_until") ", ''), recorded_by," \
+    " coalesce(evidence_ref, ''), " WITHDRAWAL_COLUMNS
 /* A JSON array of strings (text parameter) as text[], order kept. */
 #define TEXT_ARRAY(param) \
     "ARRAY(SELECT x FROM jsonb_array_elements_text(" param "::jsonb) WITH ORDINALITY t(x, n)" \
     " ORDER BY n)"
+#define CONSENT_INSERT \
+    "INSERT INTO consent (cpr, purpose, areas, departments, form, valid_from, valid_until," \
+    "  recorded_by, evidence_ref)" \
+    " VALUES ($1, $2, " TEXT_ARRAY("$3") ", " TEXT_ARRAY("$4") ", $5, $6::date," \
+    "  nullif($7, '')::date, $8::bigint, nullif($9, ''))" \
+    " RETURNING " CONSENT_COLUMNS
+/* clang-format on */
 
-/* ---- consents ---- */
+static const struct gp_rule_col consent_cols[] = {
+    GP_RULE_COL_INT64(struct gp_consent, id),
+    GP_RULE_COL_TEXT(struct gp_consent, cpr),
+    GP_RULE_COL_TEXT(struct gp_consent, purpose),
+    GP_RULE_COL_STRV(struct gp_consent, areas, n_areas),
+    GP_RULE_COL_STRV(struct gp_consent, departments, n_departments),
+    GP_RULE_COL_TEXT(struct gp_consent, form),
+    GP_RULE_COL_TEXT(struct gp_consent, valid_from),
+    GP_RULE_COL_TEXT(struct gp_consent, valid_until),
+    GP_RULE_COL_INT64(struct gp_consent, recorded_by),
+    GP_RULE_COL_TEXT(struct gp_consent, evidence_ref),
+    GP_RULE_COL_TEXT(struct gp_consent, created_at),
+    GP_RULE_COL_TEXT(struct gp_consent, withdrawn_at),
+    GP_RULE_COL_INT64(struct gp_consent, withdrawn_by),
+    GP_RULE_COL_TEXT(struct gp_consent, withdraw_reason),
+};
 
-#define CONSENT_COLUMNS \
-    "id, cpr, purpose, array_to_json(areas)::text, array_to_json(departments)::text, form," \
-    " " DATE("valid_from") ", coalesce(" DATE("valid_until") ", ''), recorded_by," \
-    " coalesce(evidence_ref, ''), " ISO_UTC("created_at") "," \
-    " coalesce(" ISO_UTC("withdrawn_at") ", ''), coalesce(withdrawn_by, 0)," \
-    " coalesce(withdraw_reason, '')"
+static char *strv_to_json(const char *v, size_t width, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v + i * width));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s ? s : gp_xstrdup("[null]"); /* not UTF-8: let the schema reject it */
+}
 
-static const struct gp_stmt stmt_consent_insert = {
-    "consent_insert",
-    "INSERT INTO consent (cpr, purpose, areas, departments, form, valid_from, valid_until,"
-    "  recorded_by, evidence_ref)"
-    " VALUES ($1, $2, " TEXT_ARRAY("$3") ", " TEXT_ARRAY("$4") ", $5, $6::date,"
-    "  nullif($7, '')::date, $8::bigint, nullif($9, ''))"
-    " RETURNING " CONSENT_COLUMNS};
+static enum gp_consent_rc bind_consent(const void *in, struct gp_rule_params *p)
+{
+    const struct gp_consent *k = in;
+    if (k->n_areas > GP_CONSENT_MAX_AREAS || k->n_departments > GP_CONSENT_MAX_DEPARTMENTS)
+        return GP_CONSENT_INVALID;
+    p->owned[0] = strv_to_json(&k->areas[0][0], sizeof k->areas[0], k->n_areas);
+    p->owned[1] = strv_to_json(&k->departments[0][0], sizeof k->departments[0], k->n_departments);
+    gp_rule_id_text(p->num[0], k->recorded_by);
+    const char *v[] = {k->cpr,        k->purpose,     p->owned[0], p->owned[1],    k->form,
+                       k->valid_from, k->valid_until, p->num[0],   k->evidence_ref};
+    set_params(p, v, N_COLS(v));
+    return GP_CONSENT_OK;
+}
 
-/* Only a consent not yet withdrawn is updated: under read committed a concurrent withdrawal
- * makes this one update nothing, and the caller then reports "already withdrawn". */
-static const struct gp_stmt stmt_consent_withdraw = {
-    "consent_withdraw",
-    "UPDATE consent SET withdrawn_at = now(), withdrawn_by = $3::bigint,"
-    "  withdraw_reason = nullif($4, '')"
-    " WHERE id = $1::bigint AND ($2 = '' OR cpr = $2) AND withdrawn_at IS NULL"
-    " RETURNING " CONSENT_COLUMNS};
+static const struct gp_rule_sql consent_sql = {
+    .insert = {"consent_insert", CONSENT_INSERT},
+    GP_RULE_WITHDRAWABLE("consent", "consent", CONSENT_COLUMNS, "consent_event", "consent_id"),
+    .bind = bind_consent,
+    .cols = consent_cols,
+    .n_cols = N_COLS(consent_cols),
+};
 
-static const struct gp_stmt stmt_consent_get = {
-    "consent_get",
-    "SELECT " CONSENT_COLUMNS " FROM consent WHERE id = $1::bigint AND ($2 = '' OR cpr = $2)"};
+static json_t *consent_json(const void *row, const char *today)
+{
+    const struct gp_consent *k = row;
+    json_t *areas = json_array(), *depts = json_array();
+    for (size_t i = 0; i < k->n_areas; i++)
+        json_array_append_new(areas, json_string(k->areas[i]));
+    for (size_t i = 0; i < k->n_departments; i++)
+        json_array_append_new(depts, json_string(k->departments[i]));
+    json_t *o = json_pack("{s:I, s:s, s:s, s:{s:o, s:o}, s:s, s:s}", "id", (json_int_t)k->id, "cpr",
+                          k->cpr, "purpose", k->purpose, "scope", "areas", areas, "departments",
+                          depts, "form", k->form, "valid_from", k->valid_from);
+    json_object_set_new(o, "valid_until", string_or_null(k->valid_until));
+    json_object_set_new(o, "evidence_ref", string_or_null(k->evidence_ref));
+    add_lifecycle(o, k->recorded_by, k->created_at,
+                  gp_consent_status(k->valid_from, k->valid_until, k->withdrawn_at, today),
+                  k->withdrawn_at, k->withdrawn_by, k->withdraw_reason);
+    return o;
+}
 
-static const struct gp_stmt stmt_consent_history = {
-    "consent_history",
-    "SELECT id, consent_id, cpr, event, " ISO_UTC("at") ", by_client, coalesce(reason, '')"
-    " FROM consent_event WHERE cpr = $1 AND consent_id = $2::bigint ORDER BY id"};
+/* A consent is recorded and withdrawn under its own purpose, not the caller's. */
+static const char *consent_purpose(const void *row)
+{
+    return ((const struct gp_consent *)row)->purpose;
+}
 
-static const struct gp_stmt stmt_consents_for = {
-    "consents_for", "SELECT " CONSENT_COLUMNS " FROM consent WHERE cpr = $1 ORDER BY id DESC"};
-
-/* In force on a date: not withdrawn, and the date within [valid_from, valid_until]. */
-static const struct gp_stmt stmt_consents_active = {
-    "consents_active",
-    "SELECT " CONSENT_COLUMNS " FROM consent"
-    " WHERE cpr = $1 AND withdrawn_at IS NULL"
-    " AND valid_from <= coalesce(nullif($2, '')::date, current_date)"
-    " AND (valid_until IS NULL OR valid_until >= coalesce(nullif($2, '')::date, current_date))"
-    " ORDER BY id"};
+const struct gp_rule_kind gp_rule_consent = {
+    .name = "consent",
+    .plural = "consents",
+    .size = sizeof(struct gp_consent),
+    .id_at = offsetof(struct gp_consent, id),
+    .cpr_at = offsetof(struct gp_consent, cpr),
+    .audit_action = "consent",
+    .op_record = "record",
+    .op_withdraw = "withdraw",
+    .audit_purpose = consent_purpose,
+    .location_prefix = "/v1/consents/",
+    .to_json = consent_json,
+    .sql = &consent_sql,
+};
 
 /* ---- blocks ---- */
 
+/* clang-format off */
 #define BLOCK_COLUMNS \
     "id, cpr, scope_kind, scope_value, " DATE("valid_from") "," \
     " coalesce(" DATE("valid_until") ", ''), recorded_by, coalesce(reason, '')," \
-    " " ISO_UTC("created_at") ", coalesce(" ISO_UTC("withdrawn_at") ", '')," \
-    " coalesce(withdrawn_by, 0), coalesce(withdraw_reason, '')"
+    " " WITHDRAWAL_COLUMNS
+#define BLOCK_INSERT \
+    "INSERT INTO citizen_block (cpr, scope_kind, scope_value, valid_from, valid_until," \
+    "  recorded_by, reason)" \
+    " VALUES ($1, $2, $3, $4::date, nullif($5, '')::date, $6::bigint, nullif($7, ''))" \
+    " RETURNING " BLOCK_COLUMNS
+/* clang-format on */
 
-static const struct gp_stmt stmt_block_insert = {
-    "block_insert",
-    "INSERT INTO citizen_block (cpr, scope_kind, scope_value, valid_from, valid_until,"
-    "  recorded_by, reason)"
-    " VALUES ($1, $2, $3, $4::date, nullif($5, '')::date, $6::bigint, nullif($7, ''))"
-    " RETURNING " BLOCK_COLUMNS};
+static const struct gp_rule_col block_cols[] = {
+    GP_RULE_COL_INT64(struct gp_block, id),
+    GP_RULE_COL_TEXT(struct gp_block, cpr),
+    GP_RULE_COL_TEXT(struct gp_block, scope_kind),
+    GP_RULE_COL_TEXT(struct gp_block, scope_value),
+    GP_RULE_COL_TEXT(struct gp_block, valid_from),
+    GP_RULE_COL_TEXT(struct gp_block, valid_until),
+    GP_RULE_COL_INT64(struct gp_block, recorded_by),
+    GP_RULE_COL_TEXT(struct gp_block, reason),
+    GP_RULE_COL_TEXT(struct gp_block, created_at),
+    GP_RULE_COL_TEXT(struct gp_block, withdrawn_at),
+    GP_RULE_COL_INT64(struct gp_block, withdrawn_by),
+    GP_RULE_COL_TEXT(struct gp_block, withdraw_reason),
+};
 
-static const struct gp_stmt stmt_block_withdraw = {
-    "block_withdraw",
-    "UPDATE citizen_block SET withdrawn_at = now(), withdrawn_by = $3::bigint,"
-    "  withdraw_reason = nullif($4, '')"
-    " WHERE id = $1::bigint AND ($2 = '' OR cpr = $2) AND withdrawn_at IS NULL"
-    " RETURNING " BLOCK_COLUMNS};
+static enum gp_consent_rc bind_block(const void *in, struct gp_rule_params *p)
+{
+    const struct gp_block *b = in;
+    gp_rule_id_text(p->num[0], b->recorded_by);
+    const char *v[] = {b->cpr,         b->scope_kind, b->scope_value, b->valid_from,
+                       b->valid_until, p->num[0],     b->reason};
+    set_params(p, v, N_COLS(v));
+    return GP_CONSENT_OK;
+}
 
-static const struct gp_stmt stmt_block_get = {
-    "block_get",
-    "SELECT " BLOCK_COLUMNS " FROM citizen_block WHERE id = $1::bigint AND ($2 = '' OR cpr = $2)"};
+static const struct gp_rule_sql block_sql = {
+    .insert = {"block_insert", BLOCK_INSERT},
+    GP_RULE_WITHDRAWABLE("block", "citizen_block", BLOCK_COLUMNS, "block_event", "block_id"),
+    .bind = bind_block,
+    .cols = block_cols,
+    .n_cols = N_COLS(block_cols),
+};
 
-static const struct gp_stmt stmt_block_history = {
-    "block_history",
-    "SELECT id, block_id, cpr, event, " ISO_UTC("at") ", by_client, coalesce(reason, '')"
-    " FROM block_event WHERE cpr = $1 AND block_id = $2::bigint ORDER BY id"};
+static json_t *block_json(const void *row, const char *today)
+{
+    const struct gp_block *b = row;
+    json_t *o =
+        json_pack("{s:I, s:s, s:{s:s, s:s}, s:s}", "id", (json_int_t)b->id, "cpr", b->cpr, "scope",
+                  "kind", b->scope_kind, "value", b->scope_value, "valid_from", b->valid_from);
+    json_object_set_new(o, "valid_until", string_or_null(b->valid_until));
+    json_object_set_new(o, "reason", string_or_null(b->reason));
+    add_lifecycle(o, b->recorded_by, b->created_at,
+                  gp_consent_status(b->valid_from, b->valid_until, b->withdrawn_at, today),
+                  b->withdrawn_at, b->withdrawn_by, b->withdraw_reason);
+    return o;
+}
 
-static const struct gp_stmt stmt_blocks_for = {
-    "blocks_for", "SELECT " BLOCK_COLUMNS " FROM citizen_block WHERE cpr = $1 ORDER BY id DESC"};
+static void block_details(const void *row, json_t *d)
+{
+    const struct gp_block *b = row;
+    json_object_set_new(d, "scope_kind", json_string(b->scope_kind));
+    json_object_set_new(d, "scope_value", json_string(b->scope_value));
+}
 
-static const struct gp_stmt stmt_blocks_active = {
-    "blocks_active",
-    "SELECT " BLOCK_COLUMNS " FROM citizen_block"
-    " WHERE cpr = $1 AND withdrawn_at IS NULL"
-    " AND valid_from <= coalesce(nullif($2, '')::date, current_date)"
-    " AND (valid_until IS NULL OR valid_until >= coalesce(nullif($2, '')::date, current_date))"
-    " ORDER BY id"};
+const struct gp_rule_kind gp_rule_block = {
+    .name = "block",
+    .plural = "blocks",
+    .size = sizeof(struct gp_block),
+    .id_at = offsetof(struct gp_block, id),
+    .cpr_at = offsetof(struct gp_block, cpr),
+    .audit_action = "block",
+    .op_record = "record",
+    .op_withdraw = "withdraw",
+    .record_details = block_details,
+    .location_prefix = "/v1/blocks/",
+    .to_json = block_json,
+    .sql = &block_sql,
+};
 
-/* ---- overrides and the revision ---- */
+/* ---- overrides ---- */
 
+/* clang-format off */
 /* Over break_glass b joined to its client a. */
 #define OVERRIDE_COLUMNS \
     "b.id, b.cpr, b.client_id, b.reason_code, b.note, " ISO_UTC("b.created_at") "," \
     " " ISO_UTC("b.expires_at") ", a.name, a.role::text, coalesce(a.department, '')," \
-    " b.created_at <= now() AND b.expires_at > now()"
-
+    " b.created_at <= now() AND b.expires_at > now()," \
+    " round(extract(epoch FROM b.expires_at - b.created_at) / 60)::integer"
 /* created_at defaults to now(), so expires_at - created_at is exactly `minutes`, which the
  * table's CHECK holds to (0, 60]. */
-static const struct gp_stmt stmt_override_insert = {
-    "override_insert",
-    "WITH b AS (INSERT INTO break_glass (cpr, client_id, reason_code, note, expires_at)"
-    "  VALUES ($1, $2::bigint, $3, $4, now() + make_interval(mins => $5::integer))"
-    "  RETURNING *)"
-    " SELECT " OVERRIDE_COLUMNS " FROM b JOIN api_client a ON a.id = b.client_id"};
+#define OVERRIDE_INSERT \
+    "WITH b AS (INSERT INTO break_glass (cpr, client_id, reason_code, note, expires_at)" \
+    "  VALUES ($1, $2::bigint, $3, $4, now() + make_interval(mins => $5::integer))" \
+    "  RETURNING *)" \
+    " SELECT " OVERRIDE_COLUMNS " FROM b JOIN api_client a ON a.id = b.client_id"
+#define OVERRIDES_FOR \
+    "SELECT " OVERRIDE_COLUMNS " FROM break_glass b JOIN api_client a ON a.id = b.client_id" \
+    " WHERE b.cpr = $1 ORDER BY b.id DESC"
+/* clang-format on */
 
-static const struct gp_stmt stmt_overrides_for = {
-    "overrides_for",
-    "SELECT " OVERRIDE_COLUMNS " FROM break_glass b JOIN api_client a ON a.id = b.client_id"
-    " WHERE b.cpr = $1 ORDER BY b.id DESC"};
+static const struct gp_rule_col override_cols[] = {
+    GP_RULE_COL_INT64(struct gp_override, id),
+    GP_RULE_COL_TEXT(struct gp_override, cpr),
+    GP_RULE_COL_INT64(struct gp_override, client_id),
+    GP_RULE_COL_TEXT(struct gp_override, reason_code),
+    GP_RULE_COL_TEXT(struct gp_override, note),
+    GP_RULE_COL_TEXT(struct gp_override, created_at),
+    GP_RULE_COL_TEXT(struct gp_override, expires_at),
+    GP_RULE_COL_TEXT(struct gp_override, client_name),
+    GP_RULE_COL_TEXT(struct gp_override, client_role),
+    GP_RULE_COL_TEXT(struct gp_override, client_department),
+    GP_RULE_COL_BOOL(struct gp_override, active),
+    GP_RULE_COL_INT(struct gp_override, minutes),
+};
 
+static enum gp_consent_rc bind_override(const void *in, struct gp_rule_params *p)
+{
+    const struct gp_override *o = in;
+    gp_rule_id_text(p->num[0], o->client_id);
+    snprintf(p->num[1], sizeof p->num[1], "%d", o->minutes);
+    const char *v[] = {o->cpr, p->num[0], o->reason_code, o->note, p->num[1]};
+    set_params(p, v, N_COLS(v));
+    return GP_CONSENT_OK;
+}
+
+/* An override is never withdrawn and keeps no history: it expires. */
+static const struct gp_rule_sql override_sql = {
+    .insert = {"override_insert", OVERRIDE_INSERT},
+    .list = {"overrides_for", OVERRIDES_FOR},
+    .bind = bind_override,
+    .cols = override_cols,
+    .n_cols = N_COLS(override_cols),
+};
+
+static json_t *override_json(const void *row, const char *today)
+{
+    (void)today;
+    const struct gp_override *o = row;
+    json_t *client = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o->client_id, "name",
+                               o->client_name, "role", o->client_role);
+    json_object_set_new(client, "department", string_or_null(o->client_department));
+    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)o->id, "cpr",
+                     o->cpr, "client", client, "reason_code", o->reason_code, "note", o->note,
+                     "created_at", o->created_at, "expires_at", o->expires_at, "active", o->active);
+}
+
+static void override_details(const void *row, json_t *d)
+{
+    const struct gp_override *o = row;
+    json_object_set_new(d, "reason_code", json_string(o->reason_code));
+    json_object_set_new(d, "minutes", json_integer(o->minutes));
+    json_object_set_new(d, "expires_at", json_string(o->expires_at));
+    json_object_set_new(d, "note", json_string(o->note));
+}
+
+const struct gp_rule_kind gp_rule_override = {
+    .name = "override",
+    .plural = "overrides",
+    .size = sizeof(struct gp_override),
+    .id_at = offsetof(struct gp_override, id),
+    .cpr_at = offsetof(struct gp_override, cpr),
+    .audit_action = "override",
+    .op_record = "open",
+    .override_used = true,
+    .record_details = override_details,
+    .to_json = override_json,
+    .sql = &override_sql,
+};
+
+/* ---- the typed shorthands ---- */
+
+void gp_consent_list_free(struct gp_consent_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    *l = (struct gp_consent_list){0};
+}
+
+void gp_block_list_free(struct gp_block_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    *l = (struct gp_block_list){0};
+}
+
+void gp_override_list_free(struct gp_override_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    *l = (struct gp_override_list){0};
+}
+
+enum gp_consent_rc gp_consent_record(struct gp_db_conn *c, const struct gp_consent *in,
+                                     struct gp_consent *out)
+{
+    return gp_rule_record(c, &gp_rule_consent, in, out);
+}
+
+enum gp_consent_rc gp_consent_withdraw(struct gp_db_conn *c, const char *cpr, int64_t id,
+                                       int64_t by, const char *reason, struct gp_consent *out)
+{
+    return gp_rule_withdraw(c, &gp_rule_consent, cpr, id, by, reason, out);
+}
+
+enum gp_consent_rc gp_consent_get(struct gp_db_conn *c, const char *cpr, int64_t id,
+                                  struct gp_consent *out, struct gp_consent_event_list *history)
+{
+    return gp_rule_get(c, &gp_rule_consent, cpr, id, out, history);
+}
+
+/* The lists: a void * from the generic functions into each typed list's items. */
+enum gp_consent_rc gp_consents_for(struct gp_db_conn *c, const char *cpr,
+                                   struct gp_consent_list *out)
+{
+    void *items = NULL;
+    enum gp_consent_rc rc = gp_rule_list(c, &gp_rule_consent, cpr, &items, &out->n);
+    out->items = items;
+    return rc;
+}
+
+enum gp_consent_rc gp_consents_active(struct gp_db_conn *c, const char *cpr, const char *on_date,
+                                      struct gp_consent_list *out)
+{
+    void *items = NULL;
+    enum gp_consent_rc rc = gp_rule_active(c, &gp_rule_consent, cpr, on_date, &items, &out->n);
+    out->items = items;
+    return rc;
+}
+
+enum gp_consent_rc gp_block_record(struct gp_db_conn *c, const struct gp_block *in,
+                                   struct gp_block *out)
+{
+    return gp_rule_record(c, &gp_rule_block, in, out);
+}
+
+enum gp_consent_rc gp_block_withdraw(struct gp_db_conn *c, const char *cpr, int64_t id, int64_t by,
+                                     const char *reason, struct gp_block *out)
+{
+    return gp_rule_withdraw(c, &gp_rule_block, cpr, id, by, reason, out);
+}
+
+enum gp_consent_rc gp_block_get(struct gp_db_conn *c, const char *cpr, int64_t id,
+                                struct gp_block *out, struct gp_consent_event_list *history)
+{
+    return gp_rule_get(c, &gp_rule_block, cpr, id, out, history);
+}
+
+enum gp_consent_rc gp_blocks_for(struct gp_db_conn *c, const char *cpr, struct gp_block_list *out)
+{
+    void *items = NULL;
+    enum gp_consent_rc rc = gp_rule_list(c, &gp_rule_block, cpr, &items, &out->n);
+    out->items = items;
+    return rc;
+}
+
+enum gp_consent_rc gp_blocks_active(struct gp_db_conn *c, const char *cpr, const char *on_date,
+                                    struct gp_block_list *out)
+{
+    void *items = NULL;
+    enum gp_consent_rc rc = gp_rule_active(c, &gp_rule_block, cpr, on_date, &items, &out->n);
+    out->items = items;
+    return rc;
+}
+
+enum gp_consent_rc gp_override_create(struct gp_db_conn *c, const char *cpr, int64_t client_id,
+                                      const char *reason_code, const char *note, int minutes,
+                                      struct gp_override *out)
+{
+    struct gp_override in = {.client_id = client_id, .minutes = minutes};
+    snprintf(in.cpr, sizeof in.cpr, "%s", cpr);
+    snprintf(in.reason_code, sizeof in.reason_code, "%s", reason_code);
+    snprintf(in.note, sizeof in.note, "%s", note ? note : "");
+    return gp_rule_record(c, &gp_rule_override, &in, out);
+}
+
+enum gp_consent_rc gp_overrides_for(struct gp_db_conn *c, const char *cpr,
+                                    struct gp_override_list *out)
+{
+    void *items = NULL;
+    enum gp_consent_rc rc = gp_rule_list(c, &gp_rule_override, cpr, &items, &out->n);
+    out->items = items;
+    return rc;
+}
+
+/* ---- no kind's own ---- */
+
+/* clang-format off */
 /* The area a code belongs to: an area itself, a department's area, a case type's area ('' for
  * unclassified, which has none). No row: no such code. */
 static const struct gp_stmt stmt_code_area = {
@@ -148,377 +471,6 @@ static const struct gp_stmt stmt_revision = {
     "SELECT coalesce((SELECT revision FROM consent_revision WHERE cpr = $1), 0)"};
 /* clang-format on */
 
-/* ---- helpers ---- */
-
-enum gp_qs gp_consent_rc_qs(enum gp_consent_rc rc)
-{
-    switch (rc) {
-    case GP_CONSENT_OK:
-    case GP_CONSENT_ALREADY_WITHDRAWN:
-        return GP_QS_ONE_RESULT;
-    case GP_CONSENT_NOT_FOUND:
-        return GP_QS_NO_RESULTS;
-    case GP_CONSENT_SOFT_ERROR:
-        return GP_QS_SOFT_ERROR;
-    default:
-        return GP_QS_HARD_ERROR;
-    }
-}
-
-/* Maps a failed statement to a return code by its SQLSTATE. */
-static enum gp_consent_rc failure(struct gp_db_conn *c, enum gp_qs qs)
-{
-    const char *state = gp_db_sqlstate(c);
-    if (qs == GP_QS_SOFT_ERROR)
-        return GP_CONSENT_SOFT_ERROR;
-    if (!strcmp(state, "23503"))
-        return GP_CONSENT_UNKNOWN_CODE;
-    if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2))
-        return GP_CONSENT_INVALID;
-    GP_LOG_ERROR("consent query failed: %s", gp_db_error(c));
-    return GP_CONSENT_DB_ERROR;
-}
-
-static char *strv_to_json(const char *v, size_t width, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v + i * width));
-    char *s = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return s ? s : gp_xstrdup("[null]"); /* not UTF-8: let the schema reject it */
-}
-
-static size_t json_to_strv(const char *text, char *v, size_t width, size_t max)
-{
-    json_t *a = json_loads(text, JSON_DECODE_ANY, NULL);
-    size_t n = 0;
-    for (size_t i = 0; json_is_array(a) && i < json_array_size(a) && n < max; i++) {
-        const char *s = json_string_value(json_array_get(a, i));
-        if (s)
-            snprintf(v + width * n++, width, "%s", s);
-    }
-    json_decref(a);
-    return n;
-}
-
-static void id_text(char buf[24], int64_t id)
-{
-    snprintf(buf, 24, "%lld", (long long)id);
-}
-
-typedef void (*row_fn)(const PGresult *r, int row, void *out);
-
-/* Runs stmt and converts every row with conv into a new array of `size`-byte items. */
-static enum gp_consent_rc fetch_all(struct gp_db_conn *c, const struct gp_stmt *stmt, int nparams,
-                                    const char *const *p, row_fn conv, size_t size, void **items,
-                                    size_t *n)
-{
-    PGresult *r = NULL;
-    *items = NULL;
-    *n = 0;
-    enum gp_qs qs = gp_db_exec(c, stmt, nparams, p, &r);
-    if (qs < 0)
-        return failure(c, qs);
-    *n = (size_t)qs;
-    char *a = gp_xcalloc(*n ? *n : 1, size);
-    for (size_t i = 0; i < *n; i++)
-        conv(r, (int)i, a + i * size);
-    PQclear(r);
-    *items = a;
-    return GP_CONSENT_OK;
-}
-
-/* Runs stmt and converts its one row, if any, into out (may be NULL). */
-static enum gp_consent_rc fetch_one(struct gp_db_conn *c, const struct gp_stmt *stmt, int nparams,
-                                    const char *const *p, row_fn conv, void *out)
-{
-    PGresult *r = NULL;
-    enum gp_qs qs = gp_db_exec(c, stmt, nparams, p, &r);
-    if (qs < 0)
-        return failure(c, qs);
-    if (qs >= GP_QS_ONE_RESULT && out)
-        conv(r, 0, out);
-    PQclear(r);
-    return qs == GP_QS_NO_RESULTS ? GP_CONSENT_NOT_FOUND : GP_CONSENT_OK;
-}
-
-static void row_to_consent(const PGresult *r, int row, void *out)
-{
-    struct gp_consent *k = out;
-    memset(k, 0, sizeof *k);
-    k->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-    snprintf(k->cpr, sizeof k->cpr, "%s", PQgetvalue(r, row, 1));
-    snprintf(k->purpose, sizeof k->purpose, "%s", PQgetvalue(r, row, 2));
-    k->n_areas = json_to_strv(PQgetvalue(r, row, 3), &k->areas[0][0], sizeof k->areas[0],
-                              GP_CONSENT_MAX_AREAS);
-    k->n_departments = json_to_strv(PQgetvalue(r, row, 4), &k->departments[0][0],
-                                    sizeof k->departments[0], GP_CONSENT_MAX_DEPARTMENTS);
-    snprintf(k->form, sizeof k->form, "%s", PQgetvalue(r, row, 5));
-    snprintf(k->valid_from, sizeof k->valid_from, "%s", PQgetvalue(r, row, 6));
-    snprintf(k->valid_until, sizeof k->valid_until, "%s", PQgetvalue(r, row, 7));
-    k->recorded_by = strtoll(PQgetvalue(r, row, 8), NULL, 10);
-    snprintf(k->evidence_ref, sizeof k->evidence_ref, "%s", PQgetvalue(r, row, 9));
-    snprintf(k->created_at, sizeof k->created_at, "%s", PQgetvalue(r, row, 10));
-    snprintf(k->withdrawn_at, sizeof k->withdrawn_at, "%s", PQgetvalue(r, row, 11));
-    k->withdrawn_by = strtoll(PQgetvalue(r, row, 12), NULL, 10);
-    snprintf(k->withdraw_reason, sizeof k->withdraw_reason, "%s", PQgetvalue(r, row, 13));
-}
-
-static void row_to_block(const PGresult *r, int row, void *out)
-{
-    struct gp_block *b = out;
-    memset(b, 0, sizeof *b);
-    b->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-    snprintf(b->cpr, sizeof b->cpr, "%s", PQgetvalue(r, row, 1));
-    snprintf(b->scope_kind, sizeof b->scope_kind, "%s", PQgetvalue(r, row, 2));
-    snprintf(b->scope_value, sizeof b->scope_value, "%s", PQgetvalue(r, row, 3));
-    snprintf(b->valid_from, sizeof b->valid_from, "%s", PQgetvalue(r, row, 4));
-    snprintf(b->valid_until, sizeof b->valid_until, "%s", PQgetvalue(r, row, 5));
-    b->recorded_by = strtoll(PQgetvalue(r, row, 6), NULL, 10);
-    snprintf(b->reason, sizeof b->reason, "%s", PQgetvalue(r, row, 7));
-    snprintf(b->created_at, sizeof b->created_at, "%s", PQgetvalue(r, row, 8));
-    snprintf(b->withdrawn_at, sizeof b->withdrawn_at, "%s", PQgetvalue(r, row, 9));
-    b->withdrawn_by = strtoll(PQgetvalue(r, row, 10), NULL, 10);
-    snprintf(b->withdraw_reason, sizeof b->withdraw_reason, "%s", PQgetvalue(r, row, 11));
-}
-
-static void row_to_event(const PGresult *r, int row, void *out)
-{
-    struct gp_consent_event *e = out;
-    memset(e, 0, sizeof *e);
-    e->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-    e->subject_id = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-    snprintf(e->cpr, sizeof e->cpr, "%s", PQgetvalue(r, row, 2));
-    snprintf(e->event, sizeof e->event, "%s", PQgetvalue(r, row, 3));
-    snprintf(e->at, sizeof e->at, "%s", PQgetvalue(r, row, 4));
-    e->by = strtoll(PQgetvalue(r, row, 5), NULL, 10);
-    snprintf(e->reason, sizeof e->reason, "%s", PQgetvalue(r, row, 6));
-}
-
-static void row_to_override(const PGresult *r, int row, void *out)
-{
-    struct gp_override *o = out;
-    memset(o, 0, sizeof *o);
-    o->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-    snprintf(o->cpr, sizeof o->cpr, "%s", PQgetvalue(r, row, 1));
-    o->client_id = strtoll(PQgetvalue(r, row, 2), NULL, 10);
-    snprintf(o->reason_code, sizeof o->reason_code, "%s", PQgetvalue(r, row, 3));
-    snprintf(o->note, sizeof o->note, "%s", PQgetvalue(r, row, 4));
-    snprintf(o->created_at, sizeof o->created_at, "%s", PQgetvalue(r, row, 5));
-    snprintf(o->expires_at, sizeof o->expires_at, "%s", PQgetvalue(r, row, 6));
-    snprintf(o->client_name, sizeof o->client_name, "%s", PQgetvalue(r, row, 7));
-    snprintf(o->client_role, sizeof o->client_role, "%s", PQgetvalue(r, row, 8));
-    snprintf(o->client_department, sizeof o->client_department, "%s", PQgetvalue(r, row, 9));
-    o->active = PQgetvalue(r, row, 10)[0] == 't';
-}
-
-/* Withdraws (stmt_withdraw) or, when nothing was withdrawable, tells why (stmt_get). */
-static enum gp_consent_rc withdraw(struct gp_db_conn *c, const struct gp_stmt *stmt_withdraw,
-                                   const struct gp_stmt *stmt_get, row_fn conv, const char *cpr,
-                                   int64_t id, int64_t by, const char *reason, void *out)
-{
-    char idt[24], byt[24];
-    id_text(idt, id);
-    id_text(byt, by);
-    const char *p[4] = {idt, cpr ? cpr : "", byt, reason ? reason : ""};
-    enum gp_consent_rc rc = fetch_one(c, stmt_withdraw, 4, p, conv, out);
-    if (rc != GP_CONSENT_NOT_FOUND)
-        return rc;
-    rc = fetch_one(c, stmt_get, 2, p, conv, out);
-    return rc == GP_CONSENT_OK ? GP_CONSENT_ALREADY_WITHDRAWN : rc;
-}
-
-/* The subject (consent or block) id of cpr, with its history when history is not NULL. */
-static enum gp_consent_rc get_with_history(struct gp_db_conn *c, const struct gp_stmt *stmt_get,
-                                           const struct gp_stmt *stmt_history, row_fn conv,
-                                           const char *cpr, int64_t id, void *out,
-                                           size_t cpr_offset, struct gp_consent_event_list *history)
-{
-    char idt[24];
-    id_text(idt, id);
-    const char *p[2] = {idt, cpr ? cpr : ""};
-    if (history) {
-        history->n = 0;
-        history->items = NULL;
-    }
-    enum gp_consent_rc rc = fetch_one(c, stmt_get, 2, p, conv, out);
-    if (rc != GP_CONSENT_OK || !history)
-        return rc;
-    const char *hp[2] = {(const char *)out + cpr_offset, idt};
-    void *items = NULL;
-    rc = fetch_all(c, stmt_history, 2, hp, row_to_event, sizeof(struct gp_consent_event), &items,
-                   &history->n);
-    history->items = items;
-    return rc;
-}
-
-/* ---- consents ---- */
-
-void gp_consent_list_free(struct gp_consent_list *l)
-{
-    if (!l)
-        return;
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-void gp_consent_event_list_free(struct gp_consent_event_list *l)
-{
-    if (!l)
-        return;
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-enum gp_consent_rc gp_consent_record(struct gp_db_conn *c, const struct gp_consent *in,
-                                     struct gp_consent *out)
-{
-    if (in->n_areas > GP_CONSENT_MAX_AREAS || in->n_departments > GP_CONSENT_MAX_DEPARTMENTS)
-        return GP_CONSENT_INVALID;
-    char *areas = strv_to_json(&in->areas[0][0], sizeof in->areas[0], in->n_areas);
-    char *depts =
-        strv_to_json(&in->departments[0][0], sizeof in->departments[0], in->n_departments);
-    char by[24];
-    id_text(by, in->recorded_by);
-    const char *p[9] = {in->cpr,        in->purpose,     areas, depts,           in->form,
-                        in->valid_from, in->valid_until, by,    in->evidence_ref};
-    /* out may alias in: every parameter is read before conversion writes out. */
-    enum gp_consent_rc rc = fetch_one(c, &stmt_consent_insert, 9, p, row_to_consent, out);
-    free(areas);
-    free(depts);
-    return rc == GP_CONSENT_NOT_FOUND ? GP_CONSENT_DB_ERROR : rc;
-}
-
-enum gp_consent_rc gp_consent_withdraw(struct gp_db_conn *c, const char *cpr, int64_t id,
-                                       int64_t by, const char *reason, struct gp_consent *out)
-{
-    return withdraw(c, &stmt_consent_withdraw, &stmt_consent_get, row_to_consent, cpr, id, by,
-                    reason, out);
-}
-
-enum gp_consent_rc gp_consent_get(struct gp_db_conn *c, const char *cpr, int64_t id,
-                                  struct gp_consent *out, struct gp_consent_event_list *history)
-{
-    return get_with_history(c, &stmt_consent_get, &stmt_consent_history, row_to_consent, cpr, id,
-                            out, offsetof(struct gp_consent, cpr), history);
-}
-
-enum gp_consent_rc gp_consents_for(struct gp_db_conn *c, const char *cpr,
-                                   struct gp_consent_list *out)
-{
-    const char *p[1] = {cpr};
-    void *items = NULL;
-    enum gp_consent_rc rc = fetch_all(c, &stmt_consents_for, 1, p, row_to_consent,
-                                      sizeof(struct gp_consent), &items, &out->n);
-    out->items = items;
-    return rc;
-}
-
-enum gp_consent_rc gp_consents_active(struct gp_db_conn *c, const char *cpr, const char *on_date,
-                                      struct gp_consent_list *out)
-{
-    const char *p[2] = {cpr, on_date ? on_date : ""};
-    void *items = NULL;
-    enum gp_consent_rc rc = fetch_all(c, &stmt_consents_active, 2, p, row_to_consent,
-                                      sizeof(struct gp_consent), &items, &out->n);
-    out->items = items;
-    return rc;
-}
-
-/* ---- blocks ---- */
-
-void gp_block_list_free(struct gp_block_list *l)
-{
-    if (!l)
-        return;
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-enum gp_consent_rc gp_block_record(struct gp_db_conn *c, const struct gp_block *in,
-                                   struct gp_block *out)
-{
-    char by[24];
-    id_text(by, in->recorded_by);
-    const char *p[7] = {in->cpr, in->scope_kind, in->scope_value, in->valid_from, in->valid_until,
-                        by,      in->reason};
-    enum gp_consent_rc rc = fetch_one(c, &stmt_block_insert, 7, p, row_to_block, out);
-    return rc == GP_CONSENT_NOT_FOUND ? GP_CONSENT_DB_ERROR : rc;
-}
-
-enum gp_consent_rc gp_block_withdraw(struct gp_db_conn *c, const char *cpr, int64_t id, int64_t by,
-                                     const char *reason, struct gp_block *out)
-{
-    return withdraw(c, &stmt_block_withdraw, &stmt_block_get, row_to_block, cpr, id, by, reason,
-                    out);
-}
-
-enum gp_consent_rc gp_block_get(struct gp_db_conn *c, const char *cpr, int64_t id,
-                                struct gp_block *out, struct gp_consent_event_list *history)
-{
-    return get_with_history(c, &stmt_block_get, &stmt_block_history, row_to_block, cpr, id, out,
-                            offsetof(struct gp_block, cpr), history);
-}
-
-enum gp_consent_rc gp_blocks_for(struct gp_db_conn *c, const char *cpr, struct gp_block_list *out)
-{
-    const char *p[1] = {cpr};
-    void *items = NULL;
-    enum gp_consent_rc rc = fetch_all(c, &stmt_blocks_for, 1, p, row_to_block,
-                                      sizeof(struct gp_block), &items, &out->n);
-    out->items = items;
-    return rc;
-}
-
-enum gp_consent_rc gp_blocks_active(struct gp_db_conn *c, const char *cpr, const char *on_date,
-                                    struct gp_block_list *out)
-{
-    const char *p[2] = {cpr, on_date ? on_date : ""};
-    void *items = NULL;
-    enum gp_consent_rc rc = fetch_all(c, &stmt_blocks_active, 2, p, row_to_block,
-                                      sizeof(struct gp_block), &items, &out->n);
-    out->items = items;
-    return rc;
-}
-
-/* ---- overrides and the revision ---- */
-
-enum gp_consent_rc gp_override_create(struct gp_db_conn *c, const char *cpr, int64_t client_id,
-                                      const char *reason_code, const char *note, int minutes,
-                                      struct gp_override *out)
-{
-    char client[24], mins[16];
-    id_text(client, client_id);
-    snprintf(mins, sizeof mins, "%d", minutes);
-    const char *p[5] = {cpr, client, reason_code, note ? note : "", mins};
-    enum gp_consent_rc rc = fetch_one(c, &stmt_override_insert, 5, p, row_to_override, out);
-    return rc == GP_CONSENT_NOT_FOUND ? GP_CONSENT_DB_ERROR : rc;
-}
-
-void gp_override_list_free(struct gp_override_list *l)
-{
-    if (!l)
-        return;
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-enum gp_consent_rc gp_overrides_for(struct gp_db_conn *c, const char *cpr,
-                                    struct gp_override_list *out)
-{
-    const char *p[1] = {cpr};
-    void *items = NULL;
-    enum gp_consent_rc rc = fetch_all(c, &stmt_overrides_for, 1, p, row_to_override,
-                                      sizeof(struct gp_override), &items, &out->n);
-    out->items = items;
-    return rc;
-}
-
 enum gp_consent_rc gp_scope_code_area(struct gp_db_conn *c, const char *kind, const char *code,
                                       char area[32], bool *known)
 {
@@ -526,7 +478,7 @@ enum gp_consent_rc gp_scope_code_area(struct gp_db_conn *c, const char *kind, co
     PGresult *r = NULL;
     enum gp_qs qs = gp_db_exec(c, &stmt_code_area, 2, p, &r);
     if (qs < 0)
-        return failure(c, qs);
+        return gp_rule_failure(c, qs);
     *known = qs >= GP_QS_ONE_RESULT;
     snprintf(area, 32, "%s", *known ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
@@ -537,11 +489,11 @@ enum gp_consent_rc gp_override_active(struct gp_db_conn *c, const char *cpr, int
                                       bool *active)
 {
     char client[24];
-    id_text(client, client_id);
+    gp_rule_id_text(client, client_id);
     const char *p[2] = {cpr, client};
     enum gp_qs qs = gp_db_exec(c, &stmt_override_active, 2, p, NULL);
     if (qs < 0)
-        return failure(c, qs);
+        return gp_rule_failure(c, qs);
     *active = qs >= GP_QS_ONE_RESULT;
     return GP_CONSENT_OK;
 }
@@ -552,7 +504,7 @@ enum gp_consent_rc gp_consent_revision(struct gp_db_conn *c, const char *cpr, in
     PGresult *r = NULL;
     enum gp_qs qs = gp_db_exec(c, &stmt_revision, 1, p, &r);
     if (qs < 0)
-        return failure(c, qs);
+        return gp_rule_failure(c, qs);
     *revision = qs >= GP_QS_ONE_RESULT ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
     return GP_CONSENT_OK;

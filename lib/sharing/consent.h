@@ -1,18 +1,18 @@
-/* Consents, blocks (negative consent) and break-glass overrides (migration 0005), and the
- * per-citizen consent revision that caches key on.
+/* The three kinds of sharing rule (lib/sharing/rule.h): consents, blocks (negative consent) and
+ * break-glass overrides, each a struct, its descriptor (gp_rule_consent, gp_rule_block,
+ * gp_rule_override) and typed shorthands for the generic functions; plus the per-citizen
+ * consent revision that caches key on, and the look-ups that recording and the policy need.
  *
  * All functions run inside a transaction the caller opened with gp_db_tx; the caller also
- * appends the matching audit row (lib/audit.h, action "consent", "block" or "override") in
- * the same transaction. The database keeps the history itself: recording or withdrawing a
- * consent or block writes a consent_event/block_event row and bumps consent_revision by
- * trigger, so nothing here can forget to.
- *
- * Results come back in plain structs with fixed-size fields; lists are malloc'd and freed with
- * their _free function. Dates are "YYYY-MM-DD", timestamps ISO 8601 UTC, "" for none. */
+ * appends the matching audit row (lib/sharing/audit.h, action "consent", "block" or
+ * "override") in the same transaction. Results come back in plain structs with fixed-size
+ * fields; lists are malloc'd and freed with their _free function. Dates are "YYYY-MM-DD",
+ * timestamps ISO 8601 UTC, "" for none. */
 #ifndef GP_CONSENT_H
 #define GP_CONSENT_H
 
 #include "lib/db/db.h"
+#include "lib/sharing/rule.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,21 +20,6 @@
 
 #define GP_CONSENT_MAX_AREAS       8
 #define GP_CONSENT_MAX_DEPARTMENTS 16
-
-enum gp_consent_rc {
-    GP_CONSENT_OK = 0,
-    GP_CONSENT_NOT_FOUND,         /* no such id (or not that citizen's) */
-    GP_CONSENT_ALREADY_WITHDRAWN, /* withdrawing twice: nothing changed, *out is the first */
-    GP_CONSENT_INVALID,           /* a value the schema rejects (CHECK, bad date, ...) */
-    GP_CONSENT_UNKNOWN_CODE,      /* an unknown area, department, case type or client */
-    GP_CONSENT_SOFT_ERROR,        /* serialization failure/deadlock: return GP_QS_SOFT_ERROR */
-    GP_CONSENT_DB_ERROR,
-};
-/* After INVALID, UNKNOWN_CODE, SOFT_ERROR or DB_ERROR the transaction is (usually) aborted:
- * the callback must end it by returning gp_consent_rc_qs(rc) (a soft error is then retried). */
-
-/* The gp_qs a gp_db_tx callback returns for rc. */
-enum gp_qs gp_consent_rc_qs(enum gp_consent_rc rc);
 
 struct gp_consent {
     int64_t id;
@@ -62,22 +47,10 @@ struct gp_consent_list {
 };
 void gp_consent_list_free(struct gp_consent_list *l);
 
-/* One row of a consent's or block's history. */
-struct gp_consent_event {
-    int64_t id;
-    int64_t subject_id; /* the consent's or block's id */
-    char cpr[11];
-    char event[16]; /* recorded | withdrawn */
-    char at[40];
-    int64_t by; /* api_client id */
-    char reason[256];
-};
-
-struct gp_consent_event_list {
-    size_t n;
-    struct gp_consent_event *items;
-};
-void gp_consent_event_list_free(struct gp_consent_event_list *l);
+/* The descriptors of the three kinds. */
+extern const struct gp_rule_kind gp_rule_consent;
+extern const struct gp_rule_kind gp_rule_block;
+extern const struct gp_rule_kind gp_rule_override;
 
 /* Records the consent described by in (its id, created_at and withdrawal fields are ignored);
  * *out receives the stored consent. out may be in. */
@@ -150,6 +123,7 @@ struct gp_override {
     char client_role[24];
     char client_department[64]; /* "" for none */
     bool active;                /* in force now: created_at <= now < expires_at */
+    int minutes;                /* expires_at - created_at, as it was opened */
 };
 
 struct gp_override_list {
