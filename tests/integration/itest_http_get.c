@@ -70,7 +70,8 @@ static bool answer(int fd, const char *path)
         return true;
     }
     if (!strcmp(path, "/404") || !strcmp(path, "/503")) {
-        snprintf(head, sizeof head, "HTTP/1.1 %s Status\r\nContent-Length: 2\r\n\r\n{}", path + 1);
+        snprintf(head, sizeof head, "HTTP/1.1 %.3s Status\r\nContent-Length: 2\r\n\r\n{}",
+                 path + 1);
         send_all(fd, head, strlen(head));
         return true;
     }
