@@ -22,6 +22,7 @@
 #include "adapters/adapter.h"
 #include "lib/core/cpr.h"
 #include "lib/core/date.h"
+#include "lib/core/text.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -281,51 +282,9 @@ static inline void gp_ad_today(char out[11])
 
 /* ---- status words ------------------------------------------------------------------------ */
 
-/* Folds a vendor word for comparison: ASCII lower case, Æ/æ ae, Ø/ø oe, Å/å aa, surrounding
- * blanks dropped. "Ophørt" and "OPHØRT" both give "ophoert". */
-static inline void gp_ad_fold(const char *s, char *out, size_t len)
-{
-    size_t o = 0;
-    if (!len)
-        return;
-    while (s && (*s == ' ' || *s == '\t'))
-        s++;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 3 < len; p++) {
-        const char *rep = NULL;
-        if (p[0] == 0xC3 && p[1]) {
-            switch (p[1]) {
-            case 0x86: /* Æ */
-            case 0xA6: /* æ */
-                rep = "ae";
-                break;
-            case 0x98: /* Ø */
-            case 0xB8: /* ø */
-                rep = "oe";
-                break;
-            case 0x85: /* Å */
-            case 0xA5: /* å */
-                rep = "aa";
-                break;
-            default:
-                break;
-            }
-        }
-        if (rep) {
-            out[o++] = rep[0];
-            out[o++] = rep[1];
-            p++;
-        } else {
-            out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        }
-    }
-    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
-        o--;
-    out[o] = '\0';
-}
-
 /* A vendor status word and what it means. */
 struct gp_ad_status_word {
-    const char *word;   /* folded (gp_ad_fold) */
+    const char *word;   /* folded (gp_text_fold, GP_FOLD_WORD) */
     const char *status; /* "open", "closed", "planned"; NULL: drop the record (entered-in-error) */
 };
 
@@ -338,7 +297,7 @@ static inline enum gp_ad_status_rc gp_ad_status_lookup(const struct gp_ad_status
     char f[64];
     if (!gp_ad_has(word))
         return GP_AD_STATUS_UNKNOWN;
-    gp_ad_fold(word, f, sizeof f);
+    gp_text_fold(word, GP_FOLD_WORD, f, sizeof f);
     for (size_t i = 0; tab[i].word; i++) {
         if (!strcmp(tab[i].word, f)) {
             *status = tab[i].status;
@@ -404,8 +363,8 @@ static inline const char *gp_ad_document_type(const char *code, const char *titl
     };
     char text[512], squeezed[512];
     char a[248], b[248];
-    gp_ad_fold(code, a, sizeof a);
-    gp_ad_fold(title, b, sizeof b);
+    gp_text_fold(code, GP_FOLD_WORD, a, sizeof a);
+    gp_text_fold(title, GP_FOLD_WORD, b, sizeof b);
     snprintf(text, sizeof text, "%s|%s", a, b);
     /* "LÆ 265", "LAE-265": drop blanks and hyphens so the keyword matches every spelling. */
     size_t o = 0;

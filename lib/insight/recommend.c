@@ -2,6 +2,7 @@
 
 #include "lib/core/alloc.h"
 #include "lib/core/buf.h"
+#include "lib/core/text.h"
 #include "lib/insight/timeline.h"
 
 #include <stdio.h>
@@ -103,49 +104,10 @@ static bool any_of(const char *s, const char *const *list)
     return false;
 }
 
-/* Lower-case ASCII letters and digits of s, with æ ø å as ae oe aa and everything else left
- * out, so "LÆ 265", "LAE-265" and "lae265" fold alike. */
-static void fold(const char *s, char *out, size_t size)
-{
-    size_t o = 0;
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    for (; *p && o + 3 < size; p++) {
-        if (*p >= 'A' && *p <= 'Z') {
-            out[o++] = (char)(*p - 'A' + 'a');
-        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-            out[o++] = (char)*p;
-        } else if (*p == 0xC3 && p[1]) {
-            const char *r = NULL;
-            switch (p[1]) {
-            case 0x86: /* Æ */
-            case 0xA6: /* æ */
-                r = "ae";
-                break;
-            case 0x98: /* Ø */
-            case 0xB8: /* ø */
-                r = "oe";
-                break;
-            case 0x85: /* Å */
-            case 0xA5: /* å */
-                r = "aa";
-                break;
-            default:
-                break;
-            }
-            if (r) {
-                out[o++] = r[0];
-                out[o++] = r[1];
-            }
-            p++;
-        }
-    }
-    out[o] = '\0';
-}
-
 static bool folded_has(const char *s, const char *kw)
 {
     char f[512];
-    fold(s, f, sizeof f);
+    gp_text_fold(s, GP_FOLD_ALNUM, f, sizeof f);
     return strstr(f, kw) != NULL;
 }
 
@@ -352,7 +314,7 @@ static void rule_coordinated(struct ctx *c)
             continue;
         set_add(&areas, v->area);
         if (v->caseworker_name[0] && nf < MAX_DISTINCT) {
-            fold(v->caseworker_name, folded[nf], sizeof folded[nf]);
+            gp_text_fold(v->caseworker_name, GP_FOLD_ALNUM, folded[nf], sizeof folded[nf]);
             if (folded[nf][0] && set_add(&workers, folded[nf]))
                 nf++;
         }
