@@ -11,6 +11,7 @@
 #define GPT_DEMO_H
 
 #include "lib/federation/index.h"
+#include "lib/insight/labels.h"
 
 /* The department and source id of each simulated system, as tests register them. */
 #define GPT_DEMO_JOBCENTRE "job_centre"
@@ -25,5 +26,11 @@
  * ("jobcentre", ...), department as above. Fails the test on any error. Free with
  * gp_indexed_list_free. */
 void gpt_demo_records(const char *cpr, const char *as_of, struct gp_indexed_list *out);
+
+/* The names of the areas and departments as migration 0001 seeds the database with them, read
+ * from the migration itself: what gp_labels_load gives on a fresh database, for unit tests of
+ * code that takes the database's labels. Fails the test when the migration cannot be read.
+ * Free with gp_labels_free. */
+void gpt_demo_labels(struct gp_labels *out);
 
 #endif
