@@ -21,6 +21,8 @@
 
 #include "adapters/adapter.h"
 #include "lib/core/cpr.h"
+#include "lib/core/date.h"
+#include "lib/core/text.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -175,93 +177,17 @@ static inline bool gp_ad_cpr10(const char *cpr)
     return true;
 }
 
-/* ---- the calendar and Danish local time --------------------------------------------------
- * Day numbers are days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's public-domain
- * algorithms). Denmark's offset is computed here, not with the TZ database, so the result
- * never depends on the machine's TZ setting: CET (+1) in winter, CEST (+2) in summer, with
- * summer time as Denmark has kept it: none before 1980; 1980 from 6 April to 28 September;
- * 1981-1995 from the last Sunday of March to the last Sunday of September; since 1996 the EU
- * rule, the last Sunday of March to the last Sunday of October; the switch at 01:00 UTC. */
-
-static inline int64_t gp_ad_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static inline void gp_ad_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static inline bool gp_ad_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static inline int gp_ad_month_days(int y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && gp_ad_leap(y) ? 29 : days[m - 1];
-}
-
-/* Day number of the last Sunday of month m of year y (1970-01-01 was a Thursday). */
-static inline int64_t gp_ad_last_sunday(int y, int m)
-{
-    int64_t last = gp_ad_days_from_civil(y, m, gp_ad_month_days(y, m));
-    int64_t weekday = ((last % 7) + 7 + 4) % 7; /* 0 = Sunday */
-    return last - weekday;
-}
-
-/* Denmark's offset from UTC, in seconds, at the instant t (seconds since the epoch, UTC). */
-static inline int gp_ad_dk_offset(int64_t t)
-{
-    int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    int y, m, d;
-    gp_ad_civil_from_days(day, &y, &m, &d);
-    int64_t from, to;
-    if (y < 1980)
-        return 3600;
-    if (y == 1980) {
-        from = gp_ad_days_from_civil(1980, 4, 6);
-        to = gp_ad_days_from_civil(1980, 9, 28);
-    } else {
-        from = gp_ad_last_sunday(y, 3);
-        to = gp_ad_last_sunday(y, y <= 1995 ? 9 : 10);
-    }
-    int64_t start = from * 86400 + 3600, end = to * 86400 + 3600;
-    return t >= start && t < end ? 7200 : 3600;
-}
+/* ---- dates ---------------------------------------------------------------------------------
+ * The calendar, Denmark's offset and the ISO 8601 grammar are lib/core/date.h's. What is the
+ * adapters' own: the years a vendor date may have, and what a date-time means for a record. */
 
 /* Dates outside this range are treated as absent (sentinels such as 0001-01-01, 9999-12-31). */
 #define GP_AD_MIN_YEAR 1800
 #define GP_AD_MAX_YEAR 2199
 
-static inline void gp_ad_fmt_day(int64_t day, char out[11])
+static inline bool gp_ad_year_ok(int y)
 {
-    int y, m, d;
-    gp_ad_civil_from_days(day, &y, &m, &d);
-    /* Callers keep years within GP_AD_MIN_YEAR..GP_AD_MAX_YEAR; the wide buffer keeps an
-     * out-of-range value from being cut silently (and the optimiser from warning). */
-    char tmp[48];
-    int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
-    if (n != 10) {
-        out[0] = '\0';
-        return;
-    }
-    memcpy(out, tmp, 11);
+    return y >= GP_AD_MIN_YEAR && y <= GP_AD_MAX_YEAR;
 }
 
 /* The Danish local date of the instant t into out; "" when out of range. */
@@ -270,12 +196,10 @@ static inline void gp_ad_epoch_date(int64_t t, char out[11])
     out[0] = '\0';
     if (t < -5364662400LL || t > 7289654400LL) /* 1800-01-01 .. 2201-01-01 */
         return;
-    int64_t local = t + gp_ad_dk_offset(t);
-    int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
     int y, m, d;
-    gp_ad_civil_from_days(day, &y, &m, &d);
-    if (y >= GP_AD_MIN_YEAR && y <= GP_AD_MAX_YEAR)
-        gp_ad_fmt_day(day, out);
+    gp_civil_from_days(gp_dk_day(t), &y, &m, &d);
+    if (gp_ad_year_ok(y))
+        gp_date_format(y, m, d, out);
 }
 
 /* The instant t as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes); "" when out of range. */
@@ -284,100 +208,23 @@ static inline void gp_ad_epoch_iso(int64_t t, char *out, size_t len)
     out[0] = '\0';
     if (len < 21 || t < -5364662400LL || t > 7289654400LL)
         return;
-    int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int64_t day = gp_epoch_day(t);
     int secs = (int)(t - day * 86400);
     char date[11];
-    gp_ad_fmt_day(day, date);
+    gp_day_format(day, date);
     snprintf(out, len, "%sT%02d:%02d:%02dZ", date, secs / 3600, secs / 60 % 60, secs % 60);
 }
 
-/* An ISO 8601 date or date-time as the vendors write them, split into its parts. */
-struct gp_ad_time {
-    int y, m, d;     /* m, d are 0 for a FHIR partial date ("2014", "2014-09") */
-    bool has_time;   /* a time of day follows */
-    int hh, mm, ss;  /* the time of day */
-    int frac_digits; /* digits after the seconds' decimal point */
-    bool has_offset; /* "Z" or "+HH:MM"/"-HH:MM" */
-    int offset_s;    /* the offset east of UTC in seconds */
-};
+/* An ISO 8601 date or date-time as the vendors write them, split into its parts (the name the
+ * adapters and their tests have always used for lib/core/date.h's struct). */
+#define gp_ad_time gp_datetime
 
-static inline bool gp_ad_digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* Parses "YYYY[-MM[-DD[(T| )HH:MM[:SS[.fff]][Z|(+|-)HH[:]MM]]]]" strictly (nothing may
- * follow). partial allows "YYYY" and "YYYY-MM" (FHIR date). The date must exist. */
+/* gp_datetime_parse with the adapters' years: "YYYY[-MM[-DD[(T|
+ * )HH:MM[:SS[.fff]][Z|(+|-)HH[:]MM]]]]" strictly (nothing may follow); partial allows "YYYY" and
+ * "YYYY-MM" (FHIR date). The date must exist, in GP_AD_MIN_YEAR..GP_AD_MAX_YEAR. */
 static inline bool gp_ad_parse_time(const char *s, bool partial, struct gp_ad_time *t)
 {
-    memset(t, 0, sizeof *t);
-    if (!s || !gp_ad_digits(s, 4, &t->y))
-        return false;
-    s += 4;
-    if (*s == '\0')
-        return partial && t->y >= GP_AD_MIN_YEAR && t->y <= GP_AD_MAX_YEAR;
-    if (*s != '-' || !gp_ad_digits(s + 1, 2, &t->m) || t->m < 1 || t->m > 12)
-        return false;
-    s += 3;
-    if (*s == '\0')
-        return partial && t->y >= GP_AD_MIN_YEAR && t->y <= GP_AD_MAX_YEAR;
-    if (*s != '-' || !gp_ad_digits(s + 1, 2, &t->d))
-        return false;
-    s += 3;
-    if (t->y < GP_AD_MIN_YEAR || t->y > GP_AD_MAX_YEAR || t->d < 1 ||
-        t->d > gp_ad_month_days(t->y, t->m))
-        return false;
-    if (*s == '\0')
-        return true;
-    if (*s != 'T' && *s != ' ')
-        return false;
-    s++;
-    if (!gp_ad_digits(s, 2, &t->hh) || s[2] != ':' || !gp_ad_digits(s + 3, 2, &t->mm) ||
-        t->hh > 23 || t->mm > 59)
-        return false;
-    t->has_time = true;
-    s += 5;
-    if (*s == ':') {
-        if (!gp_ad_digits(s + 1, 2, &t->ss) || t->ss > 60) /* 60: a leap second */
-            return false;
-        s += 3;
-        if (*s == '.') {
-            s++;
-            while (*s >= '0' && *s <= '9' && t->frac_digits < 10) {
-                s++;
-                t->frac_digits++;
-            }
-            if (t->frac_digits == 0 || (*s >= '0' && *s <= '9'))
-                return false;
-        }
-    }
-    if (*s == '\0')
-        return true;
-    if (*s == 'Z') {
-        t->has_offset = true;
-        return s[1] == '\0';
-    }
-    if (*s != '+' && *s != '-')
-        return false;
-    int oh, om;
-    const char *p = s + 1;
-    if (!gp_ad_digits(p, 2, &oh))
-        return false;
-    p += 2;
-    if (*p == ':')
-        p++;
-    if (!gp_ad_digits(p, 2, &om) || p[2] != '\0' || oh > 14 || om > 59)
-        return false;
-    t->has_offset = true;
-    t->offset_s = (oh * 3600 + om * 60) * (*s == '-' ? -1 : 1);
-    return true;
+    return gp_datetime_parse(s, partial, t) && gp_ad_year_ok(t->y);
 }
 
 /* The Danish local date of a date or date-time into out ("" when s is absent or not a valid
@@ -393,17 +240,15 @@ static inline void gp_ad_local_date(const char *s, bool partial, bool partial_en
         return;
     if (t.m == 0 || t.d == 0) {
         int m = t.m ? t.m : (partial_end ? 12 : 1);
-        int d = partial_end ? gp_ad_month_days(t.y, m) : 1;
-        snprintf(out, 11, "%04d-%02d-%02d", t.y, m, d);
+        int d = partial_end ? gp_date_month_days(t.y, m) : 1;
+        gp_date_format(t.y, m, d, out);
         return;
     }
-    int64_t day = gp_ad_days_from_civil(t.y, t.m, t.d);
     if (!t.has_time || !t.has_offset) {
-        gp_ad_fmt_day(day, out);
+        gp_date_format(t.y, t.m, t.d, out);
         return;
     }
-    int64_t epoch = day * 86400 + t.hh * 3600 + t.mm * 60 + t.ss - t.offset_s;
-    gp_ad_epoch_date(epoch, out);
+    gp_ad_epoch_date(gp_datetime_wall(&t) - t.offset_s, out);
 }
 
 /* source_updated: a date-time that PostgreSQL reads as the same instant whatever its session
@@ -420,11 +265,7 @@ static inline void gp_ad_updated(const char *s, char *out, size_t len)
         snprintf(out, len, "%s", s);
         return;
     }
-    int64_t local = gp_ad_days_from_civil(t.y, t.m, t.d) * 86400 + t.hh * 3600 + t.mm * 60 + t.ss;
-    /* The offset at the UTC instant one hour before: right on both sides of a switch except
-     * in the hour that repeats in October, which is ambiguous in the source anyway. */
-    int off = gp_ad_dk_offset(local - 3600);
-    off = gp_ad_dk_offset(local - off);
+    int off = gp_dk_offset_local(gp_datetime_wall(&t));
     snprintf(out, len, "%s%s", s, off == 7200 ? "+02:00" : "+01:00");
 }
 
@@ -441,51 +282,9 @@ static inline void gp_ad_today(char out[11])
 
 /* ---- status words ------------------------------------------------------------------------ */
 
-/* Folds a vendor word for comparison: ASCII lower case, Æ/æ ae, Ø/ø oe, Å/å aa, surrounding
- * blanks dropped. "Ophørt" and "OPHØRT" both give "ophoert". */
-static inline void gp_ad_fold(const char *s, char *out, size_t len)
-{
-    size_t o = 0;
-    if (!len)
-        return;
-    while (s && (*s == ' ' || *s == '\t'))
-        s++;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 3 < len; p++) {
-        const char *rep = NULL;
-        if (p[0] == 0xC3 && p[1]) {
-            switch (p[1]) {
-            case 0x86: /* Æ */
-            case 0xA6: /* æ */
-                rep = "ae";
-                break;
-            case 0x98: /* Ø */
-            case 0xB8: /* ø */
-                rep = "oe";
-                break;
-            case 0x85: /* Å */
-            case 0xA5: /* å */
-                rep = "aa";
-                break;
-            default:
-                break;
-            }
-        }
-        if (rep) {
-            out[o++] = rep[0];
-            out[o++] = rep[1];
-            p++;
-        } else {
-            out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        }
-    }
-    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
-        o--;
-    out[o] = '\0';
-}
-
 /* A vendor status word and what it means. */
 struct gp_ad_status_word {
-    const char *word;   /* folded (gp_ad_fold) */
+    const char *word;   /* folded (gp_text_fold, GP_FOLD_WORD) */
     const char *status; /* "open", "closed", "planned"; NULL: drop the record (entered-in-error) */
 };
 
@@ -498,7 +297,7 @@ static inline enum gp_ad_status_rc gp_ad_status_lookup(const struct gp_ad_status
     char f[64];
     if (!gp_ad_has(word))
         return GP_AD_STATUS_UNKNOWN;
-    gp_ad_fold(word, f, sizeof f);
+    gp_text_fold(word, GP_FOLD_WORD, f, sizeof f);
     for (size_t i = 0; tab[i].word; i++) {
         if (!strcmp(tab[i].word, f)) {
             *status = tab[i].status;
@@ -564,8 +363,8 @@ static inline const char *gp_ad_document_type(const char *code, const char *titl
     };
     char text[512], squeezed[512];
     char a[248], b[248];
-    gp_ad_fold(code, a, sizeof a);
-    gp_ad_fold(title, b, sizeof b);
+    gp_text_fold(code, GP_FOLD_WORD, a, sizeof a);
+    gp_text_fold(title, GP_FOLD_WORD, b, sizeof b);
     snprintf(text, sizeof text, "%s|%s", a, b);
     /* "LÆ 265", "LAE-265": drop blanks and hyphens so the keyword matches every spelling. */
     size_t o = 0;

@@ -128,7 +128,7 @@ static bool aktiviteter(const json_t *f, const struct gp_record *c, struct gp_re
         const char *type = gp_ad_str(a, "aktivitetstype");
         const char *basis = gp_ad_str(a, "lovgrundlag");
         char folded[64];
-        gp_ad_fold(type, folded, sizeof folded);
+        gp_text_fold(type, GP_FOLD_WORD, folded, sizeof folded);
         GP_REC_SET(r->cpr, c->cpr);
         GP_REC_SET(r->parent_ref, c->source_ref);
         GP_REC_SET(r->data_type, strstr(folded, "samtale") ? "registration" : "grant");

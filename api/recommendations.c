@@ -7,7 +7,8 @@
  * The CPR button first (api/lookup: fan-out, store, read back, audit row); then the pure rules
  * (lib/recommend) over the records at the visibility the policy gives each (gp_press_decide),
  * the areas the caller's purpose has a consent for (lk->sharing) and each source's outcome in
- * this lookup (lk->sources). lib/recommend reads every record through the view its visibility
+ * this lookup (lk->sources), and the names of areas and departments from the database
+ * (lib/insight/labels). lib/recommend reads every record through the view its visibility
  * allows, so a recommendation never names what the caller may not see. */
 #include "api/citizen_common.h"
 #include "api/handlers.h"
@@ -18,6 +19,7 @@
 #include "lib/core/config.h"
 #include "lib/core/log.h"
 #include "lib/sharing/policy.h"
+#include "lib/insight/labels.h"
 #include "lib/insight/recommend.h"
 
 #include <stdlib.h>
@@ -25,30 +27,12 @@
 
 #define MAX_CONSENT_AREAS 32
 
-/* The departments of migration 0001 and their areas: the fallback when no source of the
- * caller's department is configured (a source carries its department's area from the
- * database). */
-static const struct {
-    const char *department, *area;
-} dept_areas[] = {
-    {"job_centre", "employment"},  {"social_services", "social"},
-    {"family", "family"},          {"municipal_health", "health_municipal"},
-    {"region", "health_regional"},
-};
-
-static const char *caller_area(const struct gp_press *lk, const char *dept)
+/* The area of the caller's department, from the database's department table (as loaded with
+ * the labels); "" when none or unknown. */
+static const char *caller_area(const struct gp_labels *labels, const char *dept)
 {
-    if (!dept || !*dept)
-        return "";
-    for (size_t k = 0; k < lk->n; k++) {
-        if (!strcmp(lk->sources[k].src.department, dept))
-            return lk->sources[k].src.area;
-    }
-    for (size_t i = 0; i < sizeof dept_areas / sizeof *dept_areas; i++) {
-        if (!strcmp(dept_areas[i].department, dept))
-            return dept_areas[i].area;
-    }
-    return "";
+    const struct gp_label *l = gp_label_find(labels->departments, labels->n_departments, dept);
+    return l ? l->area : "";
 }
 
 /* The areas for which a consent for the caller's purpose is in force today (gp_sharing_load
@@ -125,6 +109,7 @@ static json_t *recommendation_json(const struct gp_recommendation *r)
 static void recommendations_finish(struct gp_request *req)
 {
     struct gp_press *lk = gp_lookup_of(req);
+    const struct gp_labels *labels = gp_lookup_route_state(req);
     const struct gp_config *cfg = req->server->cfg;
     size_t n = lk->records.n;
     bool redacted = false;
@@ -155,10 +140,11 @@ static void recommendations_finish(struct gp_request *req)
                               .sources = sources,
                               .n_sources = n_sources,
                               .caller_department = dept,
-                              .caller_area = caller_area(lk, dept),
+                              .caller_area = caller_area(labels, dept),
                               .purpose = lk->caller.purpose,
                               .today = today,
-                              .thresholds = &th};
+                              .thresholds = &th,
+                              .labels = labels};
     struct gp_recommendation_list list;
     enum gp_rec_rc rc = gp_recommend(&in, &list);
     free(vis);
@@ -180,6 +166,12 @@ static void recommendations_finish(struct gp_request *req)
     gp_reply_json(req, 200, body);
 }
 
+static void labels_free(void *p)
+{
+    gp_labels_free(p);
+    free(p);
+}
+
 void gp_handle_recommendations(struct gp_request *req)
 {
     struct gp_cpr cpr;
@@ -187,5 +179,13 @@ void gp_handle_recommendations(struct gp_request *req)
     if (!gp_citizen_cpr_param(req, &cpr) || !gp_citizen_purpose_ok(req) ||
         !gp_lookup_parse_refresh(req, &refresh))
         return;
-    gp_lookup_begin(req, &cpr, refresh, recommendations_finish, NULL, NULL);
+    /* The names reasons give areas and departments are the database's: read before the
+     * lookup, so a database that cannot answer stops the request before any source is asked. */
+    struct gp_labels *labels = gp_xcalloc(1, sizeof *labels);
+    if (gp_labels_load(req->server->pool, labels) < 0) {
+        labels_free(labels);
+        gp_reply_problem(req, GP_E_DATABASE, "the database is unavailable");
+        return;
+    }
+    gp_lookup_begin(req, &cpr, refresh, recommendations_finish, labels, labels_free);
 }

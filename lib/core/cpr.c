@@ -2,6 +2,8 @@
  * section of DESIGN.md for the rules; this file only implements them. */
 #include "lib/core/cpr.h"
 
+#include "lib/core/date.h"
+
 #include <string.h>
 
 #define CPR_DIGITS     10
@@ -19,19 +21,6 @@ static bool is_digit(char ch)
 static int two_digits(const char *p)
 {
     return (p[0] - '0') * 10 + (p[1] - '0');
-}
-
-static bool is_leap_year(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && is_leap_year(y))
-        return 29;
-    return days[m - 1];
 }
 
 int gp_cpr_century_year(int yy, int d7)
@@ -83,7 +72,7 @@ enum gp_cpr_error gp_cpr_parse(const char *s, size_t len, struct gp_cpr *out)
     if (month < 1 || month > 12)
         return GP_CPR_BAD_MONTH;
     /* The century decides whether 29 February exists, so it is known before the day check. */
-    if (day < 1 || day > days_in_month(c.birth_year, month))
+    if (!gp_date_exists(c.birth_year, month, day))
         return GP_CPR_BAD_DAY;
     c.birth_month = month;
     c.birth_day = day;
@@ -178,18 +167,5 @@ void gp_cpr_mask_in_place(char *s)
 
 void gp_cpr_birth_date(const struct gp_cpr *c, char buf[11])
 {
-    /* By hand rather than snprintf: the year is always four digits (1858..2057), and this
-     * keeps -Wformat-truncation quiet without a cast. */
-    int y = c->birth_year;
-    buf[0] = (char)('0' + y / 1000 % 10);
-    buf[1] = (char)('0' + y / 100 % 10);
-    buf[2] = (char)('0' + y / 10 % 10);
-    buf[3] = (char)('0' + y % 10);
-    buf[4] = '-';
-    buf[5] = (char)('0' + c->birth_month / 10 % 10);
-    buf[6] = (char)('0' + c->birth_month % 10);
-    buf[7] = '-';
-    buf[8] = (char)('0' + c->birth_day / 10 % 10);
-    buf[9] = (char)('0' + c->birth_day % 10);
-    buf[10] = '\0';
+    gp_date_format(c->birth_year, c->birth_month, c->birth_day, buf); /* years 1858..2057 */
 }

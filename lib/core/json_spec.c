@@ -6,14 +6,13 @@
 #include "lib/core/json_spec.h"
 
 #include "lib/core/cpr.h"
+#include "lib/core/date.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DATE_LEN 10 /* "YYYY-MM-DD" */
 
 static bool spec_end(const struct gp_jspec *s)
 {
@@ -60,41 +59,6 @@ set_error(struct gp_jspec_error *err, const char *field, const char *reason, con
 static bool field_error(struct gp_jspec_error *err, const char *field, const char *reason)
 {
     return set_error(err, field, reason, "field '%s' %s", field, reason);
-}
-
-static bool is_leap_year(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && is_leap_year(y))
-        return 29;
-    return days[m - 1];
-}
-
-bool gp_date_valid(const char *s)
-{
-    /* strnlen: never scan further than a date can be long */
-    if (s == NULL || strnlen(s, DATE_LEN + 1) != DATE_LEN)
-        return false;
-    int v[3] = {0, 0, 0}; /* year, month, day */
-    for (int i = 0, part = 0; i < DATE_LEN; i++) {
-        if (i == 4 || i == 7) {
-            if (s[i] != '-')
-                return false;
-            part++;
-        } else if (s[i] >= '0' && s[i] <= '9') {
-            v[part] = v[part] * 10 + (s[i] - '0');
-        } else {
-            return false;
-        }
-    }
-    if (v[0] < 1800 || v[1] < 1 || v[1] > 12) /* four digits: the year is at most 9999 */
-        return false;
-    return v[2] >= 1 && v[2] <= days_in_month(v[0], v[1]);
 }
 
 /* A JSON string without NUL inside, i.e. one that survives being handed on as a C string. */

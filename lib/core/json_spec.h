@@ -15,6 +15,10 @@
 #ifndef GP_JSON_SPEC_H
 #define GP_JSON_SPEC_H
 
+/* GP_JT_DATE follows gp_date_valid (lib/core/date.h), which this header has long declared:
+ * included for its callers. */
+#include "lib/core/date.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,7 +29,7 @@ enum gp_jtype {
     GP_JT_STRING,       /* char **dest; non-empty unless allow_empty; max_len bytes if > 0 */
     GP_JT_INT64,        /* int64_t *dest; JSON integer within [min, max] when min < max */
     GP_JT_BOOL,         /* bool *dest */
-    GP_JT_DATE,         /* char **dest; "YYYY-MM-DD", a real calendar date */
+    GP_JT_DATE,         /* char **dest; "YYYY-MM-DD", a real calendar date (gp_date_valid) */
     GP_JT_ENUM,         /* char **dest; one of the NULL-terminated choices */
     GP_JT_OBJECT,       /* json_t **dest; any JSON object */
     GP_JT_ARRAY,        /* json_t **dest; any JSON array (max_len elements if > 0) */
@@ -74,8 +78,5 @@ bool gp_jspec_parse(const json_t *obj, struct gp_jspec *spec, bool allow_unknown
 
 /* Frees all destinations of spec and zeroes them. Accepts specs that were never parsed. */
 void gp_jspec_free(struct gp_jspec *spec);
-
-/* True when s is a real calendar date "YYYY-MM-DD" (years 1800..9999). */
-bool gp_date_valid(const char *s);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include "lib/core/alloc.h"
 #include "lib/core/buf.h"
+#include "lib/core/date.h"
+#include "lib/core/text.h"
 #include "lib/insight/timeline.h"
 
 #include <stdio.h>
@@ -46,48 +48,26 @@ void gp_recommendation_list_free(struct gp_recommendation_list *l)
 
 /* ---- words ---------------------------------------------------------------------------------- */
 
-/* Labels of the areas and departments of migration 0001, for reasons. A code not listed here
- * (a later migration's) is named by its code. */
-struct label {
+/* The purposes of lib/core/purpose.c, as a reason names them. Purposes are a fixed vocabulary
+ * of the code, not data in the database (areas and departments are: their names come in the
+ * input's labels). */
+static const struct {
     const char *code, *da, *en;
-};
-
-static const struct label area_labels[] = {
-    {"employment", "Beskæftigelse", "Employment"},
-    {"social", "Voksen-social", "Adult social services"},
-    {"family", "Børn og familie", "Children and family"},
-    {"health_municipal", "Kommunal sundhed", "Municipal health and care"},
-    {"health_regional", "Regional sundhed", "Regional health"},
-};
-
-static const struct label dept_labels[] = {
-    {"job_centre", "Jobcentret", "the job centre"},
-    {"social_services", "Socialforvaltningen", "social services"},
-    {"family", "Børn og Familie", "the family department"},
-    {"municipal_health", "Sundhed og Omsorg", "municipal health and care"},
-    {"region", "Regionen", "the region"},
-};
-
-/* The purposes of lib/purpose.c, as a reason names them. */
-static const struct label purpose_labels[] = {
+} purpose_labels[] = {
     {"rehabilitation", "rehabilitering", "rehabilitation"},
     {"coordinated_effort", "helhedsorienteret indsats", "coordinated effort"},
     {"target_group_identification", "udsøgning af målgruppen", "target-group identification"},
     {"own_case", "egen sag", "own case"},
 };
 
-static const char *label(const struct label *t, size_t n, const char *code, bool da)
+static const char *purpose_label(const char *code, bool da)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(t[i].code, code))
-            return da ? t[i].da : t[i].en;
+    for (size_t i = 0; i < sizeof purpose_labels / sizeof *purpose_labels; i++) {
+        if (!strcmp(purpose_labels[i].code, code))
+            return da ? purpose_labels[i].da : purpose_labels[i].en;
     }
     return code;
 }
-#define AREA(code, da) label(area_labels, sizeof area_labels / sizeof *area_labels, (code), (da))
-#define DEPT(code, da) label(dept_labels, sizeof dept_labels / sizeof *dept_labels, (code), (da))
-#define PURPOSE(code, da)                                                                          \
-    label(purpose_labels, sizeof purpose_labels / sizeof *purpose_labels, (code), (da))
 
 static bool is(const char *a, const char *b)
 {
@@ -103,49 +83,10 @@ static bool any_of(const char *s, const char *const *list)
     return false;
 }
 
-/* Lower-case ASCII letters and digits of s, with æ ø å as ae oe aa and everything else left
- * out, so "LÆ 265", "LAE-265" and "lae265" fold alike. */
-static void fold(const char *s, char *out, size_t size)
-{
-    size_t o = 0;
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    for (; *p && o + 3 < size; p++) {
-        if (*p >= 'A' && *p <= 'Z') {
-            out[o++] = (char)(*p - 'A' + 'a');
-        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-            out[o++] = (char)*p;
-        } else if (*p == 0xC3 && p[1]) {
-            const char *r = NULL;
-            switch (p[1]) {
-            case 0x86: /* Æ */
-            case 0xA6: /* æ */
-                r = "ae";
-                break;
-            case 0x98: /* Ø */
-            case 0xB8: /* ø */
-                r = "oe";
-                break;
-            case 0x85: /* Å */
-            case 0xA5: /* å */
-                r = "aa";
-                break;
-            default:
-                break;
-            }
-            if (r) {
-                out[o++] = r[0];
-                out[o++] = r[1];
-            }
-            p++;
-        }
-    }
-    out[o] = '\0';
-}
-
 static bool folded_has(const char *s, const char *kw)
 {
     char f[512];
-    fold(s, f, sizeof f);
+    gp_text_fold(s, GP_FOLD_ALNUM, f, sizeof f);
     return strstr(f, kw) != NULL;
 }
 
@@ -160,6 +101,17 @@ struct ctx {
     struct gp_recommendation_list *out;
     size_t cap;
 };
+
+/* An area's or a department's name as the input's labels (the database's) give it. */
+static const char *area_name(const struct ctx *c, const char *code, bool da)
+{
+    return gp_label_area(c->in->labels, code, da);
+}
+
+static const char *dept_name(const struct ctx *c, const char *code, bool da)
+{
+    return gp_label_department(c->in->labels, code, da);
+}
 
 static bool seen(const struct gp_view *v)
 {
@@ -352,7 +304,7 @@ static void rule_coordinated(struct ctx *c)
             continue;
         set_add(&areas, v->area);
         if (v->caseworker_name[0] && nf < MAX_DISTINCT) {
-            fold(v->caseworker_name, folded[nf], sizeof folded[nf]);
+            gp_text_fold(v->caseworker_name, GP_FOLD_ALNUM, folded[nf], sizeof folded[nf]);
             if (folded[nf][0] && set_add(&workers, folded[nf]))
                 nf++;
         }
@@ -375,8 +327,8 @@ static void rule_coordinated(struct ctx *c)
     gp_buf_printf(&d.en, "The citizen has open efforts in %zu %s (", areas.n,
                   areas.n == 1 ? "area" : "areas");
     for (size_t i = 0; i < areas.n; i++) {
-        gp_buf_printf(&d.da, "%s%s", i ? ", " : "", AREA(areas.s[i], true));
-        gp_buf_printf(&d.en, "%s%s", i ? ", " : "", AREA(areas.s[i], false));
+        gp_buf_printf(&d.da, "%s%s", i ? ", " : "", area_name(c, areas.s[i], true));
+        gp_buf_printf(&d.en, "%s%s", i ? ", " : "", area_name(c, areas.s[i], false));
     }
     gp_buf_printf(&d.da,
                   ") hos %zu forskellige sagsbehandlere. Tærsklen er %d områder eller %d "
@@ -448,8 +400,10 @@ static void gather_plans(struct ctx *c)
                 "Indhent genoptrænings- eller rehabiliteringsplanen før mødet",
                 "Gather the re-training or rehabilitation plan before the meeting", GP_REC_MEDIUM,
                 "health_municipal", depts.n == 1 ? depts.s[0] : NULL);
-    gp_buf_puts(&d.da, "Kommunal sundhed har en genoptrænings- eller rehabiliteringsplan: ");
-    gp_buf_puts(&d.en, "Municipal health holds a re-training or rehabilitation plan: ");
+    gp_buf_printf(&d.da, "%s har en genoptrænings- eller rehabiliteringsplan: ",
+                  area_name(c, "health_municipal", true));
+    gp_buf_printf(&d.en, "%s holds a re-training or rehabilitation plan: ",
+                  area_name(c, "health_municipal", false));
     for (size_t i = 0; i < n; i++) {
         const struct gp_view *v = plans[i];
         const char *date = v->document_date[0] ? v->document_date : v->start;
@@ -535,12 +489,13 @@ static void gather_consent(struct ctx *c)
                       "Der findes data i området %s, som du ikke kan se fuldt ud, og der er "
                       "intet samtykke til formålet %s for området. Spørg borgeren om samtykke, "
                       "hvis data herfra skal indgå før mødet i rehabiliteringsteamet.",
-                      AREA(areas.s[a], true), purpose ? PURPOSE(purpose, true) : "-");
+                      area_name(c, areas.s[a], true), purpose ? purpose_label(purpose, true) : "-");
         gp_buf_printf(&d.en,
                       "There is data in the %s area that you cannot see in full, and there is "
                       "no consent for the purpose %s for that area. Ask the citizen for consent "
                       "if data from it is to be included before the rehabilitation team meets.",
-                      AREA(areas.s[a], false), purpose ? PURPOSE(purpose, false) : "-");
+                      area_name(c, areas.s[a], false),
+                      purpose ? purpose_label(purpose, false) : "-");
         for (size_t i = 0; i < c->nv; i++) {
             if (c->v[i].vis == GP_VIS_SUMMARY && is(c->v[i].area, areas.s[a]))
                 evidence(&d, &c->v[i]);
@@ -585,8 +540,8 @@ static void invite_family(struct ctx *c)
     draft_begin(c, &d, "invite_department", "family_case", "Inviter familieafdelingen",
                 "Invite the family department", GP_REC_HIGH, "family",
                 depts.n == 1 ? depts.s[0] : NULL);
-    gp_buf_puts(&d.da, "Borgeren har en sag i området Børn og familie");
-    gp_buf_puts(&d.en, "The citizen has a case in the Children and family area");
+    gp_buf_printf(&d.da, "Borgeren har en sag i området %s", area_name(c, "family", true));
+    gp_buf_printf(&d.en, "The citizen has a case in the %s area", area_name(c, "family", false));
     if (n) {
         gp_buf_puts(&d.da, " (åben eller planlagt: ");
         gp_buf_puts(&d.en, " (open or planned: ");
@@ -632,8 +587,10 @@ static void invite_others(struct ctx *c)
         draft_begin(c, &d, "invite_department", "open_effort", "Inviter en forvaltning til mødet",
                     "Invite a department to the meeting", GP_REC_MEDIUM,
                     areas.n == 1 ? areas.s[0] : NULL, depts.s[k]);
-        gp_buf_printf(&d.da, "%s har åbne indsatser for borgeren: ", DEPT(depts.s[k], true));
-        gp_buf_printf(&d.en, "The citizen has open efforts with %s: ", DEPT(depts.s[k], false));
+        gp_buf_printf(&d.da,
+                      "%s har åbne indsatser for borgeren: ", dept_name(c, depts.s[k], true));
+        gp_buf_printf(&d.en,
+                      "%s has open efforts for the citizen: ", dept_name(c, depts.s[k], false));
         names(&d.da, open, n, true);
         names(&d.en, open, n, false);
         if (workers.n) {
@@ -712,8 +669,8 @@ static void collide_residential(struct ctx *c)
         draft_begin(c, &d, "colliding_efforts", "starts_during_residential",
                     "Ny indsats under døgnindsats", "New effort during a residential effort",
                     GP_REC_HIGH, R->area, R->department);
-        gp_buf_printf(&d.da, "%s (%s, ", name_of(R, true), DEPT(R->department, true));
-        gp_buf_printf(&d.en, "%s (%s, ", name_of(R, false), DEPT(R->department, false));
+        gp_buf_printf(&d.da, "%s (%s, ", name_of(R, true), dept_name(c, R->department, true));
+        gp_buf_printf(&d.en, "%s (%s, ", name_of(R, false), dept_name(c, R->department, false));
         period_text(&d.da, R, true);
         period_text(&d.en, R, false);
         gp_buf_puts(&d.da, ") er en døgnindsats, og i samme periode starter: ");
@@ -721,9 +678,9 @@ static void collide_residential(struct ctx *c)
         evidence(&d, R);
         for (size_t i = 0; i < n; i++) {
             gp_buf_printf(&d.da, "%s%s (%s, %s)", i ? "; " : "", name_of(during[i], true),
-                          DEPT(during[i]->department, true), during[i]->start);
+                          dept_name(c, during[i]->department, true), during[i]->start);
             gp_buf_printf(&d.en, "%s%s (%s, %s)", i ? "; " : "", name_of(during[i], false),
-                          DEPT(during[i]->department, false), during[i]->start);
+                          dept_name(c, during[i]->department, false), during[i]->start);
             evidence(&d, during[i]);
         }
         gp_buf_puts(&d.da, ". En ny indsats under døgnbehandling, indlæggelse eller anbringelse "
@@ -771,11 +728,13 @@ static void collide_activities(struct ctx *c)
             if (e != INT32_MAX)
                 gp_day_format(e, to);
             gp_buf_printf(&d.da, "%s (%s) og %s (%s) fra %s%s%s", name_of(a, true),
-                          DEPT(a->department, true), name_of(b, true), DEPT(b->department, true),
-                          from, e != INT32_MAX ? " til " : "", e != INT32_MAX ? to : "");
+                          dept_name(c, a->department, true), name_of(b, true),
+                          dept_name(c, b->department, true), from, e != INT32_MAX ? " til " : "",
+                          e != INT32_MAX ? to : "");
             gp_buf_printf(&d.en, "%s (%s) and %s (%s) from %s%s%s", name_of(a, false),
-                          DEPT(a->department, false), name_of(b, false), DEPT(b->department, false),
-                          from, e != INT32_MAX ? " to " : "", e != INT32_MAX ? to : "");
+                          dept_name(c, a->department, false), name_of(b, false),
+                          dept_name(c, b->department, false), from, e != INT32_MAX ? " to " : "",
+                          e != INT32_MAX ? to : "");
             evidence(&d, a);
             evidence(&d, b);
         }
@@ -845,16 +804,18 @@ static void rule_sources(struct ctx *c)
                     title_en, failing ? GP_REC_MEDIUM : GP_REC_LOW, s->area, dept);
         snprintf(d.r->source_id, sizeof d.r->source_id, "%s", id);
         if (failing && !s->asked) {
-            gp_buf_printf(&d.da, "Kilden %s (%s) er ikke spurgt om borgeren", id, DEPT(dept, true));
+            gp_buf_printf(&d.da, "Kilden %s (%s) er ikke spurgt om borgeren", id,
+                          dept_name(c, dept, true));
             gp_buf_printf(&d.en, "The source %s (%s) has not been asked about the citizen", id,
-                          DEPT(dept, false));
+                          dept_name(c, dept, false));
             gp_buf_puts(&d.da, ". Data herfra kan mangle: slå op med opdatering, eller spørg "
                                "forvaltningen.");
             gp_buf_puts(&d.en, ". Data from it may be missing: look up with a refresh, or ask the "
                                "department.");
         } else if (failing) {
-            gp_buf_printf(&d.da, "Kilden %s (%s) svarede ikke", id, DEPT(dept, true));
-            gp_buf_printf(&d.en, "The source %s (%s) did not answer", id, DEPT(dept, false));
+            gp_buf_printf(&d.da, "Kilden %s (%s) svarede ikke", id, dept_name(c, dept, true));
+            gp_buf_printf(&d.en, "The source %s (%s) did not answer", id,
+                          dept_name(c, dept, false));
             if (s->age_s >= 0) {
                 gp_buf_puts(&d.da, "; seneste svar er ");
                 gp_buf_puts(&d.en, "; its last answer is ");
@@ -867,8 +828,8 @@ static void rule_sources(struct ctx *c)
             gp_buf_puts(&d.en, ". Data from it may be missing: look up again, or ask the "
                                "department.");
         } else {
-            gp_buf_printf(&d.da, "Data fra kilden %s (%s) er ", id, DEPT(dept, true));
-            gp_buf_printf(&d.en, "Data from the source %s (%s) is ", id, DEPT(dept, false));
+            gp_buf_printf(&d.da, "Data fra kilden %s (%s) er ", id, dept_name(c, dept, true));
+            gp_buf_printf(&d.en, "Data from the source %s (%s) is ", id, dept_name(c, dept, false));
             if (s->age_s >= 0) {
                 age_text(&d.da, s->age_s, true);
                 age_text(&d.en, s->age_s, false);

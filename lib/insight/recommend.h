@@ -60,12 +60,16 @@
  *   or is older than source_max_age_s (default one day). Evidence: the records of that source
  *   the caller sees in full.
  *
+ * Reasons name areas and departments by the labels in the input (the database's), never by
+ * names of their own.
+ *
  * Order: priority (high first), then the rule order above, trigger, area, department, source,
  * first evidence id: the same input always gives the same list. */
 #ifndef GP_RECOMMEND_H
 #define GP_RECOMMEND_H
 
 #include "lib/federation/index.h"
+#include "lib/insight/labels.h"
 #include "lib/sharing/policy.h"
 
 #include <stdbool.h>
@@ -114,6 +118,9 @@ struct gp_rec_input {
     const char *purpose;                        /* a gp_purpose code or NULL */
     const char *today;                          /* YYYY-MM-DD, required */
     const struct gp_rec_thresholds *thresholds; /* NULL: the defaults */
+    /* The names of areas and departments that reasons use, as the database holds them
+     * (gp_labels_load); borrowed. NULL, or a code it does not know: named by its code. */
+    const struct gp_labels *labels;
 };
 
 enum gp_rec_priority {

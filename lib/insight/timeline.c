@@ -1,94 +1,11 @@
 #include "lib/insight/timeline.h"
 
 #include "lib/core/alloc.h"
+#include "lib/core/date.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- dates -------------------------------------------------------------------------------- */
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int32_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
-}
-
-static void civil_from_days(int32_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = z - era * 146097;
-    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-bool gp_day_parse(const char *s, int32_t *day)
-{
-    if (!s || strnlen(s, 11) != 10)
-        return false;
-    int v[3] = {0, 0, 0};
-    for (int i = 0, part = 0; i < 10; i++) {
-        if (i == 4 || i == 7) {
-            if (s[i] != '-')
-                return false;
-            part++;
-        } else if (s[i] >= '0' && s[i] <= '9') {
-            v[part] = v[part] * 10 + (s[i] - '0');
-        } else {
-            return false;
-        }
-    }
-    if (v[0] < 1800 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > days_in_month(v[0], v[1]))
-        return false;
-    *day = days_from_civil(v[0], v[1], v[2]);
-    return true;
-}
-
-void gp_day_format(int32_t day, char out[11])
-{
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    /* by hand: the ranges are known, and snprintf cannot be told so */
-    unsigned v[3] = {(unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u};
-    out[0] = (char)('0' + v[0] / 1000);
-    out[1] = (char)('0' + v[0] / 100 % 10);
-    out[2] = (char)('0' + v[0] / 10 % 10);
-    out[3] = (char)('0' + v[0] % 10);
-    out[4] = out[7] = '-';
-    out[5] = (char)('0' + v[1] / 10);
-    out[6] = (char)('0' + v[1] % 10);
-    out[8] = (char)('0' + v[2] / 10);
-    out[9] = (char)('0' + v[2] % 10);
-    out[10] = '\0';
-}
-
-int32_t gp_day_minus_months(int32_t day, int months)
-{
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    int total = y * 12 + (m - 1) - months;
-    y = total / 12;
-    m = total % 12 + 1;
-    int dim = days_in_month(y, m);
-    return days_from_civil(y, m, d > dim ? dim : d);
-}
 
 static bool is(const char *a, const char *b)
 {

@@ -41,6 +41,9 @@
 #ifndef GP_TIMELINE_H
 #define GP_TIMELINE_H
 
+/* Day numbers (gp_day_parse, gp_day_format, gp_day_minus_months), which this header used to
+ * declare, are lib/core/date.h's: included for the timeline's callers. */
+#include "lib/core/date.h"
 #include "lib/federation/index.h"
 #include "lib/federation/view.h"
 #include "lib/sharing/policy.h"
@@ -48,17 +51,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- dates -------------------------------------------------------------------------------- */
-
-/* Day number of a "YYYY-MM-DD" calendar date (1970-01-01 = 0); false when s is not a real date
- * (gp_date_valid's rules). */
-bool gp_day_parse(const char *s, int32_t *day);
-/* "YYYY-MM-DD" of a day number into out. */
-void gp_day_format(int32_t day, char out[11]);
-/* The date n calendar months before day (the day of month clamped to the shorter month:
- * 2024-05-31 minus 3 months is 2024-02-29). */
-int32_t gp_day_minus_months(int32_t day, int months);
 
 /* ---- gaps ---------------------------------------------------------------------------------- */
 

@@ -1049,6 +1049,51 @@ START_TEST(thresholds_are_configuration)
 }
 END_TEST
 
+/* The names reasons give departments are the database's (table department), never the code's:
+ * the job centre is "Jobcenter" as migration 0001 has it (the code once wrote "Jobcentret"),
+ * and renaming it in the database renames it in the very next answer. */
+START_TEST(labels_come_from_the_database)
+{
+    consent(tok_social, "coordinated_effort", "[\"employment\",\"health_regional\"]");
+    char *da = gpt_db_scalar(db, "SELECT name_da FROM department WHERE id = 'job_centre'");
+    char *en = gpt_db_scalar(db, "SELECT name_en FROM department WHERE id = 'job_centre'");
+    ck_assert_str_eq(da, "Jobcenter");
+    ck_assert_str_eq(en, "Job centre");
+    static const struct {
+        const char *da, *en;
+    } names[] = {{"Jobcenter", "Job centre"}, {"Jobcenter Glasby", "Glasby Job Centre"}};
+    for (size_t k = 0; k < 2; k++) {
+        if (k == 1)
+            ck_assert_int_eq(gpt_db_exec(db, "UPDATE department SET name_da = 'Jobcenter Glasby',"
+                                             " name_en = 'Glasby Job Centre'"
+                                             " WHERE id = 'job_centre'"),
+                             1);
+        struct gpt_resp r;
+        read_ok(SOFIE, "recommendations", k ? "refresh=never" : "refresh=always", tok_social,
+                "coordinated_effort", &r);
+        json_t *rec =
+            recommendation(r.json, "colliding_efforts", "starts_during_residential", "social");
+        ck_assert_msg(rec, "no collision: %.3000s", r.body);
+        /* the job centre's activities starting during the døgnbehandling: "Kursus (<name>, " */
+        char want_da[64], want_en[64];
+        snprintf(want_da, sizeof want_da, " (%s, ", names[k].da);
+        snprintf(want_en, sizeof want_en, " (%s, ", names[k].en);
+        const char *why_da = str(json_object_get(rec, "reason"), "da");
+        const char *why_en = str(json_object_get(rec, "reason"), "en");
+        ck_assert_msg(strstr(why_da, want_da), "%s", why_da);
+        ck_assert_msg(strstr(why_en, want_en), "%s", why_en);
+        ck_assert_msg(!strstr(r.body, "Jobcentret"), "%s", r.body);
+        ck_assert_msg(k == 0 || !strstr(r.body, "(Jobcenter, "), "%s", r.body);
+        gpt_resp_free(&r);
+    }
+    ck_assert_int_eq(gpt_db_exec(db, "UPDATE department SET name_da = 'Jobcenter',"
+                                     " name_en = 'Job centre' WHERE id = 'job_centre'"),
+                     1);
+    free(da);
+    free(en);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("timeline");
@@ -1063,6 +1108,7 @@ int main(void)
     tcase_add_test(tc, refresh_modes);
     tcase_add_test(tc, failing_sources);
     tcase_add_test(tc, thresholds_are_configuration);
+    tcase_add_test(tc, labels_come_from_the_database);
     suite_add_tcase(s, tc);
     return gpt_run_suite(s);
 }

@@ -91,6 +91,89 @@ static const struct klass *klass_find(const struct klasses *k, const char *key)
     return NULL;
 }
 
+/* The fields of one SQL row "('a', NULL, 'b''c', true)" starting at p (at its '('): strings
+ * unquoted, bare words as written. Returns the number of fields, and in *rest the text after
+ * the closing ')'. */
+static int sql_row(const char *p, char fields[][160], int max, const char **rest)
+{
+    int n = 0;
+    p++;
+    while (*p && *p != ')' && n < max) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t o = 0;
+        if (*p == '\'') {
+            for (p++; *p; p++) {
+                if (*p == '\'' && p[1] == '\'') {
+                    p++;
+                } else if (*p == '\'') {
+                    p++;
+                    break;
+                }
+                if (o + 1 < 160)
+                    fields[n][o++] = *p;
+            }
+        } else {
+            while (*p && *p != ',' && *p != ')' && *p != ' ') {
+                if (o + 1 < 160)
+                    fields[n][o++] = *p;
+                p++;
+            }
+        }
+        fields[n++][o] = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == ',')
+            p++;
+    }
+    *rest = *p == ')' ? p + 1 : p;
+    return n;
+}
+
+/* ---- the labels of areas and departments, read from migration 0001 ------------------------- */
+
+static void label_add(struct gp_label **t, size_t *n, const char *code, const char *da,
+                      const char *en, const char *area)
+{
+    *t = gp_xrealloc(*t, (*n + 1) * sizeof **t);
+    (*t)[(*n)++] =
+        (struct gp_label){gp_xstrdup(code), gp_xstrdup(da), gp_xstrdup(en), gp_xstrdup(area)};
+}
+
+void gpt_demo_labels(struct gp_labels *out)
+{
+    memset(out, 0, sizeof *out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/migrations/0001_core.sql", GP_SOURCE_DIR);
+    char *sql = gpt_read_file(path);
+    ck_assert_msg(sql != NULL, "cannot read %s", path);
+    enum { NONE, AREAS, DEPARTMENTS } table = NONE;
+    char *save = NULL;
+    for (char *line = strtok_r(sql, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strstr(line, "INSERT INTO area ("))
+            table = AREAS;
+        else if (strstr(line, "INSERT INTO department ("))
+            table = DEPARTMENTS;
+        else if (strstr(line, "INSERT INTO"))
+            table = NONE;
+        const char *p = line + strspn(line, " \t");
+        if (table == NONE || *p != '(')
+            continue;
+        char f[4][160];
+        const char *rest;
+        int n = sql_row(p, f, 4, &rest);
+        if (table == AREAS && n == 3)
+            label_add(&out->areas, &out->n_areas, f[0], f[1], f[2], "");
+        else if (table == DEPARTMENTS && n == 4)
+            label_add(&out->departments, &out->n_departments, f[0], f[2], f[3], f[1]);
+        if (*(rest + strspn(rest, " \t")) == ';')
+            table = NONE;
+    }
+    free(sql);
+    ck_assert_msg(out->n_areas == 5 && out->n_departments == 5, "0001: %zu areas, %zu departments",
+                  out->n_areas, out->n_departments);
+}
+
 /* ---- asking the simulated systems ---------------------------------------------------------- */
 
 struct args {

@@ -10,6 +10,7 @@
 #define GPT_DEMO_H
 
 #include "lib/federation/index.h"
+#include "lib/insight/labels.h"
 
 /* The department and source id of each simulated system, as tests register them. */
 #define GPT_DEMO_JOBCENTRE "job_centre"
@@ -40,5 +41,11 @@ const char *gpt_demo_kind(const char *source_id);
 /* The fixture's key of a record from a source of kind. */
 struct gp_record;
 void gpt_demo_class_key(const char *kind, const struct gp_record *r, char *out, size_t len);
+
+/* The names of the areas and departments as migration 0001 seeds the database with them, read
+ * from the migration itself: what gp_labels_load gives on a fresh database, for unit tests of
+ * code that takes the database's labels. Fails the test when the migration cannot be read.
+ * Free with gp_labels_free. */
+void gpt_demo_labels(struct gp_labels *out);
 
 #endif

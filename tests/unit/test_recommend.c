@@ -3,9 +3,11 @@
  * area, department, evidence); then that nothing the caller may not see reaches an answer
  * (existence-only and summary records mutated field by field leave the whole answer —
  * reasons included — unchanged; hidden records change nothing); then the demo citizens Mette
- * and Sofie as deptsim and the real adapters produce them. */
+ * and Sofie as deptsim and the real adapters produce them. Areas and departments are named by
+ * the labels passed in: the database's, as migration 0001 seeds them (gpt_demo_labels). */
 #include "gpt_demo.h"
 #include "gptest.h"
+#include "lib/core/alloc.h"
 #include "lib/core/buf.h"
 #include "lib/insight/recommend.h"
 
@@ -126,6 +128,15 @@ struct rrow {
     struct gp_rec_thresholds th; /* all zero: the defaults */
     const char *want;
 };
+
+/* The database's labels of areas and departments, as migration 0001 seeds them. */
+static const struct gp_labels *db_labels(void)
+{
+    static struct gp_labels labels;
+    if (!labels.n_areas)
+        gpt_demo_labels(&labels);
+    return &labels;
+}
 
 #define TODAY "2024-06-30"
 #define NOTH                                                                                       \
@@ -690,6 +701,7 @@ static void scenario_of(const struct rrow *r, struct scenario *sc)
     sc->in.caller_area = r->caller_area;
     sc->in.purpose = r->purpose;
     sc->in.today = TODAY;
+    sc->in.labels = db_labels();
     sc->th = r->th;
     bool defaults = !r->th.coordinated_min_areas && !r->th.coordinated_min_caseworkers &&
                     !r->th.lae265_max_months && r->th.source_max_age_s == 0;
@@ -758,24 +770,25 @@ START_TEST(test_reasons)
     char *s = run(&sc->in, true);
     ck_assert_msg(strstr(s, "Døgnbehandling for stofmisbrug (Socialforvaltningen, "
                             "2024-05-01–2024-08-15) er en døgnindsats, og i samme periode "
-                            "starter: Aktivitet 2 (Jobcentret, 2024-06-05); Psykiatrisk "
-                            "indlæggelse (Regionen, 2024-06-20); Aktivitet 3 (Jobcentret, "
+                            "starter: Aktivitet 2 (Jobcenter, 2024-06-05); Psykiatrisk "
+                            "indlæggelse (Region (hospital, sundhedskoordinator), "
+                            "2024-06-20); Aktivitet 3 (Jobcenter, "
                             "2024-07-02)"),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Døgnbehandling for stofmisbrug (social services, "
+    ck_assert_msg(strstr(s, "Døgnbehandling for stofmisbrug (Social services, "
                             "2024-05-01–2024-08-15) is a residential effort, and during it "
                             "starts:"),
                   "%s", s);
     ck_assert_msg(strstr(s, "Borgeren har åbne indsatser i 3 områder (Beskæftigelse, Regional "
                             "sundhed, Voksen-social) hos 3 forskellige sagsbehandlere"),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Jobcentret har åbne indsatser for borgeren: Aktivitet 2, Aktivitet "
+    ck_assert_msg(strstr(s, "Jobcenter har åbne indsatser for borgeren: Aktivitet 2, Aktivitet "
                             "4, Aktivitet 5 (sagsbehandler: Sagsbehandler job_centre)"),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Aktivitet 2 (Jobcentret) og Aktivitet 7 (Socialforvaltningen) fra "
+    ck_assert_msg(strstr(s, "Aktivitet 2 (Jobcenter) og Aktivitet 7 (Socialforvaltningen) fra "
                             "2024-06-10 til 2024-08-18"),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Aktivitet 4 (Jobcentret) og Aktivitet 7 (Socialforvaltningen) fra "
+    ck_assert_msg(strstr(s, "Aktivitet 4 (Jobcenter) og Aktivitet 7 (Socialforvaltningen) fra "
                             "2024-06-10 til 2024-12-31"),
                   "%s", s);
     free(s);
@@ -793,18 +806,21 @@ START_TEST(test_reasons)
     s = run(&sc->in, true);
     /* Each reason says why: asked and silent, never asked, older than allowed, or read from
      * the index without asking. */
-    ck_assert_msg(strstr(s, "Kilden src-region (Regionen) svarede ikke."), "%s", s);
+    ck_assert_msg(strstr(s, "Kilden src-region (Region (hospital, sundhedskoordinator)) svarede "
+                            "ikke."),
+                  "%s", s);
     ck_assert_msg(strstr(s, "Datakilden er ikke spurgt | Data source not asked"), "%s", s);
-    ck_assert_msg(strstr(s, "The source src-family (the family department) has not been asked "
+    ck_assert_msg(strstr(s, "The source src-family (Family department) has not been asked "
                             "about the citizen. Data from it may be missing"),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Data fra kilden src-job_centre (Jobcentret) er 25 timer gamle, mere "
+    ck_assert_msg(strstr(s, "Data fra kilden src-job_centre (Jobcenter) er 25 timer gamle, mere "
                             "end de tilladte 24 timer."),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Data from the source src-social_services (social services) is 60 "
+    ck_assert_msg(strstr(s, "Data from the source src-social_services (Social services) is 60 "
                             "minutes old, as the source did not answer this lookup."),
                   "%s", s);
-    ck_assert_msg(strstr(s, "Data from the source src-health_regional (the region) is 2 hours "
+    ck_assert_msg(strstr(s, "Data from the source src-health_regional (Region (hospital)) is 2 "
+                            "hours "
                             "old: the answer came from the index, without asking the source."),
                   "%s", s);
     free(s);
@@ -1083,7 +1099,8 @@ START_TEST(test_demo_mette)
                               .caller_department = "job_centre",
                               .caller_area = "employment",
                               .purpose = "rehabilitation",
-                              .today = AS_OF};
+                              .today = AS_OF,
+                              .labels = db_labels()};
     struct gp_recommendation_list out;
     ck_assert_int_eq(gp_recommend(&in, &out), GP_REC_OK);
     char *all = render(&out, true);
@@ -1168,7 +1185,8 @@ START_TEST(test_demo_sofie)
                               .caller_department = "social_services",
                               .caller_area = "social",
                               .purpose = "coordinated_effort",
-                              .today = AS_OF};
+                              .today = AS_OF,
+                              .labels = db_labels()};
     struct gp_recommendation_list out;
     ck_assert_int_eq(gp_recommend(&in, &out), GP_REC_OK);
     char *all = render(&out, true);
@@ -1186,9 +1204,10 @@ START_TEST(test_demo_sofie)
     free(ev);
     ck_assert_msg(strstr(r->reason_da, "Døgnbehandling for stofmisbrug (Socialforvaltningen, "
                                        "2026-09-01–2026-12-15) er en døgnindsats, og i "
-                                       "samme periode starter: Kursus (Jobcentret, "
-                                       "2026-10-05); Psykiatrisk indlæggelse (Regionen, "
-                                       "2026-10-20); Virksomhedspraktik (Jobcentret, "
+                                       "samme periode starter: Kursus (Jobcenter, "
+                                       "2026-10-05); Psykiatrisk indlæggelse (Region "
+                                       "(hospital, sundhedskoordinator), 2026-10-20); "
+                                       "Virksomhedspraktik (Jobcenter, "
                                        "2026-11-02)."),
                   "%s", r->reason_da);
     /* the admission 2026-10-20..11-03 is residential too: the praktik starts during it */
@@ -1225,6 +1244,89 @@ START_TEST(test_demo_sofie)
 }
 END_TEST
 
+/* Labels of its own for every area and department of migration 0001: "DA <code>", "EN <code>". */
+static void own_labels(struct gp_labels *l)
+{
+    gpt_demo_labels(l);
+    struct gp_label *all[2] = {l->areas, l->departments};
+    size_t n[2] = {l->n_areas, l->n_departments};
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t i = 0; i < n[t]; i++) {
+            free(all[t][i].da);
+            free(all[t][i].en);
+            all[t][i].da = gp_xasprintf("DA %s", all[t][i].code);
+            all[t][i].en = gp_xasprintf("EN %s", all[t][i].code);
+        }
+    }
+}
+
+/* Areas and departments are named by the labels in the input and by nothing else: with labels
+ * of its own, no name of the database's (nor of the copy lib/insight/recommend.c once had:
+ * "Jobcentret") appears; without labels, a code names itself. */
+START_TEST(test_labels_are_input)
+{
+    struct gp_indexed_list l;
+    gpt_demo_records(METTE, AS_OF, &l);
+    static const char *const consents[] = {"social", "health_municipal", "health_regional", NULL};
+    enum gp_visibility *v = calloc(l.n, sizeof *v);
+    for (size_t i = 0; i < l.n; i++)
+        v[i] = demo_policy(&l.items[i], "job_centre", consents);
+    struct gp_labels own;
+    own_labels(&own);
+    struct gp_rec_input in = {.records = l.items,
+                              .visibility = v,
+                              .n = l.n,
+                              .consent_areas = consents,
+                              .n_consent_areas = 3,
+                              .caller_department = "job_centre",
+                              .caller_area = "employment",
+                              .purpose = "rehabilitation",
+                              .today = AS_OF,
+                              .labels = &own};
+    static const char *const want[] = {
+        "3 områder (DA employment, DA health_regional, DA social)",
+        "open efforts in 3 areas (EN employment, EN health_regional, EN social)",
+        "DA health_municipal har en genoptrænings- eller rehabiliteringsplan: ",
+        "EN health_municipal holds a re-training or rehabilitation plan: ",
+        "Borgeren har en sag i området DA family",
+        "The citizen has a case in the EN family area",
+        "Der findes data i området DA family, som du ikke kan se fuldt ud",
+        "There is data in the EN family area that you cannot see in full",
+        "DA social_services har åbne indsatser for borgeren: ",
+        "EN social_services has open efforts for the citizen: ",
+        "DA region har åbne indsatser for borgeren: ",
+    };
+    static const char *const never[] = {"Jobcent",          "Job centre",       "Beskæftigelse",
+                                        "Employment",       "Børn og familie",  "Children and",
+                                        "Kommunal sundhed", "Municipal health", "Socialforvaltning",
+                                        "Social services",  "Voksen-social",    "Regional sundhed"};
+    struct gp_recommendation_list out;
+    ck_assert_int_eq(gp_recommend(&in, &out), GP_REC_OK);
+    char *all = render(&out, true);
+    for (size_t i = 0; i < N_ROWS(want); i++)
+        ck_assert_msg(strstr(all, want[i]), "no '%s' in\n%s", want[i], all);
+    for (size_t i = 0; i < N_ROWS(never); i++)
+        ck_assert_msg(!strstr(all, never[i]), "'%s' in\n%s", never[i], all);
+    free(all);
+    gp_recommendation_list_free(&out);
+
+    /* no labels: the codes */
+    in.labels = NULL;
+    ck_assert_int_eq(gp_recommend(&in, &out), GP_REC_OK);
+    all = render(&out, true);
+    ck_assert_msg(strstr(all, "3 områder (employment, health_regional, social)"), "%s", all);
+    ck_assert_msg(strstr(all, "Borgeren har en sag i området family"), "%s", all);
+    ck_assert_msg(strstr(all, "social_services har åbne indsatser for borgeren: "), "%s", all);
+    for (size_t i = 0; i < N_ROWS(never); i++)
+        ck_assert_msg(!strstr(all, never[i]), "'%s' in\n%s", never[i], all);
+    free(all);
+    gp_recommendation_list_free(&out);
+    gp_labels_free(&own);
+    free(v);
+    gp_indexed_list_free(&l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("recommend");
@@ -1241,6 +1343,7 @@ int main(void)
     tc = tcase_create("demo");
     tcase_add_test(tc, test_demo_mette);
     tcase_add_test(tc, test_demo_sofie);
+    tcase_add_test(tc, test_labels_are_input);
     suite_add_tcase(s, tc);
     return gpt_run_suite(s);
 }
