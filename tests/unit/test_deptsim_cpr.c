@@ -1,11 +1,13 @@
-/* deptsim's own CPR module (cmd/deptsim/cpr.c), checked against the rules themselves:
- * DESIGN.md's section "CPR numbers", restated here as a table and small functions of this file.
- * Dates are checked with a leap-year rule of this file and the C library's gmtime_r, not with
- * deptsim's calendar. Only the last test compares with the service's lib/core/cpr.c, as a
- * cross-check of two independent implementations. No I/O. */
+/* deptsim's own CPR module (cmd/deptsim/cpr.c) and the numbers the population is built from,
+ * checked against the rules themselves: DESIGN.md's section "CPR numbers" and the CPR space of
+ * cmd/deptsim/README.md, restated here as tables and small functions of this file. Dates are
+ * checked with a leap-year rule of this file and the C library's gmtime_r, not with deptsim's
+ * calendar. Only the last test compares with the service's lib/core/cpr.c, as a cross-check of
+ * two independent implementations. No I/O. */
 #include "cmd/deptsim/cpr.h"
 #include "cmd/deptsim/dates.h"
 #include "cmd/deptsim/log.h"
+#include "cmd/deptsim/population.h"
 #include "lib/core/cpr.h"
 
 #include <check.h>
@@ -378,6 +380,100 @@ START_TEST(test_make_without_mod11_spreads)
 }
 END_TEST
 
+/* ---- the population's numbers (cmd/deptsim/README.md) -------------------------------------- */
+
+static int day_of(const char *ymd)
+{
+    int d;
+    ck_assert(ds_parse_date(ymd, &d));
+    return d;
+}
+
+/* Generated citizens: valid, born 1930-2023, 7th digit 0-3 before 2000 and 4-7 from 2000
+ * (README's CPR space), sexes by the last digit and balanced, 8-12 % without modulus 11. */
+START_TEST(test_population_numbers)
+{
+    static const uint64_t seeds[] = {1, 42, 0xdeadbeef};
+    const uint64_t n = 200000;
+    for (size_t si = 0; si < sizeof seeds / sizeof seeds[0]; si++) {
+        struct ds_population p;
+        REQUIRE(ds_population_init(&p, seeds[si], n, day_of(DS_DEFAULT_AS_OF)));
+        uint64_t no_mod11 = 0, women = 0, before_2000 = 0, records = 0;
+        for (uint64_t pos = DS_DEMO_COUNT; pos < ds_pop_count(&p); pos++) {
+            char cpr[11];
+            REQUIRE(ds_pop_cpr(&p, pos, cpr));
+            REQUIRE_EQ(strlen(cpr), 10);
+            int year = rule_valid(cpr);
+            if (year < 1930 || year > 2023)
+                ck_abort_msg("%s: year %d", cpr, year);
+            int d7 = cpr[6] - '0';
+            if (year < 2000)
+                REQUIRE((d7) <= (3));
+            else
+                REQUIRE(d7 >= 4 && d7 <= 7);
+            before_2000 += year < 2000;
+            bool female = (cpr[9] - '0') % 2 == 0;
+            women += female;
+            no_mod11 += !rule_mod11(cpr);
+            if (pos % 50 == 0) { /* the record's sex is the number's */
+                for (int s = 0; s < DS_NSYSTEMS; s++) {
+                    struct ds_record r;
+                    if (!ds_pop_generate(&p, pos, (enum ds_system)s, &r))
+                        continue;
+                    REQUIRE_EQ(r.female, female);
+                    REQUIRE(strcmp(r.cpr, cpr) == 0);
+                    records++;
+                    ds_record_free(&r);
+                }
+            }
+        }
+        REQUIRE((no_mod11) >= (n * 8 / 100));
+        REQUIRE((no_mod11) <= (n * 12 / 100));
+        REQUIRE((women) >= (n * 45 / 100));
+        REQUIRE((women) <= (n * 55 / 100));
+        /* 70 of the 94 birth years are before 2000. */
+        REQUIRE((before_2000) >= (n * 70 / 94 - n / 100));
+        REQUIRE((before_2000) <= (n * 70 / 94 + n / 100));
+        REQUIRE((records) > (100));
+    }
+}
+END_TEST
+
+/* Children in family cases: valid, 7th digit 4 when born 1937-1999 and 8 when born 2000-2057
+ * (README), at the default as-of date and at as-of dates whose children would be born outside
+ * those years (before 1937, after 2057) if nothing kept them inside. */
+START_TEST(test_children_numbers)
+{
+    static const char *const as_of[] = {DS_DEFAULT_AS_OF, "2090-06-01", "1900-01-01"};
+    for (size_t a = 0; a < sizeof as_of / sizeof as_of[0]; a++) {
+        struct ds_population p;
+        REQUIRE(ds_population_init(&p, 7, 20000, day_of(as_of[a])));
+        int children = 0;
+        for (uint64_t pos = 0; pos < ds_pop_count(&p); pos++) {
+            struct ds_record r;
+            if (!ds_pop_generate(&p, pos, DS_FAMILY, &r))
+                continue;
+            for (size_t c = 0; c < r.nchildren; c++) {
+                const char *cpr = r.children[c].cpr;
+                int year = rule_valid(cpr);
+                if (year < 0)
+                    ck_abort_msg("%s (as of %s) is not a valid CPR", cpr, as_of[a]);
+                int y, m, d;
+                libc_date(r.children[c].birth, &y, &m, &d);
+                REQUIRE_EQ(year, y);
+                REQUIRE_EQ(two(cpr), d);
+                REQUIRE_EQ(two(cpr + 2), m);
+                if (pos >= DS_DEMO_COUNT)
+                    REQUIRE_EQ(cpr[6], year < 2000 ? '4' : '8');
+                children++;
+            }
+            ds_record_free(&r);
+        }
+        REQUIRE((children) > (0));
+    }
+}
+END_TEST
+
 /* ---- masking ------------------------------------------------------------------------------ */
 
 static void masks(const char *in, const char *want)
@@ -474,6 +570,11 @@ static Suite *suite(void)
     tcase_add_test(rules, test_make_without_mod11_spreads);
     tcase_add_test(rules, test_mask);
     suite_add_tcase(s, rules);
+    TCase *pop = tcase_create("population");
+    tcase_set_timeout(pop, 300);
+    tcase_add_test(pop, test_population_numbers);
+    tcase_add_test(pop, test_children_numbers);
+    suite_add_tcase(s, pop);
     TCase *cross = tcase_create("crosscheck");
     tcase_add_test(cross, test_agrees_with_service_parser);
     suite_add_tcase(s, cross);
