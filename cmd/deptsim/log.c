@@ -1,7 +1,7 @@
 /* JSON-lines logging to stderr. */
 #include "cmd/deptsim/log.h"
 
-#include "lib/core/cpr.h"
+#include "cmd/deptsim/cpr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,5 +62,5 @@ void ds_log_sanitize(const char *s, char *out, size_t len)
     for (; s && *s && o + 1 < len; s++)
         out[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
     out[o] = '\0';
-    gp_cpr_mask_in_place(out);
+    ds_cpr_mask_in_place(out);
 }

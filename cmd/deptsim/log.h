@@ -1,6 +1,6 @@
 /* Logging: one JSON object per line on stderr, written with a single write(2) so lines from
  * concurrent threads never interleave. A CPR never appears in full: paths are masked with
- * gp_cpr_mask_in_place() (the last four digits become "xxxx") before they are logged. */
+ * ds_cpr_mask_in_place() (the last four digits become "xxxx") before they are logged. */
 #ifndef DS_LOG_H
 #define DS_LOG_H
 

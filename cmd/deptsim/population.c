@@ -3,9 +3,9 @@
  * README.md for the distributions and their stated bounds. */
 #include "cmd/deptsim/population.h"
 
+#include "cmd/deptsim/cpr.h"
 #include "cmd/deptsim/dates.h"
 #include "cmd/deptsim/rng.h"
-#include "lib/core/cpr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,8 @@
 #define DAY_1930    (-14610) /* ds_days_from_civil(1930, 1, 1) */
 #define DAY_2000    10957    /* ds_days_from_civil(2000, 1, 1) */
 #define DAY_2024    19723    /* ds_days_from_civil(2024, 1, 1): Barnets Lov in force */
+#define DAY_1937    (-12053) /* ds_days_from_civil(1937, 1, 1): first birth a child's 4 names */
+#define DAY_2058    32142    /* ds_days_from_civil(2058, 1, 1): past the last one an 8 names */
 #define SLOT_DAYS   (DAY_2024 - DAY_1930)
 #define SEQ_PER_DAY 400u
 #define SLOT_COUNT  ((uint64_t)SLOT_DAYS * SEQ_PER_DAY)
@@ -90,51 +92,24 @@ uint64_t ds_pop_index_of_slot(const struct ds_population *p, uint64_t slot)
     return x;
 }
 
-/* Modulus-11 check digit for nine digits, or 10 when none exists. */
-static int mod11_digit(const char *d9)
+/* A CPR for the birth day and 7th-9th digits seq. The check digit is the modulus-11 digit for
+ * ~90 % of numbers (where one exists, and in 99 of 100 cases), another digit otherwise:
+ * numbers without modulus 11 are issued since 2007 and are valid (DESIGN.md). The callers
+ * choose seq so that its 7th digit gives the birth year's century by the table; a number that
+ * does not is a bug of ours. */
+static void make_cpr(int day, unsigned seq, uint64_t h, char cpr[11])
 {
-    static const int w[9] = {4, 3, 2, 7, 6, 5, 4, 3, 2};
-    int sum = 0;
-    for (int i = 0; i < 9; i++)
-        sum += (d9[i] - '0') * w[i];
-    return (11 - sum % 11) % 11;
-}
-
-/* Last digit: the modulus-11 digit for ~90 % of numbers, another digit otherwise (numbers
- * without modulus 11 are issued since 2007 and are valid; DESIGN.md). */
-static char last_digit(uint64_t h, const char *d9)
-{
-    int c = mod11_digit(d9);
-    if (c < 10 && h % SEQ_NO_MOD11 != 0)
-        return (char)('0' + c);
-    int k = (int)((h >> 16) % (c < 10 ? 9 : 10));
-    if (c < 10 && k >= c)
-        k++;
-    return (char)('0' + k);
-}
-
-static void put_date(char *out, int day)
-{
-    int y, m, d;
-    ds_civil_from_days(day, &y, &m, &d);
-    out[0] = (char)('0' + d / 10);
-    out[1] = (char)('0' + d % 10);
-    out[2] = (char)('0' + m / 10);
-    out[3] = (char)('0' + m % 10);
-    out[4] = (char)('0' + (y / 10) % 10);
-    out[5] = (char)('0' + y % 10);
+    if (!ds_cpr_make(day, seq, h % SEQ_NO_MOD11 != 0, h >> 16, cpr)) {
+        fprintf(stderr, "deptsim: no CPR for day %d with sequence %03u\n", day, seq);
+        abort();
+    }
 }
 
 static void slot_cpr(const struct ds_population *p, uint64_t slot, char cpr[11])
 {
     int day = DAY_1930 + (int)(slot / SEQ_PER_DAY);
     unsigned seq = (unsigned)(slot % SEQ_PER_DAY) + (day >= DAY_2000 ? 400u : 0u);
-    put_date(cpr, day);
-    cpr[6] = (char)('0' + seq / 100);
-    cpr[7] = (char)('0' + (seq / 10) % 10);
-    cpr[8] = (char)('0' + seq % 10);
-    cpr[9] = last_digit(ds_hash4(p->seed, slot, ST_CHECK, 0), cpr);
-    cpr[10] = '\0';
+    make_cpr(day, seq, ds_hash4(p->seed, slot, ST_CHECK, 0), cpr);
 }
 
 /* ---- demo citizens ---------------------------------------------------------------------- */
@@ -199,8 +174,8 @@ bool ds_pop_cpr(const struct ds_population *p, uint64_t pos, char cpr[11])
 
 enum ds_find ds_pop_find(const struct ds_population *p, const char *cpr, size_t len, uint64_t *pos)
 {
-    struct gp_cpr c;
-    if (!cpr || gp_cpr_parse(cpr, len, &c) != GP_CPR_OK)
+    struct ds_cpr c;
+    if (!cpr || !ds_cpr_parse(cpr, len, &c))
         return DS_FIND_INVALID;
     for (size_t i = 0; i < DS_DEMO_COUNT; i++) {
         if (memcmp(c.digits, demos[i].cpr, 10) == 0) {
@@ -208,7 +183,7 @@ enum ds_find ds_pop_find(const struct ds_population *p, const char *cpr, size_t 
             return DS_FIND_OK;
         }
     }
-    int day = ds_days_from_civil(c.birth_year, c.birth_month, c.birth_day);
+    int day = c.day;
     unsigned seq =
         (unsigned)((c.digits[6] - '0') * 100 + (c.digits[7] - '0') * 10 + (c.digits[8] - '0'));
     if (day < DAY_1930 || day >= DAY_2024)
@@ -235,10 +210,8 @@ enum ds_find ds_pop_find(const struct ds_population *p, const char *cpr, size_t 
 
 static int birth_day_of(const char *cpr)
 {
-    struct gp_cpr c;
-    if (gp_cpr_parse(cpr, 10, &c) != GP_CPR_OK)
-        return 0;
-    return ds_days_from_civil(c.birth_year, c.birth_month, c.birth_day);
+    struct ds_cpr c;
+    return ds_cpr_parse(cpr, 10, &c) ? c.day : 0;
 }
 
 /* Whole years from birth to day. */
@@ -665,14 +638,9 @@ static void gen_cases(struct gen *g, int n)
  * population members, so a child is never mistaken for an adult citizen. */
 static void child_cpr(uint64_t h, int birth, char cpr[11])
 {
-    int y, m, d;
-    ds_civil_from_days(birth, &y, &m, &d);
-    put_date(cpr, birth);
-    cpr[6] = y >= 2000 ? '8' : '4';
-    cpr[7] = (char)('0' + h % 10);
-    cpr[8] = (char)('0' + (h / 10) % 10);
-    cpr[9] = last_digit(h >> 8, cpr);
-    cpr[10] = '\0';
+    unsigned seq =
+        (birth >= DAY_2000 ? 800u : 400u) + (unsigned)(h % 10) * 10 + (unsigned)((h / 10) % 10);
+    make_cpr(birth, seq, h >> 8, cpr);
 }
 
 /* Family: the citizen as parent of 1-3 children, each with 1-3 measures while under 18,
@@ -692,6 +660,12 @@ static void gen_family(struct gen *g)
         if (hi < lo)
             lo = hi - 700;
         ch->birth = ds_rng_range(&g->r, lo, hi);
+        /* Only an as-of date before 1937 or after 2057 reaches past the births a child's 7th
+         * digit can express (child_cpr); keep such a child inside them. */
+        if (ch->birth < DAY_1937)
+            ch->birth = DAY_1937;
+        if (ch->birth >= DAY_2058)
+            ch->birth = DAY_2058 - 1;
         uint64_t h = ds_hash4(rec->seed, rec->pos, ST_CHILD, (uint64_t)ci);
         child_cpr(h, ch->birth, ch->cpr);
         char first[24], dummy[24];

@@ -48,7 +48,7 @@ bool ds_pop_cpr(const struct ds_population *p, uint64_t pos, char cpr[11]);
 enum ds_find {
     DS_FIND_OK = 0,  /* a population member; *pos set */
     DS_FIND_UNKNOWN, /* a valid CPR that is not in the population */
-    DS_FIND_INVALID, /* not a valid CPR (lib/cpr.h rules) */
+    DS_FIND_INVALID, /* not a valid CPR (cpr.h: DESIGN.md's rules) */
 };
 
 /* Looks a CPR up ("DDMMYYSSSS" or "DDMMYY-SSSS", len bytes). */

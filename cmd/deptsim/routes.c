@@ -1,10 +1,10 @@
 /* Native endpoints of the five systems, socket-free. See routes.h for the list. */
 #include "cmd/deptsim/routes.h"
 
+#include "cmd/deptsim/cpr.h"
 #include "cmd/deptsim/jsonw.h"
 #include "cmd/deptsim/render.h"
 #include "cmd/deptsim/rng.h"
-#include "lib/core/cpr.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -184,10 +184,10 @@ static void url_encode(const char *v, char *out, size_t len)
 static enum ds_find find_cpr(const struct ds_population *pop, const char *seg, size_t len,
                              uint64_t *pos, struct ds_reply *out)
 {
-    struct gp_cpr c;
-    if (gp_cpr_parse(seg, len, &c) != GP_CPR_OK)
+    struct ds_cpr c;
+    if (!ds_cpr_parse(seg, len, &c))
         return DS_FIND_INVALID;
-    gp_cpr_mask(&c, out->cpr_masked);
+    ds_cpr_mask(&c, out->cpr_masked);
     return ds_pop_find(pop, seg, len, pos);
 }
 
@@ -296,8 +296,8 @@ static bool route_sensum(const struct ds_population *pop, const struct ds_reques
             ds_record_free(&rec);
             return reply_json(out, 200, CT_JSON, body);
         }
-        struct gp_cpr c;
-        gp_cpr_parse(seg, len, &c);
+        struct ds_cpr c;
+        ds_cpr_parse(seg, len, &c);
         return reply_json(out, 200, CT_JSON, ds_render_sensum(NULL, c.digits));
     }
     if (strcmp(rq->path, "/sensum/api/Export") == 0) {
@@ -352,8 +352,8 @@ static bool route_dubu(const struct ds_population *pop, const struct ds_request 
             ds_record_free(&rec);
             return reply_json(out, 200, CT_JSON_BARE, body);
         }
-        struct gp_cpr c;
-        gp_cpr_parse(seg, len, &c);
+        struct ds_cpr c;
+        ds_cpr_parse(seg, len, &c);
         return reply_json(out, 200, CT_JSON_BARE, ds_render_dubu(NULL, c.digits));
     }
     if (strcmp(rq->path, "/dubu/rest/export") == 0) {
