@@ -401,6 +401,37 @@ static inline void gp_ad_finish(struct gp_record *r)
     gp_cpr_mask_in_place(r->title);
 }
 
+/* A document of case c (a copy: adding to out may move the list c came from): a record with
+ * its reference, the citizen and case, its data type from its type and title, and its title
+ * (its type when untitled). The caller sets its date, then calls gp_ad_child_done. NULL with a
+ * reason in err when it cannot be added. */
+static inline struct gp_record *gp_ad_document(struct gp_record_list *out,
+                                               const struct gp_record *c, const char *ref,
+                                               const char *type, const char *title, char *err,
+                                               size_t errlen)
+{
+    struct gp_record *r = gp_ad_add(out, err, errlen);
+    if (!r)
+        return NULL;
+    GP_REC_SET(r->cpr, c->cpr);
+    if (!gp_ad_ref(r, ref, err, errlen))
+        return NULL;
+    GP_REC_SET(r->parent_ref, c->source_ref);
+    GP_REC_SET(r->data_type, gp_ad_document_type(type, title));
+    GP_REC_SET(r->kind, "document");
+    GP_REC_SET(r->title, gp_ad_has(title) ? title : type);
+    return r;
+}
+
+/* The last steps of a child record of case c: what it does not say itself taken from its case
+ * (classification included), its status from its dates, and the common checks. */
+static inline void gp_ad_child_done(struct gp_record *r, const struct gp_record *c)
+{
+    gp_record_inherit(r, c, true);
+    gp_ad_status_from_dates(r);
+    gp_ad_finish(r);
+}
+
 /* The record with source_ref ref among items [from, n) of l, or NULL. */
 static inline struct gp_record *gp_ad_find_ref(struct gp_record_list *l, size_t from,
                                                const char *ref)

@@ -99,24 +99,16 @@ static bool documents(const json_t *k, const struct gp_record *c, const char *la
         char id[64];
         if (!gp_ad_id(d, "docId", id, sizeof id))
             return gp_ad_fail(err, errlen, "dubu: a document of %s has no docId", c->source_ref);
-        struct gp_record *r = gp_ad_add(out, err, errlen);
-        if (!r)
-            return false;
         char ref[96];
         snprintf(ref, sizeof ref, "document/%s", id);
         const char *type = gp_ad_str(d, "docType");
         const char *title = gp_ad_str(d, "title");
-        GP_REC_SET(r->cpr, c->cpr);
-        if (!gp_ad_ref(r, ref, err, errlen))
+        struct gp_record *r = gp_ad_document(out, c, ref, type, title, err, errlen);
+        if (!r)
             return false;
-        GP_REC_SET(r->parent_ref, c->source_ref);
-        GP_REC_SET(r->data_type, gp_ad_document_type(type, title));
-        GP_REC_SET(r->kind, "document");
-        titled(r, gp_ad_has(title) ? title : type, label);
+        titled(r, gp_ad_has(title) ? title : type, label); /* with the child's name */
         epoch_date(d, "created", r->document_date);
-        gp_record_inherit(r, c, true);
-        gp_ad_status_from_dates(r);
-        gp_ad_finish(r);
+        gp_ad_child_done(r, c);
     }
     return true;
 }

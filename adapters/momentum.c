@@ -164,20 +164,12 @@ static bool dokumenter(const json_t *f, const struct gp_record *c, struct gp_rec
                               "momentum: a dokument of forloeb %s has no "
                               "dokument_id",
                               c->source_ref);
-        struct gp_record *r = gp_ad_add(out, err, errlen);
-        if (!r || !gp_ad_ref(r, id, err, errlen))
+        struct gp_record *r = gp_ad_document(out, c, id, gp_ad_str(d, "dokumenttype"),
+                                             gp_ad_str(d, "titel"), err, errlen);
+        if (!r)
             return false;
-        const char *type = gp_ad_str(d, "dokumenttype");
-        const char *title = gp_ad_str(d, "titel");
-        GP_REC_SET(r->cpr, c->cpr);
-        GP_REC_SET(r->parent_ref, c->source_ref);
-        GP_REC_SET(r->data_type, gp_ad_document_type(type, title));
-        GP_REC_SET(r->kind, "document");
-        GP_REC_SET(r->title, gp_ad_has(title) ? title : type);
         gp_ad_local_date(gp_ad_str(d, "dato"), false, false, r->document_date);
-        gp_record_inherit(r, c, true);
-        gp_ad_status_from_dates(r);
-        gp_ad_finish(r);
+        gp_ad_child_done(r, c);
     }
     return true;
 }

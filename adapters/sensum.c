@@ -60,24 +60,14 @@ static bool documents(const json_t *k, const struct gp_record *c, struct gp_reco
         if (!gp_ad_id(d, "DocumentId", id, sizeof id))
             return gp_ad_fail(err, errlen, "sensum: a document of %s has no DocumentId",
                               c->source_ref);
-        struct gp_record *r = gp_ad_add(out, err, errlen);
-        if (!r)
-            return false;
-        const char *type = gp_ad_str(d, "DocumentType");
-        const char *title = gp_ad_str(d, "Title");
         char ref[96];
         snprintf(ref, sizeof ref, "document/%s", id);
-        GP_REC_SET(r->cpr, c->cpr);
-        if (!gp_ad_ref(r, ref, err, errlen))
+        struct gp_record *r = gp_ad_document(out, c, ref, gp_ad_str(d, "DocumentType"),
+                                             gp_ad_str(d, "Title"), err, errlen);
+        if (!r)
             return false;
-        GP_REC_SET(r->parent_ref, c->source_ref);
-        GP_REC_SET(r->data_type, gp_ad_document_type(type, title));
-        GP_REC_SET(r->kind, "document");
-        GP_REC_SET(r->title, gp_ad_has(title) ? title : type);
         gp_ad_local_date(gp_ad_str(d, "CreatedDateTime"), false, false, r->document_date);
-        gp_record_inherit(r, c, true);
-        gp_ad_status_from_dates(r);
-        gp_ad_finish(r);
+        gp_ad_child_done(r, c);
     }
     return true;
 }
