@@ -1,4 +1,4 @@
-/* glasplade errors: the error table as Markdown, for the README and integrators. */
+/* glasplade errors: the error table as Markdown, for docs/api.md and integrators. */
 #include "cmd/glasplade/commands.h"
 #include "lib/core/error.h"
 

@@ -740,21 +740,25 @@ START_TEST(sigterm_and_sigint_exit_zero)
 }
 END_TEST
 
-/* The README's configuration table and problem-type table are generated from the code's own
- * tables; this keeps them from drifting apart. */
-START_TEST(readme_documents_configuration_and_errors)
+/* The configuration table (docs/operations.md) and the problem-type table (docs/api.md) are
+ * generated from the code's own tables; this keeps them from drifting apart. */
+START_TEST(docs_document_configuration_and_errors)
 {
-    char *readme = gpt_read_file(GP_SOURCE_DIR "/README.md");
-    ck_assert_ptr_nonnull(readme);
+    char *operations = gpt_read_file(GP_SOURCE_DIR "/docs/operations.md");
+    ck_assert_ptr_nonnull(operations);
     for (const struct gp_config_var *v = gp_config_vars; v->name; v++) {
         char needle[96];
         snprintf(needle, sizeof needle, "| `%s` |", v->name);
-        ck_assert_msg(strstr(readme, needle), "README does not document %s", v->name);
+        ck_assert_msg(strstr(operations, needle), "docs/operations.md does not document %s",
+                      v->name);
     }
+    char *api = gpt_read_file(GP_SOURCE_DIR "/docs/api.md");
+    ck_assert_ptr_nonnull(api);
     const char *args[] = {"errors", NULL};
     char *table = NULL;
     ck_assert_int_eq(gpt_glasplade(args, NULL, &table, NULL), 0);
-    ck_assert_msg(strstr(readme, table), "README's problem table differs from `glasplade errors`");
+    ck_assert_msg(strstr(api, table),
+                  "docs/api.md's problem table differs from `glasplade errors`");
     /* The contract's Problem.type enum lists exactly the same types. */
     char *spec = gpt_read_file(GP_SOURCE_DIR "/api/openapi.yaml");
     size_t listed = 0, in_table = 0;
@@ -770,7 +774,8 @@ START_TEST(readme_documents_configuration_and_errors)
     ck_assert_int_eq(listed, in_table);
     free(spec);
     free(table);
-    free(readme);
+    free(api);
+    free(operations);
 }
 END_TEST
 
@@ -804,7 +809,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, readyz_follows_the_database);
     tcase_add_test(tc, sigterm_finishes_in_flight_requests);
     tcase_add_test(tc, sigterm_and_sigint_exit_zero);
-    tcase_add_test(tc, readme_documents_configuration_and_errors);
+    tcase_add_test(tc, docs_document_configuration_and_errors);
     suite_add_tcase(s, tc);
     return s;
 }
