@@ -108,11 +108,6 @@ static bool parse_query(struct gp_request *req, struct cases_query *q)
     return true;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 /* One record as the caller may see it: built from its view (lib/federation/view.h), so only
  * what the projection shows can reach the answer. */
 static json_t *record_json(const struct gp_view *v, bool stale)
@@ -121,23 +116,23 @@ static json_t *record_json(const struct gp_view *v, bool stale)
                           "visibility", gp_visibility_name(v->vis), "area", v->area, "department",
                           v->department, "case_type", "code", v->case_type, "label_da", v->label_da,
                           "label_en", v->label_en);
-    json_object_set_new(o, "legal_basis", str_or_null(v->legal_basis));
+    json_object_set_new(o, "legal_basis", gp_json_string_or_null(v->legal_basis));
     json_object_set_new(o, "status", json_string(v->status));
-    json_object_set_new(o, "start_date", str_or_null(v->start));
-    json_object_set_new(o, "end_date", str_or_null(v->end));
+    json_object_set_new(o, "start_date", gp_json_string_or_null(v->start));
+    json_object_set_new(o, "end_date", gp_json_string_or_null(v->end));
     json_object_set_new(o, "caseworker",
-                        json_pack("{s:o, s:o}", "name", str_or_null(v->caseworker_name), "contact",
-                                  str_or_null(v->caseworker_contact)));
+                        json_pack("{s:o, s:o}", "name", gp_json_string_or_null(v->caseworker_name),
+                                  "contact", gp_json_string_or_null(v->caseworker_contact)));
     if (v->vis == GP_VIS_FULL) {
         json_object_set_new(o, "source", json_string(v->source_id));
         json_object_set_new(o, "source_ref", json_string(v->source_ref));
-        json_object_set_new(o, "parent_ref", str_or_null(v->parent_ref));
-        json_object_set_new(o, "unit", str_or_null(v->unit));
+        json_object_set_new(o, "parent_ref", gp_json_string_or_null(v->parent_ref));
+        json_object_set_new(o, "unit", gp_json_string_or_null(v->unit));
         json_object_set_new(o, "data_type", json_string(v->data_type));
         json_object_set_new(o, "kind", json_string(v->kind));
-        json_object_set_new(o, "title", str_or_null(v->title));
-        json_object_set_new(o, "document_date", str_or_null(v->document_date));
-        json_object_set_new(o, "legal_basis_source", str_or_null(v->legal_basis_source));
+        json_object_set_new(o, "title", gp_json_string_or_null(v->title));
+        json_object_set_new(o, "document_date", gp_json_string_or_null(v->document_date));
+        json_object_set_new(o, "legal_basis_source", gp_json_string_or_null(v->legal_basis_source));
         json_object_set_new(o, "fetched_at", json_string(v->fetched_at));
     }
     json_object_set_new(o, "stale", json_boolean(stale));

@@ -7,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *gp_json_string_or_null(const char *s)
-{
-    return s && s[0] ? json_string(s) : json_null();
-}
-
 void gp_audit_set_purpose(struct gp_audit_entry *e, const char *purpose)
 {
     const struct gp_purpose *p = gp_purpose_find(purpose);

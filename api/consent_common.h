@@ -9,9 +9,6 @@
 
 #include <jansson.h>
 
-/* A JSON string, or null for "". */
-json_t *gp_json_string_or_null(const char *s);
-
 /* Sets e's purpose and its legal basis to purpose (a vocabulary code), or clears both for
  * NULL or an unknown code. */
 void gp_audit_set_purpose(struct gp_audit_entry *e, const char *purpose);

@@ -152,6 +152,11 @@ static void reply_json_typed(struct gp_request *req, int status, json_t *body, c
     free(text);
 }
 
+json_t *gp_json_string_or_null(const char *s)
+{
+    return s && s[0] ? json_string(s) : json_null();
+}
+
 void gp_reply_json(struct gp_request *req, int status, json_t *body)
 {
     reply_json_typed(req, status, body, "application/json");

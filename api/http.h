@@ -108,6 +108,9 @@ void gp_req_resume(struct gp_request *req);
 /* Milliseconds since the request arrived. */
 double gp_req_elapsed_ms(const struct gp_request *req);
 
+/* A JSON string of s, or null for NULL or "" (answers say null for what is absent). */
+json_t *gp_json_string_or_null(const char *s);
+
 /* Answers status with a JSON body (takes ownership of body). */
 void gp_reply_json(struct gp_request *req, int status, json_t *body);
 /* Answers with raw bytes (copied) of a content type. */

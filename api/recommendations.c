@@ -85,11 +85,6 @@ static size_t rec_sources(const struct gp_press *lk, struct gp_rec_source *out)
     return n;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 static json_t *recommendation_json(const struct gp_recommendation *r)
 {
     json_t *evidence = json_array();
@@ -100,9 +95,9 @@ static json_t *recommendation_json(const struct gp_recommendation *r)
                   r->trigger, "priority", gp_rec_priority_name(r->priority), "title", "da",
                   r->title_da, "en", r->title_en, "reason", "da", r->reason_da ? r->reason_da : "",
                   "en", r->reason_en ? r->reason_en : "", "evidence", evidence);
-    json_object_set_new(o, "area", str_or_null(r->area));
-    json_object_set_new(o, "department", str_or_null(r->department));
-    json_object_set_new(o, "source", str_or_null(r->source_id));
+    json_object_set_new(o, "area", gp_json_string_or_null(r->area));
+    json_object_set_new(o, "department", gp_json_string_or_null(r->department));
+    json_object_set_new(o, "source", gp_json_string_or_null(r->source_id));
     return o;
 }
 

@@ -156,11 +156,6 @@ static enum gp_qs run_search(struct gp_db_conn *conn, void *cls)
     return aqs < 0 ? aqs : qs;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 static json_t *candidate_json(const struct gp_tg_criteria *c, const struct gp_tg_candidate *x)
 {
     json_t *areas = json_array(), *depts = json_array(), *combos = json_array();
@@ -182,14 +177,15 @@ static json_t *candidate_json(const struct gp_tg_criteria *c, const struct gp_tg
         json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "area", s->area, "department",
                               s->department, "case_type", "code", s->case_type, "label_da",
                               s->label_da, "label_en", s->label_en);
-        json_object_set_new(o, "legal_basis", str_or_null(s->legal_basis));
+        json_object_set_new(o, "legal_basis", gp_json_string_or_null(s->legal_basis));
         json_object_set_new(o, "caseworker",
-                            json_pack("{s:o, s:o}", "name", str_or_null(s->caseworker_name),
-                                      "contact", str_or_null(s->caseworker_contact)));
+                            json_pack("{s:o, s:o}", "name",
+                                      gp_json_string_or_null(s->caseworker_name), "contact",
+                                      gp_json_string_or_null(s->caseworker_contact)));
         json_array_append_new(services, o);
     }
     json_t *o = json_pack("{s:s}", "cpr", x->cpr);
-    json_object_set_new(o, "birth_date", str_or_null(x->birth_date));
+    json_object_set_new(o, "birth_date", gp_json_string_or_null(x->birth_date));
     json_object_set_new(o, "age", x->age >= 0 ? json_integer(x->age) : json_null());
     json_object_set_new(
         o, "reasons",
@@ -225,7 +221,7 @@ static void search_and_reply(struct gp_request *req, const struct gp_tg_criteria
         char next[GP_TG_CURSOR_LEN] = "";
         if (sc.page.more)
             gp_tg_cursor_make(crit, sc.page.items[sc.page.n - 1].cpr, next);
-        json_object_set_new(body, "next_cursor", str_or_null(next));
+        json_object_set_new(body, "next_cursor", gp_json_string_or_null(next));
         json_object_set_new(body, "search_id", json_integer(sc.audit_id));
         gp_reply_json(req, 200, body);
     }

@@ -68,11 +68,6 @@ static bool parse_query(struct gp_request *req, struct timeline_query *q)
     return true;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 static int cmp_by_id(const void *a, const void *b)
 {
     int64_t x = (*(const struct gp_indexed *const *)a)->id;
@@ -104,8 +99,8 @@ static json_t *event_json(const struct gp_tl_event *e, bool stale)
     json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "record_id", (json_int_t)e->record_id, "kind",
                           gp_tl_kind_name(e->kind), "visibility", gp_visibility_name(e->visibility),
                           "date", e->date);
-    json_object_set_new(o, "start", str_or_null(e->start));
-    json_object_set_new(o, "end", str_or_null(e->end));
+    json_object_set_new(o, "start", gp_json_string_or_null(e->start));
+    json_object_set_new(o, "end", gp_json_string_or_null(e->end));
     json_object_set_new(o, "ongoing", json_boolean(e->ongoing));
     json_object_set_new(o, "area", json_string(e->area));
     json_object_set_new(o, "department", json_string(e->department));
@@ -114,8 +109,8 @@ static json_t *event_json(const struct gp_tl_event *e, bool stale)
                                   e->case_label_da, "label_en", e->case_label_en));
     json_object_set_new(o, "status", json_string(e->status));
     if (e->visibility == GP_VIS_FULL) {
-        json_object_set_new(o, "data_type", str_or_null(e->data_type));
-        json_object_set_new(o, "title", str_or_null(e->title));
+        json_object_set_new(o, "data_type", gp_json_string_or_null(e->data_type));
+        json_object_set_new(o, "title", gp_json_string_or_null(e->title));
     }
     json_object_set_new(o, "stale", json_boolean(stale));
     return o;
@@ -177,9 +172,9 @@ static void timeline_finish(struct gp_request *req)
     gp_lookup_describe(lk, body);
     json_object_set_new(body, "events", events);
     json_object_set_new(body, "gaps", gaps);
-    json_object_set_new(
-        body, "gap_window",
-        json_pack("{s:o, s:o}", "from", str_or_null(t.gaps.from), "to", str_or_null(t.gaps.to)));
+    json_object_set_new(body, "gap_window",
+                        json_pack("{s:o, s:o}", "from", gp_json_string_or_null(t.gaps.from), "to",
+                                  gp_json_string_or_null(t.gaps.to)));
     json_object_set_new(body, "existence", existence);
     json_object_set_new(body, "redacted", json_boolean(t.redacted));
     gp_timeline_free(&t);
