@@ -280,5 +280,8 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain, audit_head, schema_migra
     FROM glasplade_service;
 REVOKE DELETE, TRUNCATE ON consent, citizen_block FROM glasplade_service;
 GRANT EXECUTE ON FUNCTION audit_seal(integer) TO glasplade_service;
--- PUBLIC has no business with the history either.
+-- PUBLIC has no business with the history either; and, as for audit_log in 0005, the owner's
+-- own UPDATE, DELETE and TRUNCATE are revoked to make the intent visible (it could grant them
+-- back: the triggers, and above all the signed checkpoints, are the real guard).
 REVOKE ALL ON audit_chain, audit_head, audit_checkpoint FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_chain, audit_checkpoint FROM CURRENT_USER;
