@@ -47,24 +47,24 @@ DROP FUNCTION audit_chain();
 CREATE SEQUENCE audit_log_id_seq AS bigint CACHE 1 OWNED BY audit_log.id;
 SELECT setval('audit_log_id_seq', greatest(last_id, 1), last_id > 0) FROM audit_head;
 
-ALTER TABLE audit_log ADD COLUMN txid xid8;
-COMMENT ON COLUMN audit_log.txid IS 'The top-level transaction that inserted the row (pg_current_xact_id()), drawn before its id. NULL for the rows of v1 (migration 0005), which were chained as they were inserted. For diagnosis: sealing does not trust it, see audit_seal().';
-COMMENT ON COLUMN audit_log.id IS 'From audit_log_id_seq (CACHE 1), drawn by the insert trigger after the transaction has its id: unique and increasing in the order the ids were drawn, not in commit order, and with gaps where a transaction rolled back. The chain (audit_chain) links the committed rows in id order. Any value given is overwritten.';
-COMMENT ON COLUMN audit_log.at IS 'Server time of the insert (clock_timestamp() in the insert trigger); any value given is overwritten. Not the commit time: along the chain it may decrease slightly.';
-
-CREATE FUNCTION audit_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- The transaction's id first: audit_seal() relies on every transaction that draws an id
-    -- having had its own transaction id assigned before.
-    NEW.txid := pg_current_xact_id();
-    NEW.id := nextval('audit_log_id_seq');
-    NEW.at := clock_timestamp();
-    RETURN NEW;
-END
+-- The transaction's id first, then the row's: audit_seal() relies on every transaction that
+-- draws an id having had its own transaction id assigned before (CASE evaluates in order).
+CREATE FUNCTION audit_next_id() RETURNS bigint LANGUAGE sql VOLATILE AS $$
+    SELECT CASE WHEN pg_current_xact_id() IS NULL THEN NULL
+                ELSE nextval('public.audit_log_id_seq') END
 $$;
-COMMENT ON FUNCTION audit_stamp() IS 'Insert trigger of audit_log: assigns txid, id and at, whatever the inserting statement gave. Takes no lock that another appending transaction waits for.';
-CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_stamp();
+COMMENT ON FUNCTION audit_next_id() IS 'The default of audit_log.id: assigns the inserting transaction its id (pg_current_xact_id()) before drawing the row''s id from audit_log_id_seq, which audit_seal() relies on.';
+
+ALTER TABLE audit_log ADD COLUMN txid xid8;
+-- Defaults rather than a trigger (v1's audit_chain() trigger is gone): they cost next to
+-- nothing, and the service's role may insert only the other columns (column privileges below),
+-- so it cannot choose id, time or txid.
+ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT audit_next_id(),
+                      ALTER COLUMN at SET DEFAULT clock_timestamp(),
+                      ALTER COLUMN txid SET DEFAULT pg_current_xact_id();
+COMMENT ON COLUMN audit_log.txid IS 'The top-level transaction that inserted the row (pg_current_xact_id()), assigned before its id was drawn. NULL for the rows of v1 (migration 0005), which were chained as they were inserted. For diagnosis: sealing does not trust it, see audit_seal().';
+COMMENT ON COLUMN audit_log.id IS 'From audit_log_id_seq (CACHE 1) by the default audit_next_id(), after the transaction has its id: unique and increasing in the order the ids were drawn, not in commit order, and with gaps where a transaction rolled back. The chain (audit_chain) links the committed rows in id order. The service''s role cannot set it (column privileges).';
+COMMENT ON COLUMN audit_log.at IS 'Server time of the insert (default clock_timestamp(); the service''s role cannot set it). Not the commit time: along the chain it may decrease slightly.';
 
 -- ---------------------------------------------------------------------------------------------
 -- The chain.
@@ -103,7 +103,10 @@ DECLARE
     horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
     hi bigint := coalesce(pg_sequence_last_value('public.audit_log_id_seq'), 0);
     h public.audit_head;
-    a public.audit_log;
+    ids bigint[];
+    texts bytea[];
+    prevs bytea[];
+    hashes bytea[];
     prev bytea;
     n bigint;
 BEGIN
@@ -118,19 +121,30 @@ BEGIN
             -- Every transaction that drew an id up to pending_hi drew it before the pass that
             -- recorded pending_hi read the sequence, so had its transaction id before that pass
             -- had pending_xid: it has ended, and its row, if committed, is visible now.
+            -- The rows' canonical texts in one set-based read, the chain folded over them, and
+            -- the entries written in one statement.
+            SELECT array_agg(l.id ORDER BY l.id),
+                   array_agg(convert_to(public.audit_canonical(l), 'UTF8') ORDER BY l.id)
+              INTO ids, texts
+              FROM (SELECT * FROM public.audit_log
+                     WHERE id > h.sealed_through AND id <= h.pending_hi
+                     ORDER BY id LIMIT max_rows) l;
+            sealed := coalesce(array_length(ids, 1), 0);
             prev := h.last_hash;
-            n := h.last_seq;
-            FOR a IN SELECT * FROM public.audit_log l
-                     WHERE l.id > h.sealed_through AND l.id <= h.pending_hi
-                     ORDER BY l.id LIMIT max_rows LOOP
-                n := n + 1;
-                INSERT INTO public.audit_chain (seq, id, prev_hash, row_hash)
-                    VALUES (n, a.id, prev,
-                            sha256(prev || convert_to(public.audit_canonical(a), 'UTF8')))
-                    RETURNING row_hash INTO prev;
-                h.last_id := a.id;
-                sealed := sealed + 1;
+            FOR i IN 1 .. sealed LOOP
+                prevs[i] := prev;
+                prev := sha256(prev || texts[i]);
+                hashes[i] := prev;
             END LOOP;
+            n := h.last_seq;
+            IF sealed > 0 THEN
+                INSERT INTO public.audit_chain (seq, id, prev_hash, row_hash)
+                    SELECT n + u.o, u.id, u.prev_hash, u.row_hash
+                      FROM unnest(ids, prevs, hashes) WITH ORDINALITY
+                           AS u(id, prev_hash, row_hash, o);
+                n := n + sealed;
+                h.last_id := ids[sealed];
+            END IF;
             h.last_seq := n;
             h.last_hash := prev;
             IF sealed = max_rows THEN
@@ -276,6 +290,11 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO gl
 REVOKE UPDATE, DELETE, TRUNCATE
     ON audit_log, audit_checkpoint, consent_event, block_event, break_glass
     FROM glasplade_service;
+-- An audit row's id, time and transaction come from their defaults only.
+REVOKE INSERT ON audit_log FROM glasplade_service;
+GRANT INSERT (client_id, client_name, role, department, purpose, legal_basis, cpr, action, route,
+              sources_asked, sources_answered, visibility, override_used, request_id, details)
+    ON audit_log TO glasplade_service;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain, audit_head, schema_migration
     FROM glasplade_service;
 REVOKE DELETE, TRUNCATE ON consent, citizen_block FROM glasplade_service;

@@ -190,6 +190,13 @@ static void *sealer_main(void *arg)
     long interval_ms = s->cfg.delay_ms / 4 > 0 ? s->cfg.delay_ms / 4 : 1;
     bool warned = false;
     for (;;) {
+        /* Passes start every interval_ms (not interval_ms after the last one ended), so that a
+         * long pass does not stretch the delay. */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += (interval_ms % 1000) * 1000000L;
+        until.tv_sec += interval_ms / 1000 + until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
         pthread_mutex_lock(&s->lock);
         bool stopping = s->stopping;
         pthread_mutex_unlock(&s->lock);
@@ -218,11 +225,6 @@ static void *sealer_main(void *arg)
             }
             gp_db_release(s->pool, c);
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (interval_ms % 1000) * 1000000L;
-        until.tv_sec += interval_ms / 1000 + until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
         pthread_mutex_lock(&s->lock);
         while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
             ;

@@ -1042,19 +1042,34 @@ START_TEST(service_role_may_only_read_and_append)
         sqlstate_of(service_url, refused[i], state);
         ck_assert_msg(!strcmp(state, "42501"), "'%s' gave '%s', not 42501", refused[i], state);
     }
-    /* What it needs: append (its values for id, time and txid are overwritten), read, seal. */
-    ck_assert_int_eq(
-        gpt_db_exec(service_url,
-                    "INSERT INTO audit_log (id, at, client_name, role, action, route)"
-                    " VALUES (1, '2000-01-01', 'forger', 'caseworker', 'search', '/')"),
-        1);
-    ck_assert_int_eq(scalar_i64(service_url, "SELECT count(*) FROM audit_log WHERE id = 1"
-                                             " AND client_name = 'forger'"),
-                     0);
+    /* It cannot choose an audit row's id, time or transaction (column privileges): they come
+     * from their defaults. */
+    char state[6];
+    sqlstate_of(service_url,
+                "INSERT INTO audit_log (id, client_name, role, action, route)"
+                " VALUES (1, 'forger', 'caseworker', 'search', '/')",
+                state);
+    ck_assert_str_eq(state, "42501");
+    sqlstate_of(service_url,
+                "INSERT INTO audit_log (at, client_name, role, action, route)"
+                " VALUES ('2000-01-01', 'forger', 'caseworker', 'search', '/')",
+                state);
+    ck_assert_str_eq(state, "42501");
+    sqlstate_of(service_url,
+                "INSERT INTO audit_log (txid, client_name, role, action, route)"
+                " VALUES ('1', 'forger', 'caseworker', 'search', '/')",
+                state);
+    ck_assert_str_eq(state, "42501");
+    /* What it needs: append, read, seal. */
+    ck_assert_int_eq(gpt_db_exec(service_url, "INSERT INTO audit_log (client_name, role, action,"
+                                              " route) VALUES ('appender', 'caseworker',"
+                                              " 'search', '/')"),
+                     1);
     ck_assert_int_eq(scalar_i64(service_url, "SELECT count(*) FROM audit_log"
-                                             " WHERE client_name = 'forger'"
+                                             " WHERE client_name = 'appender'"
                                              " AND at > now() - interval '1 hour'"
-                                             " AND txid IS NOT NULL"),
+                                             " AND txid IS NOT NULL"
+                                             " AND id = (SELECT max(id) FROM audit_log)"),
                      1);
     ck_assert_int_eq(gpt_db_exec(service_url, "SELECT * FROM audit_seal()"), 1);
     /* The owner is told it could rewrite history. */
