@@ -395,7 +395,10 @@ sleep 0.2
 off=$(stat -c %s "$pg_log")
 check_req || die "the SQL-check request failed"
 sleep 0.3
-tail -c +$((off + 1)) "$pg_log" >"$raw/sqlcheck-pg.log"
+# The server's audit sealer (a thread with a session of its own, lib/sharing/audit_sealer.c)
+# logs its statements too; they belong to no request.
+tail -c +$((off + 1)) "$pg_log" | grep -v -E 'execute (audit_seal|audit_sealer_[a-z_]+|audit_checkpoint_[a-z_]+):' \
+  >"$raw/sqlcheck-pg.log" || true
 stop_pid "$check_pid" 50
 # server: one line per statement, "BEGIN" / "COMMIT" / "EXECUTE name"; texts as "name<TAB>sql"
 # (BEGIN travels in one pipeline with the first reads, COMMIT with the audit row: logged as

@@ -9,6 +9,7 @@ int gp_cmd_token(int argc, char **argv);
 int gp_cmd_source(int argc, char **argv);
 int gp_cmd_sync(int argc, char **argv);
 int gp_cmd_errors(int argc, char **argv);
+int gp_cmd_audit(int argc, char **argv);
 
 /* Loads the configuration from the environment, printing the reason on failure. When
  * need_db is set, GLASPLADE_DATABASE_URL must be present. */

@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "  token      create, list and revoke API tokens\n"
             "  source     configure the department systems that are asked\n"
             "  sync       read every source's bulk export into the index\n"
+            "  audit      the audit log's signing key, sealing and verification\n"
             "  errors     print the table of problem types the API answers with\n"
             "  version    print the version\n"
             "\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
         return gp_cmd_source(argc - 1, argv + 1);
     if (!strcmp(cmd, "sync"))
         return gp_cmd_sync(argc - 1, argv + 1);
+    if (!strcmp(cmd, "audit"))
+        return gp_cmd_audit(argc - 1, argv + 1);
     if (!strcmp(cmd, "errors"))
         return gp_cmd_errors(argc - 1, argv + 1);
     fprintf(stderr, "glasplade: unknown command '%s'\n\n", cmd);

@@ -21,7 +21,10 @@ int gp_cmd_migrate(int argc, char **argv)
             printf("usage: glasplade migrate [--quiet]\n\n"
                    "Applies the pending database migrations in order, each in its own\n"
                    "transaction, and records them; running it again changes nothing.\n"
-                   "Needs GLASPLADE_DATABASE_URL. --quiet reports only what it applied.\n");
+                   "Connects with GLASPLADE_MIGRATE_DATABASE_URL, the role that owns the\n"
+                   "tables, or else GLASPLADE_DATABASE_URL. The service's own role\n"
+                   "(GLASPLADE_DATABASE_URL) should be another: a member of glasplade_service\n"
+                   "that owns nothing. --quiet reports only what it applied.\n");
             return 0;
         }
         if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
@@ -32,10 +35,17 @@ int gp_cmd_migrate(int argc, char **argv)
         return 2;
     }
     struct gp_config cfg;
-    int rc = gp_cmd_load_config(&cfg, 1);
+    int rc = gp_cmd_load_config(&cfg, 0);
     if (rc)
         return rc;
-    struct gp_db_pool *pool = gp_db_pool_create(cfg.database_url, 1, cfg.db_connect_timeout_s);
+    if (!cfg.migrate_database_url && !cfg.database_url) {
+        fprintf(stderr, "glasplade migrate: neither GLASPLADE_MIGRATE_DATABASE_URL nor "
+                        "GLASPLADE_DATABASE_URL is set\n");
+        gp_config_free(&cfg);
+        return 2;
+    }
+    const char *url = cfg.migrate_database_url ? cfg.migrate_database_url : cfg.database_url;
+    struct gp_db_pool *pool = gp_db_pool_create(url, 1, cfg.db_connect_timeout_s);
     size_t n;
     const struct gp_migration *migs = gp_migrate_embedded(&n);
     char err[512];

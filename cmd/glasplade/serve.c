@@ -5,6 +5,8 @@
 #include "lib/federation/federate.h"
 #include "lib/core/log.h"
 #include "lib/db/migrate.h"
+#include "lib/sharing/audit.h"
+#include "lib/sharing/audit_sealer.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +27,11 @@ static void report(const char *name, bool applied_now, void *cls)
     (void)cls;
     if (applied_now)
         GP_LOG_INFO("migration %s applied", name);
+}
+
+static enum gp_qs run_role_check(struct gp_db_conn *c, void *cls)
+{
+    return gp_audit_role_can_rewrite(c, cls);
 }
 
 int gp_cmd_serve(int argc, char **argv)
@@ -54,15 +61,49 @@ int gp_cmd_serve(int argc, char **argv)
     struct gp_db_pool *pool =
         gp_db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_connect_timeout_s);
     if (cfg.migrate_on_start) {
+        /* As the owner, on a connection of its own (GLASPLADE_MIGRATE_DATABASE_URL). */
         char err[512];
         size_t n;
         const struct gp_migration *migs = gp_migrate_embedded(&n);
-        if (gp_migrate_apply(pool, migs, n, report, NULL, err, sizeof err) < 0) {
+        struct gp_db_pool *owner =
+            cfg.migrate_database_url
+                ? gp_db_pool_create(cfg.migrate_database_url, 1, cfg.db_connect_timeout_s)
+                : pool;
+        int applied = gp_migrate_apply(owner, migs, n, report, NULL, err, sizeof err);
+        if (owner != pool)
+            gp_db_pool_destroy(owner);
+        if (applied < 0) {
             GP_LOG_ERROR("cannot migrate: %s", err);
             gp_db_pool_destroy(pool);
             gp_config_free(&cfg);
             return 1;
         }
+    }
+    bool can_rewrite = false;
+    if (gp_db_with_conn(pool, "audit_role", run_role_check, &can_rewrite) == GP_QS_ONE_RESULT &&
+        can_rewrite)
+        GP_LOG_WARN("the database role of GLASPLADE_DATABASE_URL owns the audit log or is a "
+                    "superuser: it could disable the log's triggers and rewrite history. Connect "
+                    "as a member of glasplade_service that owns nothing, and migrate with "
+                    "GLASPLADE_MIGRATE_DATABASE_URL");
+
+    /* The sealer: every serve runs one; the one holding the advisory lock seals. */
+    struct gp_audit_sealer_config scfg = {
+        .conninfo = cfg.database_url,
+        .connect_timeout_s = cfg.db_connect_timeout_s,
+        .delay_ms = cfg.audit_seal_delay_ms,
+        .key_file = cfg.audit_key_file,
+        .checkpoint_file = cfg.audit_checkpoint_file,
+        .checkpoint_rows = cfg.audit_checkpoint_rows,
+        .checkpoint_interval_s = cfg.audit_checkpoint_interval_s,
+    };
+    char serr[512];
+    struct gp_audit_sealer *sealer = gp_audit_sealer_start(&scfg, serr, sizeof serr);
+    if (!sealer) {
+        GP_LOG_ERROR("cannot start the audit sealer: %s", serr);
+        gp_db_pool_destroy(pool);
+        gp_config_free(&cfg);
+        return 1;
     }
 
     struct gp_federate_config fcfg = {.max_body_bytes = cfg.source_max_bytes,
@@ -71,6 +112,7 @@ int gp_cmd_serve(int argc, char **argv)
     struct gp_federate *federate = gp_federate_create(&fcfg);
     if (!federate) {
         GP_LOG_ERROR("cannot start the fan-out engine (libcurl or a thread failed)");
+        gp_audit_sealer_stop(sealer);
         gp_db_pool_destroy(pool);
         gp_config_free(&cfg);
         return 1;
@@ -84,6 +126,7 @@ int gp_cmd_serve(int argc, char **argv)
     if (!gp_server_start(&server, err, sizeof err)) {
         GP_LOG_ERROR("%s", err);
         gp_federate_destroy(federate);
+        gp_audit_sealer_stop(sealer);
         gp_db_pool_destroy(pool);
         gp_config_free(&cfg);
         return 1;
@@ -97,6 +140,8 @@ int gp_cmd_serve(int argc, char **argv)
     GP_LOG_INFO("received %s: finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     gp_server_stop(&server);
     gp_federate_destroy(federate); /* after the server: no suspended request is left */
+    gp_audit_sealer_stop(sealer);  /* after the server: the last requests' rows are sealed by
+                                      whichever process seals next */
     gp_db_pool_destroy(pool);
     gp_config_free(&cfg);
     GP_LOG_INFO("stopped");

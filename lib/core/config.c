@@ -12,7 +12,11 @@
 const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_DATABASE_URL", "(required)",
      "PostgreSQL connection: libpq conninfo (`host=... dbname=...`) or URI "
-     "(`postgresql://user@host:port/db`)"},
+     "(`postgresql://user@host:port/db`), as the service's role (member of `glasplade_service`, "
+     "owning nothing)"},
+    {"GLASPLADE_MIGRATE_DATABASE_URL", "GLASPLADE_DATABASE_URL",
+     "the connection `glasplade migrate` (and `GLASPLADE_MIGRATE_ON_START=1`) uses: the role "
+     "that owns the tables"},
     {"GLASPLADE_LISTEN", "127.0.0.1", "IP address to listen on (IPv4 or IPv6 literal)"},
     {"GLASPLADE_PORT", "8080", "TCP port to listen on, 0-65535 (0 picks a free port)"},
     {"GLASPLADE_THREADS", "16", "HTTP worker threads, 1-256"},
@@ -53,6 +57,18 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_REC_SOURCE_MAX_AGE_S", "86400",
      "recommendations: a source's data older than this many seconds is stale, 0-31536000 (0: "
      "only a source that did not answer)"},
+    {"GLASPLADE_AUDIT_SEAL_DELAY_MS", "1000",
+     "the promised delay within which a committed audit row is sealed into the hash chain; "
+     "the sealer runs every quarter of it, 100-60000"},
+    {"GLASPLADE_AUDIT_KEY_FILE", "var/audit/signing-key.pem",
+     "Ed25519 private key that signs audit checkpoints (`glasplade audit keygen`; mode 0600); "
+     "missing: no checkpoints are signed"},
+    {"GLASPLADE_AUDIT_CHECKPOINT_FILE", "var/audit/checkpoints.jsonl",
+     "file outside the database that signed audit checkpoints are appended to"},
+    {"GLASPLADE_AUDIT_CHECKPOINT_ROWS", "1000",
+     "a signed checkpoint every this many sealed audit rows, 1-1000000"},
+    {"GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S", "60",
+     "and at least this often while rows were sealed since the last one, 1-86400"},
     {NULL, NULL, NULL},
 };
 
@@ -163,6 +179,13 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     v = env("GLASPLADE_DATABASE_URL", cls);
     cfg->database_url = (v && *v) ? gp_xstrdup(v) : NULL;
 
+    v = env("GLASPLADE_MIGRATE_DATABASE_URL", cls);
+    cfg->migrate_database_url = (v && *v) ? gp_xstrdup(v) : NULL;
+    v = env("GLASPLADE_AUDIT_KEY_FILE", cls);
+    cfg->audit_key_file = gp_xstrdup((v && *v) ? v : "var/audit/signing-key.pem");
+    v = env("GLASPLADE_AUDIT_CHECKPOINT_FILE", cls);
+    cfg->audit_checkpoint_file = gp_xstrdup((v && *v) ? v : "var/audit/checkpoints.jsonl");
+
     v = env("GLASPLADE_LISTEN", cls);
     cfg->listen = gp_xstrdup((v && *v) ? v : "127.0.0.1");
     unsigned char addr[16];
@@ -222,6 +245,15 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_int(env, cls, "GLASPLADE_REC_SOURCE_MAX_AGE_S", 0, 31536000, 86400, &n, err, errlen))
         goto fail;
     cfg->rec_source_max_age_s = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_AUDIT_SEAL_DELAY_MS", 100, 60000, 1000, &n, err, errlen))
+        goto fail;
+    cfg->audit_seal_delay_ms = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_AUDIT_CHECKPOINT_ROWS", 1, 1000000, 1000, &n, err, errlen))
+        goto fail;
+    cfg->audit_checkpoint_rows = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S", 1, 86400, 60, &n, err, errlen))
+        goto fail;
+    cfg->audit_checkpoint_interval_s = (int)n;
     if (!get_bool(env, cls, "GLASPLADE_MIGRATE_ON_START", false, &cfg->migrate_on_start, err,
                   errlen))
         goto fail;
@@ -249,6 +281,9 @@ void gp_config_free(struct gp_config *cfg)
     if (!cfg)
         return;
     free(cfg->database_url);
+    free(cfg->migrate_database_url);
+    free(cfg->audit_key_file);
+    free(cfg->audit_checkpoint_file);
     free(cfg->listen);
     for (size_t i = 0; i < cfg->cors_origin_count; i++)
         free(cfg->cors_origins[i]);

@@ -11,22 +11,23 @@
 #define GP_CORS_MAX_ORIGINS 16
 
 struct gp_config {
-    char *database_url;       /* GLASPLADE_DATABASE_URL; NULL when unset */
-    char *listen;             /* GLASPLADE_LISTEN */
-    int port;                 /* GLASPLADE_PORT; 0 picks a free port */
-    int threads;              /* GLASPLADE_THREADS */
-    int db_pool_size;         /* GLASPLADE_DB_POOL_SIZE */
-    int db_connect_timeout_s; /* GLASPLADE_DB_CONNECT_TIMEOUT */
-    int request_deadline_ms;  /* GLASPLADE_REQUEST_DEADLINE_MS */
-    int log_level;            /* GLASPLADE_LOG_LEVEL, an enum gp_log_level */
-    size_t max_body_bytes;    /* GLASPLADE_MAX_BODY_BYTES */
-    bool migrate_on_start;    /* GLASPLADE_MIGRATE_ON_START */
-    int shutdown_timeout_ms;  /* GLASPLADE_SHUTDOWN_TIMEOUT_MS */
-    int index_ttl_s;          /* GLASPLADE_INDEX_TTL_S */
-    int index_digest_ttl_s;   /* GLASPLADE_INDEX_DIGEST_TTL_S; 0 = no digests */
-    size_t source_max_bytes;  /* GLASPLADE_SOURCE_MAX_BYTES */
-    int breaker_failures;     /* GLASPLADE_BREAKER_FAILURES */
-    int breaker_open_ms;      /* GLASPLADE_BREAKER_OPEN_MS */
+    char *database_url;         /* GLASPLADE_DATABASE_URL; NULL when unset */
+    char *migrate_database_url; /* GLASPLADE_MIGRATE_DATABASE_URL; NULL: database_url */
+    char *listen;               /* GLASPLADE_LISTEN */
+    int port;                   /* GLASPLADE_PORT; 0 picks a free port */
+    int threads;                /* GLASPLADE_THREADS */
+    int db_pool_size;           /* GLASPLADE_DB_POOL_SIZE */
+    int db_connect_timeout_s;   /* GLASPLADE_DB_CONNECT_TIMEOUT */
+    int request_deadline_ms;    /* GLASPLADE_REQUEST_DEADLINE_MS */
+    int log_level;              /* GLASPLADE_LOG_LEVEL, an enum gp_log_level */
+    size_t max_body_bytes;      /* GLASPLADE_MAX_BODY_BYTES */
+    bool migrate_on_start;      /* GLASPLADE_MIGRATE_ON_START */
+    int shutdown_timeout_ms;    /* GLASPLADE_SHUTDOWN_TIMEOUT_MS */
+    int index_ttl_s;            /* GLASPLADE_INDEX_TTL_S */
+    int index_digest_ttl_s;     /* GLASPLADE_INDEX_DIGEST_TTL_S; 0 = no digests */
+    size_t source_max_bytes;    /* GLASPLADE_SOURCE_MAX_BYTES */
+    int breaker_failures;       /* GLASPLADE_BREAKER_FAILURES */
+    int breaker_open_ms;        /* GLASPLADE_BREAKER_OPEN_MS */
     size_t cors_origin_count;
     char *cors_origins[GP_CORS_MAX_ORIGINS]; /* GLASPLADE_CORS_ORIGINS, comma-separated */
     /* Thresholds of the recommendation rules (lib/recommend.h); 0 switches a trigger off. */
@@ -34,6 +35,12 @@ struct gp_config {
     int rec_min_caseworkers;  /* GLASPLADE_REC_MIN_CASEWORKERS */
     int rec_lae265_months;    /* GLASPLADE_REC_LAE265_MONTHS */
     int rec_source_max_age_s; /* GLASPLADE_REC_SOURCE_MAX_AGE_S */
+    /* The audit log's sealer and checkpoints (lib/sharing/audit_sealer.h). */
+    int audit_seal_delay_ms;         /* GLASPLADE_AUDIT_SEAL_DELAY_MS */
+    char *audit_key_file;            /* GLASPLADE_AUDIT_KEY_FILE */
+    char *audit_checkpoint_file;     /* GLASPLADE_AUDIT_CHECKPOINT_FILE */
+    int audit_checkpoint_rows;       /* GLASPLADE_AUDIT_CHECKPOINT_ROWS */
+    int audit_checkpoint_interval_s; /* GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */

@@ -1,4 +1,5 @@
 #include "lib/sharing/audit.h"
+#include "lib/sharing/audit_key.h"
 #include "lib/db/stmt.h"
 
 #include "lib/core/alloc.h"
@@ -15,7 +16,7 @@
 #define ISO_UTC_US(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* Arrays travel as JSON text both ways, so no value needs PostgreSQL array quoting. id, at and
- * the hashes are set by the insert trigger (audit_chain). */
+ * txid are set by the insert trigger (audit_stamp, migration 0014). */
 static const struct gp_stmt stmt_append = {
     "audit_append",
     "INSERT INTO audit_log (client_id, client_name, role, department, purpose, legal_basis,"
@@ -130,8 +131,8 @@ enum gp_qs gp_audit_append(struct gp_db_conn *c, const struct gp_audit_entry *e,
         if (qs == GP_QS_ONE_RESULT)
             *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     } else {
-        /* Sent with the COMMIT: the chain lock its trigger takes is held for the server's
-         * work only, not across a round trip (every other press waits for that lock). */
+        /* Sent with the COMMIT: one round trip less. (Under v1 this also kept the chain lock
+         * off the round trip; appending takes no lock since migration 0014.) */
         qs = gp_db_exec_at_commit(c, &stmt_append, 15, p);
         if (qs == GP_QS_NO_RESULTS)
             qs = GP_QS_ONE_RESULT;

@@ -1,23 +1,32 @@
 /* lib/audit and lib/consent against a real PostgreSQL, migrated by the glasplade binary as a
- * non-superuser role that owns its database, as the service's role does in production: the
- * hash chain (also under concurrent appends), tamper detection, the append-only guarantee for
- * the owning role, consents, blocks, overrides, the consent revision and the access log. */
+ * non-superuser role that owns its database, and used as the service's role (a member of
+ * glasplade_service that owns nothing), as in production: appending without a lock and sealing
+ * in id order (also a row that commits after a greater one, concurrent appends, a killed sealer
+ * and two servers), tamper detection by the chain and by signed checkpoints (even of a rewrite
+ * of the whole chain by the owner), the append-only guarantee for both roles, consents, blocks,
+ * overrides, the consent revision and the access log. */
 #include "gptest.h"
 #include "lib/sharing/audit.h"
+#include "lib/sharing/audit_key.h"
+#include "lib/sharing/audit_sealer.h"
 #include "lib/sharing/consent.h"
 #include "lib/db/db.h"
 #include "lib/db/stmt.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-static char *su_url;      /* the suite's database, as superuser */
-static char svc_url[512]; /* the same database as its owner, the non-superuser service role */
-static char svc_role[64];
+static char *su_url;        /* the suite's database, as superuser */
+static char owner_url[512]; /* the same database as its owner, a non-superuser role */
+static char owner_role[64];
+static char *service_url; /* the same database as the service's role (gp_service) */
 static char dbname[64];
 
 static struct gp_db_pool *pool;
@@ -43,23 +52,34 @@ static void migrate(const char *url)
     free(err);
 }
 
+/* A role that owns a database and migrates it, as in production: no superuser, and not allowed
+ * to create roles (glasplade_service exists already, as a DBA would have made it). */
+static void make_owner(const char *role)
+{
+    char *admin = admin_url("postgres");
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s", role);
+    gpt_db_exec(admin, sql);
+    snprintf(sql, sizeof sql, "CREATE ROLE %s LOGIN NOSUPERUSER NOCREATEROLE", role);
+    ck_assert_int_ge(gpt_db_exec(admin, sql), 0);
+    free(admin);
+}
+
 static void suite_setup(void)
 {
     su_url = gpt_db_create("itest_audit");
+    service_url = gpt_db_service_url(su_url); /* creates glasplade_service and the login role */
     snprintf(dbname, sizeof dbname, "%s", strrchr(su_url, '/') + 1);
-    snprintf(svc_role, sizeof svc_role, "gp_audit_svc_%d", (int)getpid());
+    snprintf(owner_role, sizeof owner_role, "gp_audit_owner_%d", (int)getpid());
+    make_owner(owner_role);
     char *admin = admin_url("postgres");
     char sql[256];
-    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s", svc_role);
-    gpt_db_exec(admin, sql);
-    snprintf(sql, sizeof sql, "CREATE ROLE %s LOGIN NOSUPERUSER", svc_role);
-    ck_assert_int_ge(gpt_db_exec(admin, sql), 0);
-    snprintf(sql, sizeof sql, "ALTER DATABASE %s OWNER TO %s", dbname, svc_role);
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s OWNER TO %s", dbname, owner_role);
     ck_assert_int_ge(gpt_db_exec(admin, sql), 0);
     free(admin);
-    snprintf(svc_url, sizeof svc_url, "postgresql://%s@%s:%s/%s", svc_role,
+    snprintf(owner_url, sizeof owner_url, "postgresql://%s@%s:%s/%s", owner_role,
              gpt_env("GLASPLADE_TEST_PG_HOST"), gpt_env("GLASPLADE_TEST_PG_PORT"), dbname);
-    migrate(svc_url);
+    migrate(owner_url);
 }
 
 static void drop_db(const char *name)
@@ -76,15 +96,16 @@ static void suite_teardown(void)
     drop_db(dbname);
     char *admin = admin_url("postgres");
     char sql[128];
-    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s", svc_role);
+    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s", owner_role);
     gpt_db_exec(admin, sql);
     free(admin);
     free(su_url);
+    free(service_url);
 }
 
 static void test_setup(void)
 {
-    pool = gp_db_pool_create(svc_url, 4, 5);
+    pool = gp_db_pool_create(service_url, 4, 5);
     char err[256];
     conn = gp_db_acquire(pool, err, sizeof err);
     ck_assert_msg(conn != NULL, "%s", err);
@@ -162,8 +183,27 @@ static int64_t append_one(struct gp_db_conn *c, const struct gp_audit_entry *e)
     return id;
 }
 
+/* Seals everything committed so far (two passes at least: see audit_seal()). */
+static void seal_all(struct gp_db_pool *p)
+{
+    char err[256];
+    struct gp_db_conn *c = gp_db_acquire(p, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    struct gp_audit_seal_result res = {0};
+    for (int pass = 0; pass < 200; pass++) {
+        ck_assert_int_eq(gp_audit_seal_pass(c, 0, &res), GP_QS_ONE_RESULT);
+        if (pass > 0 && !res.pending)
+            break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(!res.pending, "rows still wait after 200 passes");
+    gp_db_release(p, c);
+}
+
 static void assert_intact(struct gp_db_pool *p)
 {
+    seal_all(p);
     int64_t bad = -1;
     char why[128];
     enum gp_audit_verify_rc rc = gp_audit_verify(p, &bad, why, sizeof why);
@@ -204,7 +244,7 @@ static enum gp_audit_verify_rc verify_url(const char *url, int64_t *bad, char *w
 
 START_TEST(audit_rows_chain_and_read_back)
 {
-    int64_t client = new_client(svc_url, "caseworker", "job_centre", "chain client");
+    int64_t client = new_client(owner_url, "caseworker", "job_centre", "chain client");
     int64_t first = 0, last = 0;
     for (int i = 0; i < 20; i++) {
         struct gp_audit_entry e;
@@ -215,19 +255,22 @@ START_TEST(audit_rows_chain_and_read_back)
         int64_t id = append_one(conn, &e);
         if (!first)
             first = id;
-        ck_assert(last == 0 || id == last + 1); /* gapless, in chain order */
+        ck_assert(last == 0 || id == last + 1); /* one connection, nothing rolled back: gapless */
         last = id;
     }
     assert_intact(pool);
 
     /* Each row's prev_hash is its predecessor's row_hash; the first links to the genesis. */
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM audit_log a"
-                                         " JOIN audit_log b ON b.id = a.id - 1"
-                                         " WHERE a.prev_hash <> b.row_hash"),
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_chain a"
+                                           " JOIN audit_chain b ON b.seq = a.seq - 1"
+                                           " WHERE a.prev_hash <> b.row_hash OR a.id <= b.id"),
                      0);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM audit_log WHERE id = 1"
-                                         " AND prev_hash = decode(repeat('00', 32), 'hex')"),
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_chain WHERE seq = 1"
+                                           " AND prev_hash = decode(repeat('00', 32), 'hex')"),
                      1);
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_log l WHERE NOT EXISTS"
+                                           " (SELECT 1 FROM audit_chain c WHERE c.id = l.id)"),
+                     0);
 
     struct gp_audit_filter f = {.client_id = client, .limit = 50};
     struct gp_audit_list l = {0};
@@ -313,7 +356,7 @@ START_TEST(concurrent_appends_form_one_chain)
     /* The test's own connection goes back, so the four threads each hold one of four. */
     gp_db_release(pool, conn);
     conn = NULL;
-    int64_t before = scalar_i64(svc_url, "SELECT count(*) FROM audit_log");
+    int64_t before = scalar_i64(owner_url, "SELECT count(*) FROM audit_log");
     pthread_t t[4];
     struct appender a[4];
     for (int i = 0; i < 4; i++) {
@@ -324,13 +367,15 @@ START_TEST(concurrent_appends_form_one_chain)
         pthread_join(t[i], NULL);
         ck_assert_int_eq(a[i].done, 40);
     }
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM audit_log"), before + 160);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM audit_log a"
-                                         " JOIN audit_log b ON b.id = a.id - 1"
-                                         " WHERE a.prev_hash <> b.row_hash OR a.at < b.at"),
-                     0);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT max(id) - count(*) FROM audit_log"), 0);
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_log"), before + 160);
     assert_intact(pool);
+    /* Every row once, in id order, each linked to its predecessor. */
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_chain"), before + 160);
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_chain a"
+                                           " JOIN audit_chain b ON b.seq = a.seq - 1"
+                                           " WHERE a.prev_hash <> b.row_hash OR a.id <= b.id"),
+                     0);
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT max(seq) - count(*) FROM audit_chain"), 0);
 }
 END_TEST
 
@@ -353,7 +398,7 @@ START_TEST(tampering_with_a_field_names_the_row)
                      1);
     ck_assert_int_eq(verify_url(url, &bad, why, sizeof why), GP_AUDIT_INTACT);
     ck_assert_int_eq(gpt_db_exec(url, "SET session_replication_role = replica;"
-                                      " UPDATE audit_log SET prev_hash = sha256('forged')"
+                                      " UPDATE audit_chain SET prev_hash = sha256('forged')"
                                       " WHERE id = 3"),
                      1);
     ck_assert_int_eq(verify_url(url, &bad, why, sizeof why), GP_AUDIT_BROKEN);
@@ -411,43 +456,44 @@ START_TEST(owning_role_cannot_update_or_delete_the_audit_log)
     fill_entry(&e, 0, "0303035555", "read");
     append_one(conn, &e);
     /* The role is the owner and no superuser. */
-    char *v = gpt_db_scalar(svc_url, "SELECT r.rolsuper::text || ' ' ||"
-                                     " (c.relowner = r.oid)::text FROM pg_class c, pg_roles r"
-                                     " WHERE c.relname = 'audit_log' AND r.rolname = current_user");
+    char *v =
+        gpt_db_scalar(owner_url, "SELECT r.rolsuper::text || ' ' ||"
+                                 " (c.relowner = r.oid)::text FROM pg_class c, pg_roles r"
+                                 " WHERE c.relname = 'audit_log' AND r.rolname = current_user");
     ck_assert_str_eq(v, "false true");
     free(v);
 
     char state[6];
-    sqlstate_of(svc_url, "UPDATE audit_log SET purpose = 'x' WHERE id = 1", state);
+    sqlstate_of(owner_url, "UPDATE audit_log SET purpose = 'x' WHERE id = 1", state);
     ck_assert_str_eq(state, "42501"); /* permission denied */
-    sqlstate_of(svc_url, "DELETE FROM audit_log WHERE id = 1", state);
+    sqlstate_of(owner_url, "DELETE FROM audit_log WHERE id = 1", state);
     ck_assert_str_eq(state, "42501");
-    sqlstate_of(svc_url, "TRUNCATE audit_log", state);
+    sqlstate_of(owner_url, "TRUNCATE audit_log", state);
     ck_assert_str_eq(state, "42501");
     /* Even after the owner grants itself the privileges back, the trigger refuses. */
-    sqlstate_of(svc_url,
+    sqlstate_of(owner_url,
                 "BEGIN; GRANT UPDATE, DELETE, TRUNCATE ON audit_log TO CURRENT_USER;"
                 " UPDATE audit_log SET purpose = 'x' WHERE id = 1",
                 state);
     ck_assert_str_eq(state, "42501");
-    sqlstate_of(svc_url,
+    sqlstate_of(owner_url,
                 "BEGIN; GRANT UPDATE, DELETE, TRUNCATE ON audit_log TO CURRENT_USER;"
                 " DELETE FROM audit_log",
                 state);
     ck_assert_str_eq(state, "42501");
-    sqlstate_of(svc_url,
+    sqlstate_of(owner_url,
                 "BEGIN; GRANT UPDATE, DELETE, TRUNCATE ON audit_log TO CURRENT_USER;"
                 " TRUNCATE audit_log",
                 state);
     ck_assert_str_eq(state, "42501");
     /* The other history tables are append-only too. */
-    sqlstate_of(svc_url, "DELETE FROM consent_event", state);
+    sqlstate_of(owner_url, "DELETE FROM consent_event", state);
     ck_assert_str_eq(state, "42501");
-    sqlstate_of(svc_url, "DELETE FROM break_glass", state);
+    sqlstate_of(owner_url, "DELETE FROM break_glass", state);
     ck_assert_str_eq(state, "42501");
-    sqlstate_of(svc_url, "TRUNCATE consent CASCADE", state);
+    sqlstate_of(owner_url, "TRUNCATE consent CASCADE", state);
     ck_assert_str_eq(state, "42501");
-    sqlstate_of(svc_url, "TRUNCATE citizen_block CASCADE", state);
+    sqlstate_of(owner_url, "TRUNCATE citizen_block CASCADE", state);
     ck_assert_str_eq(state, "42501");
     assert_intact(pool);
 }
@@ -480,7 +526,7 @@ static int64_t revision(const char *cpr)
 START_TEST(consents_record_withdraw_and_keep_history)
 {
     const char *cpr = "1010104321";
-    int64_t by = new_client(svc_url, "caseworker", "job_centre", "consent client");
+    int64_t by = new_client(owner_url, "caseworker", "job_centre", "consent client");
     ck_assert_int_eq(revision(cpr), 0);
 
     struct gp_consent in, k;
@@ -557,7 +603,7 @@ END_TEST
 
 START_TEST(consents_reject_bad_input)
 {
-    int64_t by = new_client(svc_url, "caseworker", "family", "bad input client");
+    int64_t by = new_client(owner_url, "caseworker", "family", "bad input client");
     struct gp_consent in;
     fill_consent(&in, "2020201234", by, "2026-01-01", NULL);
     in.n_areas = 0;
@@ -602,7 +648,7 @@ static size_t active_consents(const char *cpr, const char *on)
 START_TEST(consents_active_on_a_date)
 {
     const char *cpr = "3003306789";
-    int64_t by = new_client(svc_url, "coordinator", "social_services", "active client");
+    int64_t by = new_client(owner_url, "coordinator", "social_services", "active client");
     struct gp_consent in, march, open, withdrawn;
     fill_consent(&in, cpr, by, "2026-03-01", "2026-03-31");
     ck_assert_int_eq(gp_consent_record(conn, &in, &march), GP_CONSENT_OK);
@@ -630,7 +676,7 @@ START_TEST(consents_active_on_a_date)
     ck_assert_int_eq(l.items[1].id, open.id);
     gp_consent_list_free(&l);
     /* Today: the open-ended one, since 2026-03-15 has passed by the time this runs. */
-    char *today = gpt_db_scalar(svc_url, "SELECT (current_date >= '2026-03-15')::text");
+    char *today = gpt_db_scalar(owner_url, "SELECT (current_date >= '2026-03-15')::text");
     ck_assert_uint_eq(active_consents(cpr, NULL), !strcmp(today, "true") ? 1 : 0);
     free(today);
     ck_assert_int_eq(revision(cpr), 4);
@@ -666,26 +712,26 @@ START_TEST(consent_and_its_audit_row_share_a_transaction)
 {
     const char *cpr = "0404046666";
     struct consent_tx t = {0};
-    fill_consent(&t.in, cpr, new_client(svc_url, "caseworker", "family", "tx client"), "2026-01-01",
-                 NULL);
+    fill_consent(&t.in, cpr, new_client(owner_url, "caseworker", "family", "tx client"),
+                 "2026-01-01", NULL);
     t.fail_after = true;
     gp_db_release(pool, conn);
     conn = NULL;
     ck_assert_int_eq(gp_db_tx(pool, "consent_record", GP_DB_READ_COMMITTED, consent_and_audit, &t),
                      GP_QS_HARD_ERROR);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM consent WHERE cpr = '0404046666'"),
-                     0);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM audit_log WHERE cpr = '0404046666'"),
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM consent WHERE cpr = '0404046666'"),
                      0);
     ck_assert_int_eq(
-        scalar_i64(svc_url, "SELECT count(*) FROM consent_revision WHERE cpr = '0404046666'"), 0);
+        scalar_i64(owner_url, "SELECT count(*) FROM audit_log WHERE cpr = '0404046666'"), 0);
+    ck_assert_int_eq(
+        scalar_i64(owner_url, "SELECT count(*) FROM consent_revision WHERE cpr = '0404046666'"), 0);
     t.fail_after = false;
     ck_assert_int_eq(gp_db_tx(pool, "consent_record", GP_DB_READ_COMMITTED, consent_and_audit, &t),
                      GP_QS_ONE_RESULT);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM consent WHERE cpr = '0404046666'"),
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM consent WHERE cpr = '0404046666'"),
                      1);
-    ck_assert_int_eq(scalar_i64(svc_url, "SELECT count(*) FROM audit_log WHERE cpr = '0404046666'"
-                                         " AND action = 'consent'"),
+    ck_assert_int_eq(scalar_i64(owner_url, "SELECT count(*) FROM audit_log WHERE cpr = '0404046666'"
+                                           " AND action = 'consent'"),
                      1);
     assert_intact(pool);
 }
@@ -717,7 +763,7 @@ static size_t active_blocks(const char *cpr, const char *on)
 START_TEST(blocks_record_withdraw_history_and_dates)
 {
     const char *cpr = "0505057777";
-    int64_t by = new_client(svc_url, "caseworker", "social_services", "block client");
+    int64_t by = new_client(owner_url, "caseworker", "social_services", "block client");
     struct gp_block in, area, dept, ct;
     fill_block(&in, cpr, by, "area", "health_regional", "2026-05-01", "2026-05-31");
     snprintf(in.reason, sizeof in.reason, "private");
@@ -785,10 +831,10 @@ START_TEST(blocks_record_withdraw_history_and_dates)
     char sql[160];
     snprintf(sql, sizeof sql, "UPDATE citizen_block SET scope_value = 'family' WHERE id = %lld",
              (long long)area.id);
-    sqlstate_of(svc_url, sql, state);
+    sqlstate_of(owner_url, sql, state);
     ck_assert_str_eq(state, "42501");
     snprintf(sql, sizeof sql, "DELETE FROM citizen_block WHERE id = %lld", (long long)area.id);
-    sqlstate_of(svc_url, sql, state);
+    sqlstate_of(owner_url, sql, state);
     ck_assert_str_eq(state, "42501");
 }
 END_TEST
@@ -798,8 +844,8 @@ END_TEST
 START_TEST(overrides_expire_and_are_bounded)
 {
     const char *cpr = "0606068888";
-    int64_t client = new_client(svc_url, "caseworker", "region", "override client");
-    int64_t other = new_client(svc_url, "caseworker", "region", "other client");
+    int64_t client = new_client(owner_url, "caseworker", "region", "override client");
+    int64_t other = new_client(owner_url, "caseworker", "region", "other client");
     bool active = true;
     ck_assert_int_eq(gp_override_active(conn, cpr, client, &active), GP_CONSENT_OK);
     ck_assert(!active);
@@ -837,13 +883,13 @@ START_TEST(overrides_expire_and_are_bounded)
              "INSERT INTO break_glass (cpr, client_id, reason_code, note, expires_at)"
              " VALUES ('%s', %lld, 'acute_risk', 'x', now() + interval '60 minutes 1 second')",
              cpr, (long long)other);
-    sqlstate_of(svc_url, sql, state);
+    sqlstate_of(owner_url, sql, state);
     ck_assert_str_eq(state, "23514");
     snprintf(sql, sizeof sql,
              "INSERT INTO break_glass (cpr, client_id, reason_code, note, expires_at)"
              " VALUES ('%s', %lld, 'acute_risk', 'x', now())",
              cpr, (long long)other);
-    sqlstate_of(svc_url, sql, state);
+    sqlstate_of(owner_url, sql, state);
     ck_assert_str_eq(state, "23514");
 
     /* One that ran out a second ago is not active; active only until expires_at. */
@@ -852,7 +898,7 @@ START_TEST(overrides_expire_and_are_bounded)
              " VALUES ('%s', %lld, 'legal_obligation', 'court order',"
              " now() - interval '30 minutes', now() - interval '1 second')",
              cpr, (long long)other);
-    ck_assert_int_eq(gpt_db_exec(svc_url, sql), 1);
+    ck_assert_int_eq(gpt_db_exec(owner_url, sql), 1);
     ck_assert_int_eq(gp_override_active(conn, cpr, other, &active), GP_CONSENT_OK);
     ck_assert(!active);
     snprintf(sql, sizeof sql,
@@ -860,11 +906,11 @@ START_TEST(overrides_expire_and_are_bounded)
              " VALUES ('%s', %lld, 'legal_obligation', 'court order',"
              " now() - interval '59 minutes', now() + interval '1 minute')",
              cpr, (long long)other);
-    ck_assert_int_eq(gpt_db_exec(svc_url, sql), 1);
+    ck_assert_int_eq(gpt_db_exec(owner_url, sql), 1);
     ck_assert_int_eq(gp_override_active(conn, cpr, other, &active), GP_CONSENT_OK);
     ck_assert(active);
 
-    sqlstate_of(svc_url, "UPDATE break_glass SET expires_at = expires_at + interval '1 hour'",
+    sqlstate_of(owner_url, "UPDATE break_glass SET expires_at = expires_at + interval '1 hour'",
                 state);
     ck_assert_str_eq(state, "42501");
 
@@ -931,7 +977,7 @@ START_TEST(verify_gives_the_head)
     char why[64];
     ck_assert_int_eq(gp_audit_verify_head(p, &bad, why, sizeof why, &head), GP_AUDIT_INTACT);
     ck_assert_int_eq(head.last_id, 4);
-    char *hash = gpt_db_scalar(url, "SELECT encode(row_hash, 'hex') FROM audit_log WHERE id = 4");
+    char *hash = gpt_db_scalar(url, "SELECT encode(row_hash, 'hex') FROM audit_chain WHERE id = 4");
     ck_assert_str_eq(head.last_hash, hash);
     free(hash);
     gp_db_pool_destroy(p);
@@ -951,12 +997,518 @@ START_TEST(verify_gives_the_head)
 }
 END_TEST
 
+/* ---- v2: the service's role, sealing, checkpoints ---- */
+
+START_TEST(service_role_may_only_read_and_append)
+{
+    struct gp_audit_entry e;
+    fill_entry(&e, 0, "0303035555", "read");
+    append_one(conn, &e);
+    assert_intact(pool);
+    /* No superuser, owns nothing here, and a member of glasplade_service. */
+    char *v = gpt_db_scalar(
+        service_url, "SELECT r.rolsuper::text || ' ' ||"
+                     " (SELECT count(*) FROM pg_class WHERE relowner = r.oid)::text || ' ' ||"
+                     " (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)::text || ' ' ||"
+                     " pg_has_role(r.oid, 'glasplade_service', 'MEMBER')::text"
+                     " FROM pg_roles r WHERE r.rolname = current_user");
+    ck_assert_str_eq(v, "false 0 0 true");
+    free(v);
+    bool can = true;
+    ck_assert_int_eq(gp_audit_role_can_rewrite(conn, &can), GP_QS_ONE_RESULT);
+    ck_assert(!can);
+
+    static const char *const refused[] = {
+        "UPDATE audit_log SET purpose = 'x' WHERE id = (SELECT max(id) FROM audit_log)",
+        "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER USER",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+        "SET session_replication_role = replica",
+        "INSERT INTO audit_chain VALUES (1000000, 1000000, sha256(''), sha256(''))",
+        "UPDATE audit_chain SET row_hash = sha256('') WHERE seq = 1",
+        "DELETE FROM audit_chain",
+        "UPDATE audit_head SET last_hash = sha256('')",
+        "SELECT * FROM audit_head FOR UPDATE",
+        "DELETE FROM audit_checkpoint",
+        "SELECT setval('audit_log_id_seq', 1)",
+        "DELETE FROM consent_event",
+        "UPDATE break_glass SET note = 'x'",
+        "CREATE TABLE mine (a int)",
+        "ALTER ROLE glasplade_service LOGIN",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char state[6];
+        sqlstate_of(service_url, refused[i], state);
+        ck_assert_msg(!strcmp(state, "42501"), "'%s' gave '%s', not 42501", refused[i], state);
+    }
+    /* It cannot choose an audit row's id, time or transaction (column privileges): they come
+     * from their defaults. */
+    char state[6];
+    sqlstate_of(service_url,
+                "INSERT INTO audit_log (id, client_name, role, action, route)"
+                " VALUES (1, 'forger', 'caseworker', 'search', '/')",
+                state);
+    ck_assert_str_eq(state, "42501");
+    sqlstate_of(service_url,
+                "INSERT INTO audit_log (at, client_name, role, action, route)"
+                " VALUES ('2000-01-01', 'forger', 'caseworker', 'search', '/')",
+                state);
+    ck_assert_str_eq(state, "42501");
+    sqlstate_of(service_url,
+                "INSERT INTO audit_log (txid, client_name, role, action, route)"
+                " VALUES ('1', 'forger', 'caseworker', 'search', '/')",
+                state);
+    ck_assert_str_eq(state, "42501");
+    /* What it needs: append, read, seal. */
+    ck_assert_int_eq(gpt_db_exec(service_url, "INSERT INTO audit_log (client_name, role, action,"
+                                              " route) VALUES ('appender', 'caseworker',"
+                                              " 'search', '/')"),
+                     1);
+    ck_assert_int_eq(scalar_i64(service_url, "SELECT count(*) FROM audit_log"
+                                             " WHERE client_name = 'appender'"
+                                             " AND at > now() - interval '1 hour'"
+                                             " AND txid IS NOT NULL"
+                                             " AND id = (SELECT max(id) FROM audit_log)"),
+                     1);
+    ck_assert_int_eq(gpt_db_exec(service_url, "SELECT * FROM audit_seal()"), 1);
+    /* The owner is told it could rewrite history. */
+    struct gp_db_pool *op = gp_db_pool_create(owner_url, 1, 5);
+    char err[256];
+    struct gp_db_conn *oc = gp_db_acquire(op, err, sizeof err);
+    ck_assert_int_eq(gp_audit_role_can_rewrite(oc, &can), GP_QS_ONE_RESULT);
+    ck_assert(can);
+    gp_db_release(op, oc);
+    gp_db_pool_destroy(op);
+    assert_intact(pool);
+}
+END_TEST
+
+/* Transaction A draws an id and stays open; B draws the next one and commits. B's row waits for
+ * A's (no pass seals past A's id while A runs), and once A commits both are sealed in id order.
+ * A row whose transaction rolls back leaves a gap the chain passes over. */
+START_TEST(a_row_with_a_smaller_id_committing_later_is_sealed_in_order)
+{
+    assert_intact(pool); /* everything before is sealed */
+    PGconn *a = PQconnectdb(service_url), *b = PQconnectdb(service_url);
+    ck_assert_int_eq(PQstatus(a), CONNECTION_OK);
+    ck_assert_int_eq(PQstatus(b), CONNECTION_OK);
+#define INSERT_AS(name)                                                                            \
+    "INSERT INTO audit_log (client_name, role, action, route, cpr)"                                \
+    " VALUES ('" name "', 'caseworker', 'read', '/v1/citizens/{cpr}', '0909091234') RETURNING id"
+    PQclear(PQexec(a, "BEGIN"));
+    PGresult *r = PQexec(a, INSERT_AS("late"));
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    int64_t late = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    r = PQexec(b, INSERT_AS("early"));
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    int64_t early = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    ck_assert_int_gt(early, late);
+    /* And one that rolls back, after both. */
+    PQclear(PQexec(b, "BEGIN"));
+    PQclear(PQexec(b, INSERT_AS("rolled back")));
+    PQclear(PQexec(b, "ROLLBACK"));
+
+    char err[256];
+    struct gp_db_conn *c = gp_db_acquire(pool, err, sizeof err);
+    struct gp_audit_seal_result res;
+    for (int pass = 0; pass < 5; pass++) {
+        ck_assert_int_eq(gp_audit_seal_pass(c, 0, &res), GP_QS_ONE_RESULT);
+        ck_assert(res.last_id < late);
+        ck_assert(res.pending);
+    }
+    char q[256];
+    snprintf(q, sizeof q, "SELECT count(*) FROM audit_chain WHERE id >= %lld", (long long)late);
+    ck_assert_int_eq(scalar_i64(owner_url, q), 0);
+    gp_db_release(pool, c);
+
+    r = PQexec(a, "COMMIT");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    assert_intact(pool);
+    snprintf(q, sizeof q,
+             "SELECT string_agg(l.client_name, ',' ORDER BY c.seq) FROM audit_chain c"
+             " JOIN audit_log l USING (id) WHERE c.id >= %lld",
+             (long long)late);
+    char *order = gpt_db_scalar(owner_url, q);
+    ck_assert_str_eq(order, "late,early");
+    free(order);
+    PQfinish(a);
+    PQfinish(b);
+}
+END_TEST
+
+/* A database owned by owner (a fresh non-superuser role) and migrated by it. */
+static char *owned_db(const char *owner, char *url_out, size_t len)
+{
+    char *su = gpt_db_create("itest_audit_o");
+    make_owner(owner);
+    char *admin = admin_url("postgres");
+    char sql[256];
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s OWNER TO %s", strrchr(su, '/') + 1, owner);
+    ck_assert_int_ge(gpt_db_exec(admin, sql), 0);
+    free(admin);
+    snprintf(url_out, len, "postgresql://%s@%s:%s/%s", owner, gpt_env("GLASPLADE_TEST_PG_HOST"),
+             gpt_env("GLASPLADE_TEST_PG_PORT"), strrchr(su, '/') + 1);
+    migrate(url_out);
+    return su;
+}
+
+static void append_n(struct gp_db_pool *p, int n)
+{
+    char err[256];
+    struct gp_db_conn *c = gp_db_acquire(p, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    for (int i = 0; i < n; i++) {
+        struct gp_audit_entry e;
+        fill_entry(&e, 0, i % 3 ? "1111111118" : NULL, i % 3 ? "read" : "search");
+        append_one(c, &e);
+    }
+    gp_db_release(p, c);
+}
+
+static void seal_now(const struct gp_audit_sealer_config *sc)
+{
+    struct gp_audit_seal_summary sum;
+    char err[256];
+    ck_assert_msg(gp_audit_seal_now(sc, 5000, &sum, err, sizeof err), "%s", err);
+    ck_assert(!sum.locked_out && !sum.pending);
+    ck_assert(sum.checkpoint);
+}
+
+static enum gp_audit_verify_rc check(struct gp_db_pool *p, const struct gp_audit_key *k,
+                                     const char *file, struct gp_audit_report *r)
+{
+    struct gp_audit_check_opts o = {
+        .key = k, .checkpoint_file = file, .file_required = file != NULL, .max_delay_ms = 1000};
+    char err[256];
+    enum gp_audit_verify_rc rc = gp_audit_check(p, &o, r, err, sizeof err);
+    ck_assert_msg(rc != GP_AUDIT_VERIFY_DB_ERROR, "%s", err);
+    return rc;
+}
+
+/* The owner disables the triggers, rewrites one row and recomputes the whole chain and its
+ * head: the chain alone verifies (it is unkeyed), the signed checkpoints name the row — those in
+ * the database, and, once the owner has deleted those as well, the file outside it. */
+#define REWRITE_SQL                                                                                \
+    "BEGIN;"                                                                                       \
+    " GRANT UPDATE ON audit_log, audit_chain TO CURRENT_USER;"                                     \
+    " ALTER TABLE audit_log DISABLE TRIGGER USER;"                                                 \
+    " ALTER TABLE audit_chain DISABLE TRIGGER USER;"                                               \
+    " UPDATE audit_log SET purpose = 'own_case' WHERE id = %lld;"                                  \
+    " DO $$ DECLARE c record; prev bytea := decode(repeat('00', 32), 'hex'); h bytea;"             \
+    " BEGIN"                                                                                       \
+    "  FOR c IN SELECT ch.seq, l AS logged FROM audit_chain ch JOIN audit_log l USING (id)"        \
+    "           ORDER BY ch.seq LOOP"                                                              \
+    "   h := sha256(prev || convert_to(audit_canonical(c.logged), 'UTF8'));"                       \
+    "   UPDATE audit_chain SET prev_hash = prev, row_hash = h WHERE seq = c.seq;"                  \
+    "   prev := h;"                                                                                \
+    "  END LOOP;"                                                                                  \
+    "  UPDATE audit_head SET last_hash = prev;"                                                    \
+    " END $$;"                                                                                     \
+    " ALTER TABLE audit_log ENABLE TRIGGER USER;"                                                  \
+    " ALTER TABLE audit_chain ENABLE TRIGGER USER;"                                                \
+    " COMMIT"
+
+START_TEST(a_rewritten_chain_is_named_by_the_signed_checkpoints)
+{
+    char owner[64], url[512], dir[] = "/tmp/gp-itest-audit-XXXXXX";
+    snprintf(owner, sizeof owner, "gp_audit_rewriter_%d", (int)getpid());
+    char *su = owned_db(owner, url, sizeof url);
+    char *svc = gpt_db_service_url(su);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char key[128], pub[160], file[128], other[128], other_pub[160];
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(pub, sizeof pub, "%s/key.pem.pub", dir);
+    snprintf(file, sizeof file, "%s/checkpoints.jsonl", dir);
+    snprintf(other, sizeof other, "%s/other.pem", dir);
+    snprintf(other_pub, sizeof other_pub, "%s/other.pem.pub", dir);
+    char err[256];
+    ck_assert_msg(gp_audit_key_generate(key, pub, NULL, err, sizeof err), "%s", err);
+    ck_assert_msg(gp_audit_key_generate(other, other_pub, NULL, err, sizeof err), "%s", err);
+    struct gp_audit_key *k = gp_audit_key_load_public(pub, err, sizeof err);
+    struct gp_audit_sealer_config sc = {.conninfo = svc,
+                                        .connect_timeout_s = 5,
+                                        .delay_ms = 1000,
+                                        .key_file = key,
+                                        .checkpoint_file = file,
+                                        .checkpoint_rows = 10,
+                                        .checkpoint_interval_s = 60};
+    struct gp_db_pool *p = gp_db_pool_create(svc, 1, 5);
+    /* Three checkpoints of ten rows each. */
+    for (int i = 0; i < 3; i++) {
+        append_n(p, 10);
+        seal_now(&sc);
+    }
+    struct gp_audit_report r;
+    ck_assert_int_eq(check(p, k, file, &r), GP_AUDIT_INTACT);
+    ck_assert_int_eq(r.checkpoints.from_db, 3);
+    ck_assert_int_eq(r.checkpoints.from_file, 3);
+    ck_assert_int_eq(r.checkpoints.matched, 3); /* the file's copies count once */
+    ck_assert_int_eq(r.last_seq, 30);
+    ck_assert_int_eq(r.intact_up_to, r.last_id);
+    ck_assert_int_eq(r.checkpoints.last_id, r.last_id);
+    struct stat st;
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0640);
+
+    /* Cutting the newest rows off, with their chain entries, and resetting the head: the chain
+     * verifies, the checkpoints name the first row cut. */
+    int64_t cut = scalar_i64(url, "SELECT id FROM audit_chain WHERE seq = 26");
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "BEGIN; SET session_replication_role = replica;"
+             " DELETE FROM audit_log WHERE id >= %lld; DELETE FROM audit_chain WHERE seq > 25;"
+             " UPDATE audit_head SET last_id = (SELECT id FROM audit_chain WHERE seq = 25),"
+             "  last_seq = 25, last_hash = (SELECT row_hash FROM audit_chain WHERE seq = 25),"
+             "  sealed_through = (SELECT id FROM audit_chain WHERE seq = 25); COMMIT",
+             (long long)cut);
+    ck_assert_int_ge(gpt_db_exec(su, sql), 0);
+    int64_t bad = -1;
+    char why[256];
+    ck_assert_int_eq(verify_url(svc, &bad, why, sizeof why), GP_AUDIT_INTACT);
+    ck_assert_int_eq(check(p, k, file, &r), GP_AUDIT_BROKEN);
+    ck_assert_int_eq(r.first_broken_id, cut);
+    ck_assert_msg(strstr(r.problem, "row missing"), "%s", r.problem);
+
+    /* The 15th row is rewritten and everything after it rehashed. */
+    int64_t victim = scalar_i64(url, "SELECT id FROM audit_chain WHERE seq = 15");
+    int64_t before = scalar_i64(url, "SELECT id FROM audit_chain WHERE seq = 14");
+    snprintf(sql, sizeof sql, REWRITE_SQL, (long long)victim);
+    ck_assert_int_ge(gpt_db_exec(url, sql), 0);
+    ck_assert_int_eq(verify_url(svc, &bad, why, sizeof why), GP_AUDIT_INTACT); /* unkeyed */
+    ck_assert_int_eq(check(p, NULL, NULL, &r), GP_AUDIT_INTACT);               /* no key */
+    ck_assert(!r.checkpoints.key);
+
+    ck_assert_int_eq(check(p, k, NULL, &r), GP_AUDIT_BROKEN);
+    ck_assert_int_eq(r.first_broken_id, victim);
+    ck_assert_int_eq(r.intact_up_to, before);
+    ck_assert_msg(strstr(r.problem, "rewritten"), "%s", r.problem);
+    ck_assert_int_eq(r.checkpoints.matched, 1);
+    ck_assert_int_eq(r.checkpoints.mismatched, 2);
+    ck_assert_int_eq(r.checkpoints.last_id, scalar_i64(url, "SELECT id FROM audit_chain"
+                                                            " WHERE seq = 10"));
+
+    /* The owner deletes the checkpoints in the database too: the file still names the row. */
+    ck_assert_int_ge(gpt_db_exec(url, "BEGIN; GRANT DELETE ON audit_checkpoint TO CURRENT_USER;"
+                                      " ALTER TABLE audit_checkpoint DISABLE TRIGGER USER;"
+                                      " DELETE FROM audit_checkpoint;"
+                                      " ALTER TABLE audit_checkpoint ENABLE TRIGGER USER; COMMIT"),
+                     0);
+    ck_assert_int_eq(check(p, k, NULL, &r), GP_AUDIT_INTACT);
+    ck_assert_int_eq(r.checkpoints.from_db, 0);
+    ck_assert_int_eq(check(p, k, file, &r), GP_AUDIT_BROKEN);
+    ck_assert_int_eq(r.first_broken_id, victim);
+
+    /* A checkpoint the owner forges with a key of its own proves nothing: counted apart, or
+     * invalid when it claims our key. */
+    struct gp_audit_key *forger = gp_audit_key_load_private(other, err, sizeof err);
+    struct gp_db_pool *op = gp_db_pool_create(url, 1, 5);
+    struct gp_db_conn *oc = gp_db_acquire(op, err, sizeof err);
+    struct gp_audit_checkpoint cp;
+    ck_assert_int_eq(gp_audit_checkpoint_make(oc, forger, &cp), GP_QS_ONE_RESULT);
+    ck_assert_int_eq(gp_audit_checkpoint_store(oc, &cp), GP_QS_ONE_RESULT);
+    char ours[65];
+    gp_audit_key_public_hex(k, ours);
+    memcpy(cp.public_key, ours, sizeof ours);
+    ck_assert_int_eq(gp_audit_checkpoint_store(oc, &cp), GP_QS_ONE_RESULT);
+    gp_audit_checkpoint_clear(&cp);
+    gp_db_release(op, oc);
+    gp_db_pool_destroy(op);
+    gp_audit_key_free(forger);
+    ck_assert_int_eq(check(p, k, file, &r), GP_AUDIT_BROKEN);
+    ck_assert_int_eq(r.checkpoints.other_key, 1);
+    ck_assert_int_eq(r.checkpoints.invalid, 1);
+    ck_assert_int_eq(r.first_broken_id, victim);
+
+    /* The command line says the same, with exit status 1. */
+    char db_env[600], key_env[200];
+    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", svc);
+    snprintf(key_env, sizeof key_env, "GLASPLADE_AUDIT_KEY_FILE=%s/none.pem", dir);
+    const char *env[] = {db_env, key_env, NULL};
+    const char *args[] = {"audit", "verify", "--checkpoints", file, "--public-key", pub, NULL};
+    char *out = NULL;
+    ck_assert_int_eq(gpt_glasplade(args, env, &out, NULL), 1);
+    json_t *j = json_loads(out, 0, NULL);
+    ck_assert_msg(j, "%s", out);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "first_broken_id")), victim);
+    ck_assert(json_is_false(json_object_get(j, "intact")));
+    json_decref(j);
+    free(out);
+
+    gp_audit_key_free(k);
+    gp_db_pool_destroy(p);
+    unlink(key);
+    unlink(pub);
+    unlink(other);
+    unlink(other_pub);
+    unlink(file);
+    rmdir(dir);
+    drop_db(strrchr(su, '/') + 1);
+    char *admin = admin_url("postgres");
+    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s", owner);
+    gpt_db_exec(admin, sql);
+    free(admin);
+    free(svc);
+    free(su);
+}
+END_TEST
+
+/* ---- the sealer in serve ---- */
+
+static bool log_has(const struct gpt_proc *p, const char *needle)
+{
+    char *log = gpt_read_file(p->log);
+    bool has = log && strstr(log, needle);
+    free(log);
+    return has;
+}
+
+/* Waits up to ms until every committed row is sealed. */
+static bool wait_sealed(const char *url, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        if (scalar_i64(url, "SELECT count(*) FROM audit_log l WHERE NOT EXISTS"
+                            " (SELECT 1 FROM audit_chain c WHERE c.id = l.id)") == 0)
+            return true;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* Sessions holding the sealing lock (key 7361029482: classid 1, objid 3066062186). */
+static int64_t lock_holders(const char *url)
+{
+    return scalar_i64(url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                           " AND classid = 1 AND objid = 3066062186 AND objsubid = 1"
+                           " AND granted");
+}
+
+struct load {
+    struct gp_db_pool *pool;
+    int n;
+};
+
+static void *load_main(void *arg)
+{
+    struct load *l = arg;
+    for (int i = 0; i < l->n; i++)
+        ck_assert_int_eq(gp_db_tx(l->pool, "audit_append", GP_DB_READ_COMMITTED, append_tx, NULL),
+                         GP_QS_ONE_RESULT);
+    return NULL;
+}
+
+static void load(struct gp_db_pool *p, int threads, int each)
+{
+    pthread_t t[8];
+    struct load l = {.pool = p, .n = each};
+    for (int i = 0; i < threads; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, load_main, &l), 0);
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+}
+
+static void assert_chain_once_in_order(const char *url)
+{
+    ck_assert_int_eq(scalar_i64(url, "SELECT count(*) - count(DISTINCT id) FROM audit_chain"), 0);
+    ck_assert_int_eq(scalar_i64(url, "SELECT max(seq) - count(*) FROM audit_chain"), 0);
+    ck_assert_int_eq(scalar_i64(url, "SELECT count(*) FROM audit_chain a"
+                                     " JOIN audit_chain b ON b.seq = a.seq - 1"
+                                     " WHERE a.id <= b.id OR a.prev_hash <> b.row_hash"),
+                     0);
+    ck_assert_int_eq(scalar_i64(url, "SELECT (SELECT count(*) FROM audit_log)"
+                                     " - (SELECT count(*) FROM audit_chain)"),
+                     0);
+}
+
+/* Two servers on one database: one seals, the other waits; rows appended through either (here
+ * straight into the database, as the service's role) are sealed once each, in order. Killed,
+ * the sealer loses nothing: the other server takes over; with no server at all, rows wait
+ * (reported overdue) and the next server seals them in order. */
+START_TEST(two_servers_seal_once_and_a_killed_sealer_loses_nothing)
+{
+    char *db = gpt_db_create("itest_audit_s");
+    migrate(db);
+    char *svc = gpt_db_service_url(db);
+    struct gpt_proc a, b;
+    gpt_server_start(&a, db, NULL);
+    gpt_server_start(&b, db, NULL);
+    struct gp_db_pool *p = gp_db_pool_create(svc, 4, 5);
+    for (int i = 0; i < 100 && lock_holders(db) == 0; i++) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_int_eq(lock_holders(db), 1);
+    load(p, 4, 50);
+    ck_assert_msg(wait_sealed(db, 5000), "not sealed within 5 s");
+    assert_chain_once_in_order(db);
+    ck_assert_int_eq(lock_holders(db), 1);
+    const char *seals = "this process seals the audit log";
+    bool a_seals = log_has(&a, seals), b_seals = log_has(&b, seals);
+    ck_assert_msg(a_seals != b_seals, "exactly one server seals (a %d, b %d)", a_seals, b_seals);
+    ck_assert(!log_has(&a, "sealing failed") && !log_has(&b, "sealing failed"));
+
+    /* Kill the sealer: the other one takes over. */
+    struct gpt_proc *leader = a_seals ? &a : &b, *other = a_seals ? &b : &a;
+    ck_assert_int_eq(gpt_proc_stop(leader, SIGKILL), 128 + SIGKILL);
+    load(p, 2, 25);
+    ck_assert_msg(wait_sealed(db, 5000), "not sealed after the sealer was killed");
+    ck_assert(log_has(other, seals));
+    assert_chain_once_in_order(db);
+
+    /* No sealer at all: rows wait, and are reported. */
+    ck_assert_int_eq(gpt_proc_stop(other, SIGKILL), 128 + SIGKILL);
+    for (int i = 0; i < 100 && lock_holders(db) > 0; i++) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    load(p, 2, 10);
+    struct timespec ts = {0, 400 * 1000000L};
+    nanosleep(&ts, NULL);
+    struct gp_audit_report r;
+    struct gp_audit_check_opts o = {.max_delay_ms = 200};
+    char err[256];
+    ck_assert_int_eq(gp_audit_check(p, &o, &r, err, sizeof err), GP_AUDIT_INTACT);
+    ck_assert_int_eq(r.unsealed.count, 20);
+    ck_assert(r.unsealed.overdue);
+    ck_assert_int_ge(r.unsealed.oldest_age_ms, 400);
+
+    /* The next server seals them, in order, and says so over HTTP. */
+    struct gpt_proc c;
+    gpt_server_start(&c, db, NULL);
+    ck_assert_msg(wait_sealed(db, 5000), "not sealed by the next server");
+    assert_chain_once_in_order(db);
+    char *auditor = gpt_token(db, "auditor", NULL);
+    struct gpt_resp resp;
+    struct gpt_req q = {.path = "/v1/audit/verify", .route = "/v1/audit/verify", .token = auditor};
+    gpt_http(c.port, &q, &resp);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(json_is_true(json_object_get(resp.json, "intact")));
+    json_t *tail = json_object_get(resp.json, "unsealed");
+    ck_assert_int_eq(json_integer_value(json_object_get(tail, "count")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(tail, "promised_delay_ms")), 200);
+    ck_assert(json_is_false(json_object_get(json_object_get(resp.json, "checkpoints"), "checked")));
+    ck_assert_int_eq(json_integer_value(json_object_get(resp.json, "last_seq")), 270);
+    gpt_resp_free(&resp);
+    free(auditor);
+    ck_assert_int_eq(gpt_proc_stop(&c, SIGTERM), 0);
+
+    gp_db_pool_destroy(p);
+    drop_db(strrchr(db, '/') + 1);
+    free(svc);
+    free(db);
+}
+END_TEST
+
 /* ---- the access log ---- */
 
 START_TEST(access_log_is_newest_first_paged_and_only_that_citizen)
 {
     const char *mine = "0707079999", *theirs = "0808081111";
-    int64_t client = new_client(svc_url, "caseworker", "job_centre", "Jobcenter Aarhus");
+    int64_t client = new_client(owner_url, "caseworker", "job_centre", "Jobcenter Aarhus");
     int64_t ids[7];
     int k = 0;
     for (int i = 0; i < 10; i++) {
@@ -1037,7 +1589,11 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, overrides_expire_and_are_bounded);
     tcase_add_test(tc, scope_codes_and_their_areas);
     tcase_add_test(tc, verify_gives_the_head);
+    tcase_add_test(tc, service_role_may_only_read_and_append);
+    tcase_add_test(tc, a_row_with_a_smaller_id_committing_later_is_sealed_in_order);
+    tcase_add_test(tc, a_rewritten_chain_is_named_by_the_signed_checkpoints);
     tcase_add_test(tc, access_log_is_newest_first_paged_and_only_that_citizen);
+    tcase_add_test(tc, two_servers_seal_once_and_a_killed_sealer_loses_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -80,8 +80,10 @@ static void assert_no_cpr(const char *text)
 static int sync_run(const char *url, const char *const *args, const char *extra_env, char **out,
                     char **err_out)
 {
-    char db_env[600];
-    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", url);
+    /* As the service's role, as in production: it owns nothing (migration 0014). */
+    char db_env[600], *service = gpt_db_service_url(url);
+    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", service);
+    free(service);
     const char *env[] = {db_env, extra_env, NULL};
     const char *argv[24] = {"sync"};
     size_t n = 1;

@@ -99,6 +99,40 @@ char *gpt_db_create(const char *prefix)
     return admin_url(name);
 }
 
+/* Creates a role unless it exists; two suites racing to create it both succeed. */
+static void ensure_role(const char *name, const char *options)
+{
+    char *admin = admin_url("postgres");
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "DO $$ BEGIN"
+             " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') THEN"
+             "  BEGIN CREATE ROLE %s %s;"
+             "  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
+             " END IF; END $$",
+             name, name, options);
+    ck_assert_msg(gpt_db_exec(admin, sql) >= 0, "cannot create role %s", name);
+    free(admin);
+}
+
+char *gpt_db_service_url(const char *db_url)
+{
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "postgresql://%s@%s:%s/",
+             gpt_env("GLASPLADE_TEST_PG_SUPERUSER"), gpt_env("GLASPLADE_TEST_PG_HOST"),
+             gpt_env("GLASPLADE_TEST_PG_PORT"));
+    size_t n = strlen(prefix);
+    if (strncmp(db_url, prefix, n) != 0)
+        return strdup(db_url);
+    ensure_role("glasplade_service", "NOLOGIN");
+    ensure_role(GPT_SERVICE_ROLE, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE IN ROLE "
+                                  "glasplade_service");
+    char *url = malloc(512);
+    snprintf(url, 512, "postgresql://" GPT_SERVICE_ROLE "@%s:%s/%s",
+             gpt_env("GLASPLADE_TEST_PG_HOST"), gpt_env("GLASPLADE_TEST_PG_PORT"), db_url + n);
+    return url;
+}
+
 int gpt_pg_ctl(const char *action)
 {
     char cmd[1024];
@@ -179,13 +213,22 @@ void gpt_server_start(struct gpt_proc *p, const char *db_url, const char *const 
              counter++);
     int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
-    char port_env[32], db_env[512];
+    char port_env[32], db_env[600], migrate_env[600];
+    char *service = gpt_db_service_url(db_url);
     snprintf(port_env, sizeof port_env, "GLASPLADE_PORT=%d", p->port);
-    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", db_url);
-    const char *base[24] = {port_env, db_env, "GLASPLADE_LISTEN=127.0.0.1", "GLASPLADE_THREADS=4"};
-    size_t n = 4;
-    for (size_t i = 0; extra_env && extra_env[i] && n < 23; i++)
+    snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", service);
+    snprintf(migrate_env, sizeof migrate_env, "GLASPLADE_MIGRATE_DATABASE_URL=%s", db_url);
+    free(service);
+    const char *base[24] = {port_env, db_env, migrate_env, "GLASPLADE_LISTEN=127.0.0.1",
+                            "GLASPLADE_THREADS=4"};
+    size_t n = 5;
+    bool delay_given = false;
+    for (size_t i = 0; extra_env && extra_env[i] && n < 22; i++) {
+        delay_given |= !strncmp(extra_env[i], "GLASPLADE_AUDIT_SEAL_DELAY_MS=", 30);
         base[n++] = extra_env[i];
+    }
+    if (!delay_given)
+        base[n++] = "GLASPLADE_AUDIT_SEAL_DELAY_MS=200";
     base[n] = NULL;
     const char *argv[] = {GP_BINARY_DIR "/glasplade", "serve", NULL};
     p->pid = spawn(argv, base, -1, fd);

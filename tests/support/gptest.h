@@ -17,8 +17,17 @@
 /* The value of a required environment variable; fails the test when unset. */
 const char *gpt_env(const char *name);
 
-/* Creates a fresh, empty database on the test cluster and returns its URL (malloc'd). */
+/* Creates a fresh, empty database on the test cluster and returns its URL (malloc'd), as the
+ * superuser: the role that migrates it and owns its tables, and that tests use to arrange and
+ * inspect data. */
 char *gpt_db_create(const char *prefix);
+/* The same database as the service's role (malloc'd): GPT_SERVICE_ROLE, a login role that is a
+ * member of glasplade_service (migration 0014), owns nothing and is no superuser — what
+ * `glasplade serve` connects as in production. Both roles are created on first use (roles
+ * belong to the cluster). A URL that is not a superuser URL of the test cluster comes back
+ * unchanged. */
+#define GPT_SERVICE_ROLE "gpt_service"
+char *gpt_db_service_url(const char *db_url);
 /* Runs sql on url as one simple query; returns the number of rows or affected rows, -1 on
  * error (the message goes to stderr). */
 int gpt_db_exec(const char *url, const char *sql);
@@ -38,7 +47,9 @@ struct gpt_proc {
 
 /* Starts `glasplade serve` against db_url on a free port, with extra "NAME=value" environment
  * entries (NULL-terminated, may be NULL), and waits until /healthz answers. Fails the test
- * when it does not come up within 15 s. */
+ * when it does not come up within 15 s. The server connects as the service's role
+ * (gpt_db_service_url) and migrates, if asked to, as db_url's role; it seals the audit log
+ * every 50 ms (GLASPLADE_AUDIT_SEAL_DELAY_MS=200) unless extra_env says otherwise. */
 void gpt_server_start(struct gpt_proc *p, const char *db_url, const char *const *extra_env);
 /* Sends sig and waits for the child; returns its exit status (or 128 + signal). */
 int gpt_proc_stop(struct gpt_proc *p, int sig);

@@ -41,6 +41,12 @@ START_TEST(defaults)
     ck_assert_int_eq(c.breaker_open_ms, 10000);
     ck_assert_uint_eq(c.cors_origin_count, 0);
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example"));
+    ck_assert_ptr_null(c.migrate_database_url);
+    ck_assert_int_eq(c.audit_seal_delay_ms, 1000);
+    ck_assert_str_eq(c.audit_key_file, "var/audit/signing-key.pem");
+    ck_assert_str_eq(c.audit_checkpoint_file, "var/audit/checkpoints.jsonl");
+    ck_assert_int_eq(c.audit_checkpoint_rows, 1000);
+    ck_assert_int_eq(c.audit_checkpoint_interval_s, 60);
     gp_config_free(&c);
 }
 END_TEST
@@ -57,6 +63,12 @@ START_TEST(values)
                          "GLASPLADE_LOG_LEVEL=debug",
                          "GLASPLADE_MIGRATE_ON_START=true",
                          "GLASPLADE_CORS_ORIGINS=https://a.example, http://localhost:5173",
+                         "GLASPLADE_MIGRATE_DATABASE_URL=postgresql://owner@h:5/d",
+                         "GLASPLADE_AUDIT_SEAL_DELAY_MS=250",
+                         "GLASPLADE_AUDIT_KEY_FILE=/etc/glasplade/audit.pem",
+                         "GLASPLADE_AUDIT_CHECKPOINT_FILE=/srv/audit/cp.jsonl",
+                         "GLASPLADE_AUDIT_CHECKPOINT_ROWS=1",
+                         "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S=86400",
                          NULL};
     ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
     ck_assert_str_eq(c.database_url, "postgresql://u@h:5/d");
@@ -72,6 +84,12 @@ START_TEST(values)
     ck_assert(gp_config_cors_allowed(&c, "https://a.example"));
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example.evil"));
     ck_assert(!gp_config_cors_allowed(&c, NULL));
+    ck_assert_str_eq(c.migrate_database_url, "postgresql://owner@h:5/d");
+    ck_assert_int_eq(c.audit_seal_delay_ms, 250);
+    ck_assert_str_eq(c.audit_key_file, "/etc/glasplade/audit.pem");
+    ck_assert_str_eq(c.audit_checkpoint_file, "/srv/audit/cp.jsonl");
+    ck_assert_int_eq(c.audit_checkpoint_rows, 1);
+    ck_assert_int_eq(c.audit_checkpoint_interval_s, 86400);
     gp_config_free(&c);
     gp_config_free(&c); /* idempotent */
 }
@@ -101,6 +119,10 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_CORS_ORIGINS=example.com", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://a.example/path", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://", "GLASPLADE_CORS_ORIGINS"},
+    {"GLASPLADE_AUDIT_SEAL_DELAY_MS=99", "GLASPLADE_AUDIT_SEAL_DELAY_MS"},
+    {"GLASPLADE_AUDIT_SEAL_DELAY_MS=60001", "GLASPLADE_AUDIT_SEAL_DELAY_MS"},
+    {"GLASPLADE_AUDIT_CHECKPOINT_ROWS=0", "GLASPLADE_AUDIT_CHECKPOINT_ROWS"},
+    {"GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S=0", "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S"},
 };
 
 START_TEST(invalid_values_name_the_variable)
