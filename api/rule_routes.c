@@ -91,7 +91,7 @@ static enum gp_qs run_record(struct gp_db_conn *c, void *cls)
     if (k->record_details)
         k->record_details(rc->out, details);
     audit_change(&rc->audit, k, rc->out, details);
-    return gp_audit_append(c, &rc->audit, NULL); /* last: it holds the chain lock */
+    return gp_audit_append(c, &rc->audit, NULL); /* last: sent with the COMMIT */
 }
 
 static void answer_record(struct gp_request *req, struct record_call *rc, enum gp_qs qs)

@@ -127,7 +127,7 @@ struct search_call {
     bool bug; /* the audit details did not fit: our bug, a 500 */
 };
 
-/* Codes known, the search, and its audit row (last: it holds the chain lock to the commit). */
+/* Codes known, the search, and its audit row. */
 static enum gp_qs run_search(struct gp_db_conn *conn, void *cls)
 {
     struct search_call *sc = cls;
