@@ -34,6 +34,9 @@ struct gp_config {
     int rec_min_caseworkers;  /* GLASPLADE_REC_MIN_CASEWORKERS */
     int rec_lae265_months;    /* GLASPLADE_REC_LAE265_MONTHS */
     int rec_source_max_age_s; /* GLASPLADE_REC_SOURCE_MAX_AGE_S */
+    /* Lawful sharing. */
+    int token_ttl_days;        /* GLASPLADE_TOKEN_TTL_DAYS: a new token's life */
+    int oral_consent_max_days; /* GLASPLADE_ORAL_CONSENT_MAX_DAYS */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */
