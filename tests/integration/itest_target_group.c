@@ -347,7 +347,8 @@ static enum gp_visibility policy_level(const struct xrec *x)
     }
     struct gp_policy_context ctx = {.blocks = pb, .n_blocks = n, .today = today};
     struct gp_policy_caller caller = {GP_ROLE_COORDINATOR, "", "target_group_identification"};
-    struct gp_policy_record rec = {src_depts[x->src], x->area, x->case_type, x->cross, x->r.status};
+    struct gp_policy_record rec = {src_depts[x->src], x->area,     x->case_type,
+                                   x->cross,          x->r.status, false};
     return gp_policy_evaluate(&caller, &ctx, &rec).level;
 }
 
