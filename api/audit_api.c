@@ -1,14 +1,16 @@
 /* The audit log over HTTP.
  *
- *   GET /v1/audit                        search (auditor): cpr, client, action, from, to; newest
- *                                        first, keyset-paged (limit, cursor)
+ *   GET /v1/audit                        search (auditor): cpr, client, action,
+ *                                        recorder_benefits, from, to; newest first, keyset-paged
+ *                                        (limit, cursor)
  *   GET /v1/audit/verify                 check the hash chain and the signed checkpoints
  *                                        (auditor); names the first broken row, reports the
  *                                        unsealed tail
  *   GET /v1/citizens/{cpr}/access-log    the citizen's own access log: who looked at their data,
- *                                        when, why, whether an override was used; newest first,
- *                                        paged (caseworker and coordinator with a purpose,
- *                                        auditor)
+ *                                        when, why, whether an override was used, what a change
+ *                                        was (op; refused; a consent that benefits its
+ *                                        recorder); newest first, paged (caseworker and
+ *                                        coordinator with a purpose, auditor, the citizen)
  *
  * A search and an access-log read are reads of personal data themselves: each writes its own
  * audit row (action "search" or "read") in the same transaction, after reading, so it shows
@@ -35,8 +37,8 @@
 #define AUDIT_DEFAULT_LIMIT      100
 #define PAGE_MAX_LIMIT           500
 
-static const char *const action_choices[] = {"read",     "consent", "block",
-                                             "override", "search",  NULL};
+static const char *const action_choices[] = {"read",   "consent", "block", "override",
+                                             "search", "client",  NULL};
 
 /* An integer query parameter in [min, max]; def when absent. */
 static void int_param(struct gp_request *req, const char *name, long min, long max, long def,
@@ -225,7 +227,15 @@ void gp_handle_audit_search(struct gp_request *req)
         if (!ok)
             gp_field_errors_add(&fe, "action",
                                 "must be one of read, consent, block, override, "
-                                "search");
+                                "search, client");
+    }
+    bool recorder_benefits = false;
+    if ((s = gp_req_query(req, "recorder_benefits"))) {
+        if (!strcmp(s, "true"))
+            recorder_benefits = true;
+        else
+            gp_field_errors_add(&fe, "recorder_benefits",
+                                "must be true (the consents that benefit their recorder)");
     }
     char from[48] = "", to[48] = "";
     if ((s = gp_req_query(req, "from")) && !timestamp_param(s, from))
@@ -252,6 +262,7 @@ void gp_handle_audit_search(struct gp_request *req)
     sc->filter = (struct gp_audit_filter){.cpr = by_cpr ? cpr.digits : NULL,
                                           .client_id = client,
                                           .action = action,
+                                          .recorder_benefits = recorder_benefits,
                                           .from = from,
                                           .to = to,
                                           .before_id = before,
@@ -265,6 +276,8 @@ void gp_handle_audit_search(struct gp_request *req)
         json_object_set_new(criteria, "client", json_integer(client));
     if (action)
         json_object_set_new(criteria, "action", json_string(action));
+    if (recorder_benefits)
+        json_object_set_new(criteria, "recorder_benefits", json_true());
     if (from[0])
         json_object_set_new(criteria, "from", json_string(from));
     if (to[0])
@@ -370,6 +383,9 @@ void gp_handle_access_log(struct gp_request *req)
             json_object_set_new(o, "purpose", gp_json_string_or_null(e->purpose));
             json_object_set_new(o, "legal_basis", gp_json_string_or_null(e->legal_basis));
             json_object_set_new(o, "override_used", json_boolean(e->override_used));
+            json_object_set_new(o, "op", gp_json_string_or_null(e->op));
+            json_object_set_new(o, "refused", json_boolean(e->refused));
+            json_object_set_new(o, "recorder_benefits", json_boolean(e->recorder_benefits));
             json_array_append_new(list, o);
         }
         gp_reply_json(req, 200,

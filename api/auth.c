@@ -54,12 +54,29 @@ bool gp_auth_check(struct gp_request *req)
                      "the Authorization header must be 'Bearer <token>'");
         return false;
     }
-    switch (gp_client_authenticate(req->server->pool, token, &req->client)) {
+    /* The route as role_purpose names it: the purposes the caller may claim on it come with
+     * the client, in the same statement. */
+    char route[160];
+    snprintf(route, sizeof route, "%s %s", req->route->method, req->route->pattern);
+    switch (gp_client_authenticate(req->server->pool, token, route, &req->client)) {
     case GP_CLIENT_OK:
         break;
     case GP_CLIENT_NOT_FOUND:
         unauthorized(req, "Bearer realm=\"glasplade\", error=\"invalid_token\"",
                      "the token is unknown or has been revoked");
+        return false;
+    case GP_CLIENT_EXPIRED:
+        unauthorized(req,
+                     "Bearer realm=\"glasplade\", error=\"invalid_token\", "
+                     "error_description=\"the token has expired\"",
+                     "the token has expired: ask for a new one");
+        return false;
+    case GP_CLIENT_PENDING:
+        unauthorized(req,
+                     "Bearer realm=\"glasplade\", error=\"invalid_token\", "
+                     "error_description=\"the client awaits approval\"",
+                     "the token does not work yet: a second admin must approve its client "
+                     "(POST /v1/clients/{id}/approve)");
         return false;
     default:
         gp_reply_problem(req, GP_E_DATABASE, "cannot check the token: the database is unavailable");

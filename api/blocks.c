@@ -1,11 +1,14 @@
 /* Blocks: a citizen's negative consent, as sundhed.dk's MinSpærring. Data of one area,
  * department or case type is not shared across departments for a period, whatever consents
- * say; only a break-glass override passes it. Recorded by caseworkers and coordinators on the
- * citizen's behalf (recorded_by is the token's client); never deleted, only withdrawn, once.
+ * say; only a break-glass override passes it. Recorded by the citizen themselves, or by
+ * caseworkers and coordinators on the citizen's behalf (recorded_by is the token's client);
+ * never deleted, only withdrawn, once — by the citizen, the department that recorded it or a
+ * coordinator of a department it does not restrain (lib/sharing/consent.h). What a block says
+ * is shown only to those and to auditors.
  *
  *   POST /v1/citizens/{cpr}/blocks   record one: 201 with Location /v1/blocks/{id}
  *   GET  /v1/citizens/{cpr}/blocks   the citizen's blocks, active and past, newest first
- *   GET  /v1/blocks/{id}             one block with its history
+ *   GET  /v1/blocks/{id}             one block with its history ({id}: its public id)
  *   POST /v1/blocks/{id}/withdraw    withdraw it (a reason is required); idempotent
  *
  * api/rule_routes.c serves them as it serves consents and overrides; what is a block's own is
@@ -23,9 +26,10 @@
 static const char *const kind_choices[] = {"area", "department", "case_type", NULL};
 
 /* The scope's code must be known as what the scope says it is. */
-static enum gp_consent_rc check_block(struct gp_db_conn *c, const void *in,
-                                      struct gp_field_errors *fe)
+static enum gp_consent_rc check_block(struct gp_db_conn *c, const struct gp_request *req,
+                                      const void *in, struct gp_field_errors *fe)
 {
+    (void)req;
     const struct gp_block *b = in;
     gp_rule_check_period(b->valid_from, b->valid_until, fe);
     char area[32];

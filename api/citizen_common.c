@@ -28,6 +28,10 @@ bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
             gp_reply_bad_field(req, GP_E_INVALID_CPR, "cpr", "has a birth date in the future");
             return false;
         }
+        if (!gp_citizen_may_act_for(req, cpr->digits)) {
+            gp_citizen_reply_not_own(req);
+            return false;
+        }
         return true;
     }
     json_t *errors =
@@ -39,6 +43,30 @@ bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
 
 static const char purpose_vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
                                          "target_group_identification, own_case";
+
+bool gp_citizen_may_act_for(const struct gp_request *req, const char *cpr)
+{
+    return req->client.role != GP_ROLE_CITIZEN || !strcmp(req->client.cpr, cpr ? cpr : "");
+}
+
+void gp_citizen_reply_not_own(struct gp_request *req)
+{
+    gp_reply_problem_extra(req, GP_E_FORBIDDEN, json_pack("{s:s}", "rule", "citizen_self"),
+                           "a citizen's token reads and acts for that citizen only");
+}
+
+/* The purposes of bits, comma-separated, into buf ("none" for none). */
+static void purpose_names(unsigned bits, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; gp_purposes[i].code && o < len; i++) {
+        if (bits & (1u << i))
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", gp_purposes[i].code);
+    }
+    if (!o)
+        snprintf(buf, len, "none");
+}
 
 bool gp_citizen_purpose_check(struct gp_request *req, bool required)
 {
@@ -65,21 +93,40 @@ bool gp_citizen_purpose_check(struct gp_request *req, bool required)
                            "vocabulary; state one with X-Purpose");
         return false;
     }
-    if (!stated && required) {
-        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose",
-                           "is required: send an X-Purpose header or a purpose query parameter "
-                           "(rehabilitation, coordinated_effort, target_group_identification or "
-                           "own_case), or use a token with a default purpose");
+    /* What the role may claim here is data (role_purpose), read with the token. */
+    unsigned allowed = req->client.purposes;
+    int bit = stated ? gp_purpose_index(stated) : -1;
+    if (bit >= 0 && !(allowed & (1u << bit))) {
+        char names[160];
+        purpose_names(allowed, names, sizeof names);
+        json_t *errors = json_pack("{s:[{s:s, s:s}]}", "errors", "field", "purpose", "reason",
+                                   "is not a purpose this role may claim on this route");
+        gp_reply_problem_extra(req, GP_E_FORBIDDEN, errors,
+                               "role %s may not claim the purpose %s%s on %s %s; it may claim: %s",
+                               gp_role_name(req->client.role), stated,
+                               header || query ? "" : " (the token's default)", req->route->method,
+                               req->route->pattern, names);
+        return false;
+    }
+    if (!stated && required && allowed) {
+        char names[160], reason[320];
+        purpose_names(allowed, names, sizeof names);
+        snprintf(reason, sizeof reason,
+                 "is required: send an X-Purpose header or a purpose query parameter (%s), or "
+                 "use a token with a default purpose",
+                 names);
+        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose", reason);
         return false;
     }
     return true;
 }
 
-/* Every read of personal data states why. Auditors read to supervise the processing itself,
- * which no purpose of the vocabulary describes: for them it is optional. */
+/* Every read of personal data states why, from the purposes the caller's role may claim on the
+ * route. A role with none there (auditors, who read to supervise the processing itself, and
+ * the citizen, who reads their own data) states none. */
 bool gp_citizen_purpose_ok(struct gp_request *req)
 {
-    return gp_citizen_purpose_check(req, req->client.role != GP_ROLE_AUDITOR);
+    return gp_citizen_purpose_check(req, true);
 }
 
 const char *gp_citizen_purpose(struct gp_request *req)
@@ -98,6 +145,12 @@ struct gp_policy_caller gp_citizen_caller(struct gp_request *req)
     return c;
 }
 
+struct gp_rule_caller gp_citizen_rule_caller(const struct gp_request *req)
+{
+    struct gp_rule_caller c = {req->client.role, req->client.department, req->client.cpr};
+    return c;
+}
+
 void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_audit_entry *e)
 {
     memset(e, 0, sizeof *e);
@@ -112,6 +165,8 @@ void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_a
         snprintf(e->legal_basis, sizeof e->legal_basis, "%s", p->legal_basis);
     } else if (req->client.role == GP_ROLE_AUDITOR) {
         snprintf(e->legal_basis, sizeof e->legal_basis, "%s", GP_AUDITOR_LEGAL_BASIS);
+    } else if (req->client.role == GP_ROLE_CITIZEN) {
+        snprintf(e->legal_basis, sizeof e->legal_basis, "%s", GP_CITIZEN_LEGAL_BASIS);
     }
     snprintf(e->cpr, sizeof e->cpr, "%s", cpr);
     snprintf(e->action, sizeof e->action, "read");

@@ -36,6 +36,8 @@ void gp_handle_clients_post(struct gp_request *req);
 void gp_handle_clients_list(struct gp_request *req);
 /* GET /v1/clients/{id} */
 void gp_handle_client_get(struct gp_request *req);
+/* POST /v1/clients/{id}/approve */
+void gp_handle_client_approve(struct gp_request *req);
 /* POST /v1/clients/{id}/revoke */
 void gp_handle_client_revoke(struct gp_request *req);
 

@@ -7,9 +7,16 @@
  *   GET  <location_prefix>{id}         one with its history        (kinds that are withdrawn)
  *   POST <location_prefix>{id}/withdraw  withdraw it (a reason is required); idempotent
  *
+ * {id} is the row's public id (a random UUID, lib/sharing/rule.h), never its sequential key.
  * Each call writes its audit row in the same transaction as what it records or reads: the
  * kind's action for a change, "read" for a read (with the caller's purpose). A read of one row
  * by an id that names none reads nothing and writes nothing.
+ *
+ * The rules have owners (the kind's may_see and may_withdraw): a caller who may not see what a
+ * row says gets it withheld (or, for blocks, not at all: the list then says "withheld": true
+ * while one is in force) and a read by id is 403 naming the rule; a withdrawal the kind's
+ * owners refuse is 403 naming the rule, changes nothing, and is audited as refused. A citizen
+ * reaches their own rows only (403 "citizen_self").
  *
  * What a kind's routes do beyond its lib/sharing descriptor — its record body and the checks
  * of it against the database — is a struct gp_rule_route in the kind's own file (api/consents.c,
@@ -31,10 +38,13 @@ struct gp_rule_route {
      * the answer is 400 naming them). Returns false when it has answered the request itself
      * (a body that is not one JSON object). */
     bool (*parse)(struct gp_request *req, const char *cpr, void *in, struct gp_field_errors *fe);
-    /* In the record's transaction, first: adds to fe what the database shows to be wrong with
-     * in (unknown codes, ...); the answer is then 422 naming them, and nothing is recorded.
-     * Anything but GP_CONSENT_OK ends the transaction. NULL: nothing to check. */
-    enum gp_consent_rc (*check)(struct gp_db_conn *c, const void *in, struct gp_field_errors *fe);
+    /* In the record's transaction, first: adds to fe what the database (or, for rules that
+     * depend on who records, req's caller and configuration) shows to be wrong with in
+     * (unknown codes, a form the caller may not use, ...); the answer is then 422 naming them,
+     * and nothing is recorded. Anything but GP_CONSENT_OK ends the transaction. NULL: nothing
+     * to check. */
+    enum gp_consent_rc (*check)(struct gp_db_conn *c, const struct gp_request *req, const void *in,
+                                struct gp_field_errors *fe);
     /* The body names codes the database holds (areas, departments, case types): one the
      * database still refuses (a foreign key) is the body's fault, 422, not the server's. */
     bool body_codes;

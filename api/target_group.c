@@ -8,10 +8,12 @@
  * lib/json_spec finds it; then every malformed combination); well-formed criteria that cannot
  * be searched — unknown codes, contradictions, a search that is not across departments — are
  * 422 naming every bad field in errors[]. The purpose is fixed by the resource:
- * target_group_identification (an X-Purpose header, if sent, must say so). Paging: the answer's
+ * target_group_identification (an X-Purpose header, if sent, must say so: any other purpose is
+ * 403 naming purpose, as table role_purpose has it). Paging: the answer's
  * next_cursor goes back in the body with the same criteria. */
 #include "api/target_group.h"
 
+#include "api/citizen_common.h"
 #include "api/http.h"
 #include "lib/core/alloc.h"
 #include "lib/sharing/audit.h"
@@ -247,13 +249,11 @@ static void audit_entry(struct gp_request *req, struct gp_audit_entry *e)
 /* POST /v1/target-group/searches */
 void gp_handle_target_group_search(struct gp_request *req)
 {
-    const char *purpose = gp_req_header(req, "X-Purpose");
-    if (purpose && strcmp(purpose, TG_PURPOSE) != 0) {
-        gp_reply_bad_field(req, GP_E_INVALID_PARAMETER, "purpose",
-                           "must be target_group_identification (or left out): the purpose of "
-                           "a target-group search");
+    /* The purpose is the resource's (target_group_identification); a stated one must be a
+     * purpose the role may claim here (role_purpose): 400 for an unknown one, 403 naming
+     * purpose for any other. */
+    if (!gp_citizen_purpose_check(req, false))
         return;
-    }
 
     struct gp_tg_criteria crit;
     gp_tg_criteria_init(&crit);

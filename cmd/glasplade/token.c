@@ -1,49 +1,87 @@
 /* glasplade token create|list|revoke: API clients from the command line, for operators and
- * for the first admin token (the API's own /v1/clients needs one already). */
+ * for the first admin token (the API's own /v1/clients needs one already). Whoever runs this
+ * has the database's credentials: a client made here works at once, where one an admin makes
+ * over the API waits for a second admin (lib/sharing/clients.h). Either way the creation and a
+ * revocation are audit rows; here the actor is "cli:<operating-system user>", role operator. */
 #include "cmd/glasplade/commands.h"
-#include "lib/sharing/clients.h"
 #include "lib/core/config.h"
+#include "lib/core/cpr.h"
 #include "lib/core/purpose.h"
+#include "lib/sharing/audit.h"
+#include "lib/sharing/clients.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(FILE *out)
 {
     fprintf(out, "usage: glasplade token create --role ROLE --name NAME [--department DEPT]\n"
-                 "                              [--default-purpose PURPOSE]\n"
+                 "                              [--default-purpose PURPOSE] [--cpr CPR]\n"
+                 "                              [--expires DAYS]\n"
                  "       glasplade token list\n"
                  "       glasplade token revoke ID\n\n"
                  "create  makes a client and prints its new bearer token, alone on stdout; only\n"
-                 "        the token's SHA-256 is stored, so it cannot be shown again.\n"
-                 "        ROLE: caseworker, coordinator, analyst, auditor, admin. Caseworkers and\n"
-                 "        coordinators need --department (job_centre, social_services, family,\n"
-                 "        municipal_health, region). --default-purpose is the purpose of\n"
-                 "        personal-data reads that state none (rehabilitation,\n"
-                 "        coordinated_effort, target_group_identification, own_case); without\n"
-                 "        it every such read must send X-Purpose or ?purpose=.\n"
-                 "list    prints id, role, department, default purpose, name, created and\n"
-                 "        revoked times.\n"
+                 "        the token's SHA-256 is stored, so it cannot be shown again. It works at\n"
+                 "        once (over the API a second admin must approve it).\n"
+                 "        ROLE: caseworker, coordinator, analyst, auditor, admin, citizen.\n"
+                 "        Caseworkers and coordinators need --department (job_centre,\n"
+                 "        social_services, family, municipal_health, region); a citizen needs\n"
+                 "        --cpr, the one citizen the token reads and acts for. --default-purpose\n"
+                 "        is the purpose of personal-data reads that state none\n"
+                 "        (rehabilitation, coordinated_effort, target_group_identification,\n"
+                 "        own_case); without it every such read must send X-Purpose or\n"
+                 "        ?purpose=. --expires: the token works for DAYS days, 1-3650\n"
+                 "        (default GLASPLADE_TOKEN_TTL_DAYS, 90).\n"
+                 "list    prints id, role, status, department, default purpose, name, created,\n"
+                 "        expiry and revocation times.\n"
                  "revoke  revokes the client with that id; its token stops working at once.\n\n"
-                 "Needs GLASPLADE_DATABASE_URL.\n");
+                 "Creating and revoking are written to the audit log, the actor named\n"
+                 "cli:<user>. Needs GLASPLADE_DATABASE_URL.\n");
 }
 
-static int create(struct gp_db_pool *pool, int argc, char **argv)
+/* The command line's audit actor: no client, the operating-system user by name. */
+static void cli_actor(struct gp_audit_entry *e, const char *what)
 {
-    const char *role = NULL, *name = NULL, *dept = NULL, *purpose = NULL;
+    memset(e, 0, sizeof *e);
+    const struct passwd *pw = getpwuid(geteuid());
+    const char *user = pw && pw->pw_name ? pw->pw_name : getenv("USER");
+    snprintf(e->client_name, sizeof e->client_name, "cli:%s", user ? user : "unknown");
+    snprintf(e->role, sizeof e->role, "operator");
+    snprintf(e->route, sizeof e->route, "glasplade token %s", what);
+}
+
+/* DAYS, 1-3650, into *days. */
+static bool parse_days(const char *s, int *days)
+{
+    char *end = NULL;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || v < 1 || v > 3650)
+        return false;
+    *days = (int)v;
+    return true;
+}
+
+static int create(struct gp_db_pool *pool, const struct gp_config *cfg, int argc, char **argv)
+{
+    const char *role = NULL, *name = NULL, *dept = NULL, *purpose = NULL, *cpr_text = NULL,
+               *expires = NULL;
     static const struct option opts[] = {
         {"role", required_argument, NULL, 'r'},
         {"name", required_argument, NULL, 'n'},
         {"department", required_argument, NULL, 'd'},
         {"default-purpose", required_argument, NULL, 'p'},
+        {"cpr", required_argument, NULL, 'c'},
+        {"expires", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:n:d:p:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:n:d:p:c:e:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             role = optarg;
@@ -57,6 +95,12 @@ static int create(struct gp_db_pool *pool, int argc, char **argv)
         case 'p':
             purpose = optarg;
             break;
+        case 'c':
+            cpr_text = optarg;
+            break;
+        case 'e':
+            expires = optarg;
+            break;
         case 'h':
             help(stdout);
             return 0;
@@ -67,7 +111,7 @@ static int create(struct gp_db_pool *pool, int argc, char **argv)
     enum gp_role r = gp_role_parse(role);
     if (r == GP_ROLE_NONE) {
         fprintf(stderr, "glasplade token create: --role must be caseworker, coordinator, "
-                        "analyst, auditor or admin\n");
+                        "analyst, auditor, admin or citizen\n");
         return 2;
     }
     if (!name || !*name || strlen(name) > 200) {
@@ -82,12 +126,42 @@ static int create(struct gp_db_pool *pool, int argc, char **argv)
         fprintf(stderr, "glasplade token create: unknown --default-purpose '%s'\n", purpose);
         return 2;
     }
+    struct gp_cpr cpr = {0};
+    if (gp_role_needs_cpr(r) != (cpr_text != NULL) ||
+        (cpr_text && gp_cpr_parse(cpr_text, strlen(cpr_text), &cpr) != GP_CPR_OK)) {
+        fprintf(stderr, "glasplade token create: --cpr (a valid CPR number) is required for "
+                        "role citizen, and only for it\n");
+        return 2;
+    }
+    if (gp_role_needs_cpr(r) && (dept || purpose)) {
+        fprintf(stderr, "glasplade token create: a citizen has no --department and states no "
+                        "--default-purpose\n");
+        return 2;
+    }
+    int days = cfg->token_ttl_days;
+    if (expires && !parse_days(expires, &days)) {
+        fprintf(stderr, "glasplade token create: --expires must be a number of days, 1-3650\n");
+        return 2;
+    }
     struct gp_client client;
     char token[GP_TOKEN_LEN + 1];
-    switch (gp_client_create(pool, r, name, dept, purpose, &client, token)) {
+    struct gp_client_new in = {.role = r,
+                               .name = name,
+                               .department = dept,
+                               .default_purpose = purpose,
+                               .cpr = cpr_text ? cpr.digits : NULL,
+                               .expires_days = days};
+    struct gp_audit_entry *actor = malloc(sizeof *actor);
+    if (!actor)
+        return 1;
+    cli_actor(actor, "create");
+    enum gp_client_rc rc = gp_client_create(pool, &in, actor, &client, token);
+    free(actor);
+    switch (rc) {
     case GP_CLIENT_OK:
         printf("%s\n", token);
-        fprintf(stderr, "created client %lld (%s, %s)\n", (long long)client.id, role, name);
+        fprintf(stderr, "created client %lld (%s, %s), expires %s\n", (long long)client.id, role,
+                name, client.expires_at);
         return 0;
     case GP_CLIENT_UNKNOWN_DEPARTMENT:
         fprintf(stderr, "glasplade token create: unknown department '%s'\n", dept);
@@ -106,18 +180,20 @@ static int list(struct gp_db_pool *pool)
         fprintf(stderr, "glasplade token list: database error (see log above)\n");
         return 1;
     }
-    printf("%-6s %-12s %-18s %-28s %-30s %-21s %s\n", "ID", "ROLE", "DEPARTMENT", "PURPOSE", "NAME",
-           "CREATED", "REVOKED");
+    printf("%-6s %-12s %-8s %-18s %-28s %-30s %-21s %-21s %s\n", "ID", "ROLE", "STATUS",
+           "DEPARTMENT", "PURPOSE", "NAME", "CREATED", "EXPIRES", "REVOKED");
     for (size_t i = 0; i < n; i++)
-        printf("%-6lld %-12s %-18s %-28s %-30s %-21s %s\n", (long long)rows[i].id,
-               gp_role_name(rows[i].role), rows[i].department[0] ? rows[i].department : "-",
+        printf("%-6lld %-12s %-8s %-18s %-28s %-30s %-21s %-21s %s\n", (long long)rows[i].id,
+               gp_role_name(rows[i].role), gp_client_status(&rows[i]),
+               rows[i].department[0] ? rows[i].department : "-",
                rows[i].default_purpose[0] ? rows[i].default_purpose : "-", rows[i].name,
-               rows[i].created_at, rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
+               rows[i].created_at, rows[i].expires_at,
+               rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
     free(rows);
     return 0;
 }
 
-static int revoke(struct gp_db_pool *pool, const char *idtext)
+static int revoke_client(struct gp_db_pool *pool, const char *idtext)
 {
     char *end = NULL;
     long long id = idtext ? strtoll(idtext, &end, 10) : 0;
@@ -126,7 +202,13 @@ static int revoke(struct gp_db_pool *pool, const char *idtext)
         return 2;
     }
     struct gp_client c;
-    switch (gp_client_revoke(pool, id, &c)) {
+    struct gp_audit_entry *actor = malloc(sizeof *actor);
+    if (!actor)
+        return 1;
+    cli_actor(actor, "revoke");
+    enum gp_client_rc rc = gp_client_revoke(pool, id, actor, &c);
+    free(actor);
+    switch (rc) {
     case GP_CLIENT_OK:
         fprintf(stderr, "revoked client %lld (%s) at %s\n", id, c.name, c.revoked_at);
         return 0;
@@ -162,11 +244,11 @@ int gp_cmd_token(int argc, char **argv)
         return rc;
     struct gp_db_pool *pool = gp_db_pool_create(cfg.database_url, 1, cfg.db_connect_timeout_s);
     if (!strcmp(sub, "create"))
-        rc = create(pool, argc - 1, argv + 1);
+        rc = create(pool, &cfg, argc - 1, argv + 1);
     else if (!strcmp(sub, "list"))
         rc = list(pool);
     else
-        rc = revoke(pool, argc > 2 ? argv[2] : NULL);
+        rc = revoke_client(pool, argc > 2 ? argv[2] : NULL);
     gp_db_pool_destroy(pool);
     gp_config_free(&cfg);
     return rc;

@@ -69,6 +69,12 @@ const struct gp_config_var gp_config_vars[] = {
      "a signed checkpoint every this many sealed audit rows, 1-1000000"},
     {"GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S", "60",
      "and at least this often while rows were sealed since the last one, 1-86400"},
+    {"GLASPLADE_TOKEN_TTL_DAYS", "90",
+     "days a new token works unless its creator says otherwise (`token create --expires`, "
+     "`expires_in_days`), 1-3650; an expired token is answered 401"},
+    {"GLASPLADE_ORAL_CONSENT_MAX_DAYS", "30",
+     "the longest an oral consent recorded by a caseworker may last (its default end), "
+     "1-365"},
     {NULL, NULL, NULL},
 };
 
@@ -254,6 +260,12 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_int(env, cls, "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S", 1, 86400, 60, &n, err, errlen))
         goto fail;
     cfg->audit_checkpoint_interval_s = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_TOKEN_TTL_DAYS", 1, 3650, 90, &n, err, errlen))
+        goto fail;
+    cfg->token_ttl_days = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_ORAL_CONSENT_MAX_DAYS", 1, 365, 30, &n, err, errlen))
+        goto fail;
+    cfg->oral_consent_max_days = (int)n;
     if (!get_bool(env, cls, "GLASPLADE_MIGRATE_ON_START", false, &cfg->migrate_on_start, err,
                   errlen))
         goto fail;

@@ -41,6 +41,9 @@ struct gp_config {
     char *audit_checkpoint_file;     /* GLASPLADE_AUDIT_CHECKPOINT_FILE */
     int audit_checkpoint_rows;       /* GLASPLADE_AUDIT_CHECKPOINT_ROWS */
     int audit_checkpoint_interval_s; /* GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S */
+    /* Lawful sharing. */
+    int token_ttl_days;        /* GLASPLADE_TOKEN_TTL_DAYS: a new token's life */
+    int oral_consent_max_days; /* GLASPLADE_ORAL_CONSENT_MAX_DAYS */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */

@@ -28,3 +28,9 @@ const struct gp_purpose *gp_purpose_find(const char *code)
     }
     return NULL;
 }
+
+int gp_purpose_index(const char *code)
+{
+    const struct gp_purpose *p = gp_purpose_find(code);
+    return p ? (int)(p - gp_purposes) : -1;
+}

@@ -14,11 +14,20 @@ struct gp_purpose {
     "Supervision of the processing of personal data: the controller's accountability and "         \
     "logging of access (GDPR art. 5(2) and art. 32)"
 
+/* The legal basis recorded for a citizen's own read or change, which states no purpose: the
+ * data subject's right of access and their own consents and blocks. */
+#define GP_CITIZEN_LEGAL_BASIS                                                                     \
+    "The data subject's own access to their data and their own consents and blocks (GDPR art. "    \
+    "15 and art. 7(3))"
+
 /* NULL when code is not in the vocabulary. */
 const struct gp_purpose *gp_purpose_find(const char *code);
 /* The vocabulary, terminated by code == NULL. */
 extern const struct gp_purpose gp_purposes[];
 /* The same codes as a NULL-terminated list (for lib/json_spec choices), in the same order. */
 extern const char *const gp_purpose_codes[];
+/* The position of code in gp_purposes (0..), -1 when it is not in the vocabulary: a purpose's
+ * bit in a set of purposes is 1u << position. */
+int gp_purpose_index(const char *code);
 
 #endif

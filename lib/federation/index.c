@@ -147,7 +147,8 @@ static const struct gp_stmt stmt_store = {
                         " coalesce(r.start_date::text, ''), coalesce(r.end_date::text, ''),"       \
                         " coalesce(r.document_date::text, ''), coalesce(r.unit, ''),"              \
                         " coalesce(r.caseworker_name, ''), coalesce(r.caseworker_contact, ''),"    \
-                        " coalesce(" ISO_UTC("r.source_updated") ", '')"
+                        " coalesce(" ISO_UTC("r.source_updated") ", ''),"                          \
+                                                                 " r.withheld_from_citizen"
 
 static const struct gp_stmt stmt_read_all = {
     "index_read_all",
@@ -365,6 +366,7 @@ static void row_to_indexed(const PGresult *r, int row, struct gp_indexed *x)
     copy_col(e->caseworker_name, sizeof e->caseworker_name, r, row, 24);
     copy_col(e->caseworker_contact, sizeof e->caseworker_contact, r, row, 25);
     copy_col(e->source_updated, sizeof e->source_updated, r, row, 26);
+    x->withheld_from_citizen = PQgetvalue(r, row, 27)[0] == 't';
 }
 
 static void records_from(const PGresult *r, void *cls);

@@ -64,7 +64,8 @@ struct gp_indexed {
     char sensitivity[24];
     char legal_basis[128];
     char fetched_at[32];
-    struct gp_record rec; /* the normalised fields (cpr, refs, data type, kind, title, ...) */
+    bool withheld_from_citizen; /* its source keeps it from the citizen (migration 0016) */
+    struct gp_record rec;       /* the normalised fields (cpr, refs, data type, kind, title, ...) */
 };
 
 struct gp_indexed_list {

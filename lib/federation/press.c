@@ -442,8 +442,8 @@ enum gp_qs gp_press_store(struct gp_db_pool *pool, struct gp_classcache *cc, str
 
 struct gp_policy_decision gp_press_decide(const struct gp_press *p, const struct gp_indexed *x)
 {
-    struct gp_policy_record pr = {x->department, x->area, x->case_type, x->cross_department,
-                                  x->rec.status};
+    struct gp_policy_record pr = {x->department,       x->area,       x->case_type,
+                                  x->cross_department, x->rec.status, x->withheld_from_citizen};
     return gp_policy_evaluate(&p->caller, p->policy, &pr);
 }
 

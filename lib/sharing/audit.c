@@ -52,6 +52,7 @@ static const struct gp_stmt stmt_search = {
     " AND at >= coalesce(nullif($4, '')::timestamptz, '-infinity')"
     " AND at < coalesce(nullif($5, '')::timestamptz, 'infinity')"
     " AND id < coalesce(nullif($6::bigint, 0), 9223372036854775807)"
+    " AND (NOT $8::boolean OR details @> '{\"recorder_benefits\": true}')"
     " ORDER BY id DESC LIMIT $7::integer"};
 
 /* Only rows about the citizen: the WHERE is the whole of the privacy guarantee. A search's row
@@ -60,7 +61,9 @@ static const struct gp_stmt stmt_search = {
 static const struct gp_stmt stmt_access_log = {
     "audit_access_log",
     "SELECT id, " ISO_UTC_US("at") ", action, client_name, role, coalesce(department, ''),"
-    " coalesce(purpose, ''), coalesce(legal_basis, ''), override_used"
+    " coalesce(purpose, ''), coalesce(legal_basis, ''), override_used,"
+    " coalesce(details ->> 'op', ''), details @> '{\"refused\": true}',"
+    " details @> '{\"recorder_benefits\": true}'"
     " FROM audit_log"
     /* Rows about the citizen, and the CPR-list searches that returned them (migration 0012). */
     /* $1 is char(10), as the column (whose index a text comparison would not use). */
@@ -263,17 +266,18 @@ enum gp_qs gp_audit_search(struct gp_db_conn *c, const struct gp_audit_filter *f
     snprintf(client, sizeof client, "%lld", (long long)f->client_id);
     snprintf(before, sizeof before, "%lld", (long long)f->before_id);
     snprintf(limit, sizeof limit, "%d", clamp_limit(f->limit));
-    const char *p[7] = {f->cpr ? f->cpr : "",
+    const char *p[8] = {f->cpr ? f->cpr : "",
                         client,
                         f->action ? f->action : "",
                         f->from ? f->from : "",
                         f->to ? f->to : "",
                         before,
-                        limit};
+                        limit,
+                        f->recorder_benefits ? "true" : "false"};
     PGresult *r = NULL;
     out->n = 0;
     out->items = NULL;
-    enum gp_qs qs = gp_db_exec(c, &stmt_search, 7, p, &r);
+    enum gp_qs qs = gp_db_exec(c, &stmt_search, 8, p, &r);
     if (qs < 0)
         return qs;
     out->n = (size_t)qs;
@@ -311,6 +315,9 @@ enum gp_qs gp_access_log(struct gp_db_conn *c, const char *cpr, int limit, int64
         snprintf(e->purpose, sizeof e->purpose, "%s", PQgetvalue(r, row, 6));
         snprintf(e->legal_basis, sizeof e->legal_basis, "%s", PQgetvalue(r, row, 7));
         e->override_used = PQgetvalue(r, row, 8)[0] == 't';
+        snprintf(e->op, sizeof e->op, "%s", PQgetvalue(r, row, 9));
+        e->refused = PQgetvalue(r, row, 10)[0] == 't';
+        e->recorder_benefits = PQgetvalue(r, row, 11)[0] == 't';
     }
     PQclear(r);
     return qs;

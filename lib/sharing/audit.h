@@ -37,7 +37,7 @@ struct gp_audit_entry {
     char purpose[64];
     char legal_basis[512];
     char cpr[11];    /* "" for searches across citizens */
-    char action[16]; /* read | consent | block | override | search */
+    char action[16]; /* read | consent | block | override | search | client */
     char route[128];
     char sources_asked[GP_AUDIT_MAX_SOURCES][64];
     size_t n_sources_asked;
@@ -98,10 +98,14 @@ struct gp_audit_filter {
     const char *cpr;    /* NULL/"" = any */
     int64_t client_id;  /* 0 = any */
     const char *action; /* NULL/"" = any */
-    const char *from;   /* ISO 8601 timestamp, inclusive; NULL/"" = any */
-    const char *to;     /* ISO 8601 timestamp, exclusive; NULL/"" = any */
-    int64_t before_id;  /* keyset cursor: only ids below this; 0 = from the newest */
-    int limit;          /* 1..1000; other values mean 100 */
+    /* Only consents that opened another department's data to the department that recorded
+     * them (details recorder_benefits, lib/sharing/consent.h): for the data-protection
+     * officer. */
+    bool recorder_benefits;
+    const char *from;  /* ISO 8601 timestamp, inclusive; NULL/"" = any */
+    const char *to;    /* ISO 8601 timestamp, exclusive; NULL/"" = any */
+    int64_t before_id; /* keyset cursor: only ids below this; 0 = from the newest */
+    int limit;         /* 1..1000; other values mean 100 */
 };
 
 /* Rows matching f into *out (the caller frees with gp_audit_list_free). Returns the row count
@@ -113,7 +117,11 @@ enum gp_qs gp_audit_search(struct gp_db_conn *c, const struct gp_audit_filter *f
 struct gp_access_entry {
     int64_t id;
     char at[40];
-    char action[16]; /* read | consent | block | override */
+    char action[16]; /* read | consent | block | override | search | client */
+    char op[24];     /* what the change was (details op: record, withdraw, open, create, ...);
+                        "" for a read */
+    bool refused;    /* a change that was refused (a block's lifting by a non-owner) */
+    bool recorder_benefits; /* a consent that benefits the department that recorded it */
     char client_name[201];
     char role[24];
     char department[64];

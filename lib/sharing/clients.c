@@ -1,8 +1,13 @@
+/* API clients: lib/sharing/clients.h. */
 #include "lib/sharing/clients.h"
 #include "lib/db/stmt.h"
 
 #include "lib/core/alloc.h"
 #include "lib/core/log.h"
+#include "lib/core/purpose.h"
+#include "lib/sharing/audit.h"
+
+#include <jansson.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -10,27 +15,61 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLIENT_COLUMNS                                                                             \
-    "id, role::text, name, coalesce(department, ''), coalesce(default_purpose, ''),"               \
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                   \
-    " coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+/* clang-format off */
+#define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define CLIENT_COLUMNS \
+    "id, role::text, name, coalesce(department, ''), coalesce(default_purpose, '')," \
+    " coalesce(cpr, ''), coalesce(created_by, 0), coalesce(approved_by, 0)," \
+    " " ISO_UTC("created_at") ", coalesce(" ISO_UTC("approved_at") ", '')," \
+    " " ISO_UTC("expires_at") ", coalesce(" ISO_UTC("revoked_at") ", '')," \
+    " expires_at <= now()"
 
+/* A client made on the command line ($7 = 0) works at once; one made by an admin waits for a
+ * second admin (approved_at NULL). */
 static const struct gp_stmt stmt_insert = {
-    "client_insert", "INSERT INTO api_client (token_hash, role, name, department, default_purpose)"
-                     " VALUES ($1::bytea, $2::client_role, $3, nullif($4, ''), nullif($5, ''))"
-                     " RETURNING " CLIENT_COLUMNS};
+    "client_insert",
+    "INSERT INTO api_client (token_hash, role, name, department, default_purpose, cpr,"
+    "  created_by, approved_at, expires_at)"
+    " VALUES ($1::bytea, $2::client_role, $3, nullif($4, ''), nullif($5, ''), nullif($6, ''),"
+    "  nullif($7::bigint, 0), CASE WHEN $7::bigint = 0 THEN now() END,"
+    "  now() + make_interval(days => $8::integer))"
+    " RETURNING " CLIENT_COLUMNS};
+/* Every request pays for this one statement: the client (revoked, expired or pending ones too,
+ * to say which) and the purposes its role may claim on the route. */
 static const struct gp_stmt stmt_by_token = {
-    "client_by_token", "SELECT " CLIENT_COLUMNS
-                       " FROM api_client WHERE token_hash = $1::bytea AND revoked_at IS NULL"};
-static const struct gp_stmt stmt_by_id = {"client_by_id", "SELECT " CLIENT_COLUMNS
-                                                          " FROM api_client WHERE id = $1::bigint"};
+    "client_by_token",
+    "SELECT " CLIENT_COLUMNS ", revoked_at IS NOT NULL, approved_at IS NULL,"
+    " coalesce((SELECT string_agg(p.purpose, ',') FROM role_purpose p"
+    "   WHERE p.role = c.role AND p.route = $2), '')"
+    " FROM api_client c WHERE token_hash = $1::bytea"};
+static const struct gp_stmt stmt_by_id = {
+    "client_by_id", "SELECT " CLIENT_COLUMNS " FROM api_client WHERE id = $1::bigint"};
+static const struct gp_stmt stmt_for_update = {
+    "client_for_update",
+    "SELECT " CLIENT_COLUMNS " FROM api_client WHERE id = $1::bigint FOR UPDATE"};
+static const struct gp_stmt stmt_approve = {
+    "client_approve",
+    "UPDATE api_client SET approved_by = $2::bigint, approved_at = now()"
+    " WHERE id = $1::bigint RETURNING " CLIENT_COLUMNS};
 static const struct gp_stmt stmt_revoke = {
-    "client_revoke", "UPDATE api_client SET revoked_at = coalesce(revoked_at, now())"
-                     " WHERE id = $1::bigint RETURNING " CLIENT_COLUMNS};
-static const struct gp_stmt stmt_list = {"client_list",
-                                         "SELECT " CLIENT_COLUMNS " FROM api_client ORDER BY id"};
-static const struct gp_stmt stmt_department = {"department_exists",
-                                               "SELECT 1 FROM department WHERE id = $1"};
+    "client_revoke",
+    "UPDATE api_client SET revoked_at = now() WHERE id = $1::bigint RETURNING " CLIENT_COLUMNS};
+static const struct gp_stmt stmt_list = {
+    "client_list", "SELECT " CLIENT_COLUMNS " FROM api_client ORDER BY id"};
+static const struct gp_stmt stmt_department = {
+    "department_exists", "SELECT 1 FROM department WHERE id = $1"};
+/* clang-format on */
+
+const char *gp_client_status(const struct gp_client *c)
+{
+    if (c->revoked_at[0])
+        return "revoked";
+    if (c->expired)
+        return "expired";
+    if (!c->approved_at[0])
+        return "pending";
+    return "active";
+}
 
 void gp_token_generate(char token[GP_TOKEN_LEN + 1])
 {
@@ -72,85 +111,272 @@ static void row_to_client(const PGresult *r, int row, struct gp_client *c)
     snprintf(c->name, sizeof c->name, "%s", PQgetvalue(r, row, 2));
     snprintf(c->department, sizeof c->department, "%s", PQgetvalue(r, row, 3));
     snprintf(c->default_purpose, sizeof c->default_purpose, "%s", PQgetvalue(r, row, 4));
-    snprintf(c->created_at, sizeof c->created_at, "%s", PQgetvalue(r, row, 5));
-    snprintf(c->revoked_at, sizeof c->revoked_at, "%s", PQgetvalue(r, row, 6));
+    snprintf(c->cpr, sizeof c->cpr, "%s", PQgetvalue(r, row, 5));
+    c->created_by = strtoll(PQgetvalue(r, row, 6), NULL, 10);
+    c->approved_by = strtoll(PQgetvalue(r, row, 7), NULL, 10);
+    snprintf(c->created_at, sizeof c->created_at, "%s", PQgetvalue(r, row, 8));
+    snprintf(c->approved_at, sizeof c->approved_at, "%s", PQgetvalue(r, row, 9));
+    snprintf(c->expires_at, sizeof c->expires_at, "%s", PQgetvalue(r, row, 10));
+    snprintf(c->revoked_at, sizeof c->revoked_at, "%s", PQgetvalue(r, row, 11));
+    c->expired = PQgetvalue(r, row, 12)[0] == 't';
 }
 
-/* One-statement calls share this: run stmt with params, copy one row into out. */
-struct one_call {
-    const struct gp_stmt *stmt;
-    int nparams;
-    const char *const *params;
-    struct gp_client *out;
-    char sqlstate[6];
-};
-
-static enum gp_qs run_one(struct gp_db_conn *conn, void *cls)
+/* The purposes of a comma-separated list as bits (unknown codes are left out). */
+static unsigned purpose_bits(const char *list)
 {
-    struct one_call *call = cls;
+    unsigned bits = 0;
+    char code[64];
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        snprintf(code, sizeof code, "%.*s", (int)(n < sizeof code ? n : sizeof code - 1), list);
+        int i = gp_purpose_index(code);
+        if (i >= 0)
+            bits |= 1u << i;
+        list += n + (list[n] == ',');
+    }
+    return bits;
+}
+
+/* The audit row of a change to client c by actor: action "client", the citizen's CPR for a
+ * citizen's client (so it shows in their access log), details {op, client_id, role, name,
+ * department, expires_at, ...extra (taken)}. */
+static enum gp_qs audit_client(struct gp_db_conn *conn, const struct gp_audit_entry *actor,
+                               const char *op, const struct gp_client *c, json_t *extra)
+{
+    struct gp_audit_entry *e = gp_xmalloc(sizeof *e);
+    *e = *actor;
+    snprintf(e->action, sizeof e->action, "client");
+    snprintf(e->cpr, sizeof e->cpr, "%s", c->cpr);
+    json_t *d = json_pack("{s:s, s:I, s:s, s:s}", "op", op, "client_id", (json_int_t)c->id, "role",
+                          gp_role_name(c->role), "name", c->name);
+    json_object_set_new(d, "department",
+                        c->department[0] ? json_string(c->department) : json_null());
+    json_object_set_new(d, "expires_at", json_string(c->expires_at));
+    if (extra)
+        json_object_update(d, extra);
+    json_decref(extra);
+    char *text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(d);
+    snprintf(e->details, sizeof e->details, "%s",
+             text && strlen(text) < sizeof e->details ? text : "{\"truncated\":true}");
+    free(text);
+    enum gp_qs qs = gp_audit_append(conn, e, NULL);
+    free(e);
+    return qs;
+}
+
+static enum gp_client_rc rc_of(enum gp_qs qs, const char *sqlstate)
+{
+    if (qs == GP_QS_HARD_ERROR && !strcmp(sqlstate, "23503"))
+        return GP_CLIENT_UNKNOWN_DEPARTMENT;
+    if (qs == GP_QS_HARD_ERROR && (!strncmp(sqlstate, "23", 2) || !strncmp(sqlstate, "22", 2)))
+        return GP_CLIENT_INVALID;
+    if (qs < 0)
+        return GP_CLIENT_DB_ERROR;
+    return qs == GP_QS_NO_RESULTS ? GP_CLIENT_NOT_FOUND : GP_CLIENT_OK;
+}
+
+/* Runs stmt and copies its one row, if any, into out. */
+static enum gp_qs exec_one(struct gp_db_conn *conn, const struct gp_stmt *stmt, int nparams,
+                           const char *const *params, struct gp_client *out, char sqlstate[6])
+{
     PGresult *r = NULL;
-    enum gp_qs qs = gp_db_exec(conn, call->stmt, call->nparams, call->params, &r);
-    snprintf(call->sqlstate, sizeof call->sqlstate, "%s", gp_db_sqlstate(conn));
-    if (qs == GP_QS_ONE_RESULT && call->out)
-        row_to_client(r, 0, call->out);
+    enum gp_qs qs = gp_db_exec(conn, stmt, nparams, params, &r);
+    snprintf(sqlstate, 6, "%s", gp_db_sqlstate(conn));
+    if (qs == GP_QS_ONE_RESULT && out)
+        row_to_client(r, 0, out);
     PQclear(r);
     return qs;
 }
 
-static enum gp_client_rc one(struct gp_db_pool *pool, const char *name, struct one_call *call)
+/* ---- creation ---- */
+
+struct create_call {
+    const struct gp_client_new *in;
+    const struct gp_audit_entry *actor;
+    const char *hash;
+    struct gp_client *out;
+    char sqlstate[6];
+};
+
+static enum gp_qs run_create(struct gp_db_conn *conn, void *cls)
 {
-    enum gp_qs qs = gp_db_tx(pool, name, GP_DB_READ_COMMITTED, run_one, call);
-    if (qs == GP_QS_HARD_ERROR && !strcmp(call->sqlstate, "23503"))
-        return GP_CLIENT_UNKNOWN_DEPARTMENT;
-    if (qs < 0)
-        return GP_CLIENT_DB_ERROR;
-    return qs == GP_QS_NO_RESULTS ? GP_CLIENT_NOT_FOUND : GP_CLIENT_OK;
+    struct create_call *call = cls;
+    const struct gp_client_new *in = call->in;
+    char by[24], days[16];
+    snprintf(by, sizeof by, "%lld", (long long)in->created_by);
+    snprintf(days, sizeof days, "%d", in->expires_days);
+    const char *p[8] = {call->hash,
+                        gp_role_name(in->role),
+                        in->name,
+                        in->department ? in->department : "",
+                        in->default_purpose ? in->default_purpose : "",
+                        in->cpr ? in->cpr : "",
+                        by,
+                        days};
+    enum gp_qs qs = exec_one(conn, &stmt_insert, 8, p, call->out, call->sqlstate);
+    if (qs != GP_QS_ONE_RESULT)
+        return qs < 0 ? qs : GP_QS_HARD_ERROR;
+    return audit_client(conn, call->actor, "create", call->out,
+                        json_pack("{s:b}", "approved", call->out->approved_at[0] != '\0'));
 }
 
-enum gp_client_rc gp_client_create(struct gp_db_pool *pool, enum gp_role role, const char *name,
-                                   const char *department, const char *default_purpose,
-                                   struct gp_client *out, char token[GP_TOKEN_LEN + 1])
+enum gp_client_rc gp_client_create(struct gp_db_pool *pool, const struct gp_client_new *in,
+                                   const struct gp_audit_entry *actor, struct gp_client *out,
+                                   char token[GP_TOKEN_LEN + 1])
 {
     char hash[67];
     gp_token_generate(token);
     gp_token_hash_bytea(token, hash);
-    const char *p[5] = {hash, gp_role_name(role), name, department ? department : "",
-                        default_purpose ? default_purpose : ""};
-    struct one_call call = {.stmt = &stmt_insert, .nparams = 5, .params = p, .out = out};
-    return one(pool, "client_create", &call);
+    struct create_call call = {.in = in, .actor = actor, .hash = hash, .out = out};
+    enum gp_qs qs = gp_db_tx(pool, "client_create", GP_DB_READ_COMMITTED, run_create, &call);
+    return rc_of(qs, call.sqlstate);
+}
+
+/* ---- authentication ---- */
+
+struct auth_call {
+    const char *hash, *route;
+    struct gp_client *out;
+    bool revoked, pending;
+};
+
+static enum gp_qs run_auth(struct gp_db_conn *conn, void *cls)
+{
+    struct auth_call *call = cls;
+    const char *p[2] = {call->hash, call->route ? call->route : ""};
+    PGresult *r = NULL;
+    enum gp_qs qs = gp_db_exec(conn, &stmt_by_token, 2, p, &r);
+    if (qs == GP_QS_ONE_RESULT) {
+        row_to_client(r, 0, call->out);
+        call->revoked = PQgetvalue(r, 0, 13)[0] == 't';
+        call->pending = PQgetvalue(r, 0, 14)[0] == 't';
+        call->out->purposes = purpose_bits(PQgetvalue(r, 0, 15));
+    }
+    PQclear(r);
+    return qs;
 }
 
 enum gp_client_rc gp_client_authenticate(struct gp_db_pool *pool, const char *token,
-                                         struct gp_client *out)
+                                         const char *route, struct gp_client *out)
 {
     char hash[67];
     gp_token_hash_bytea(token, hash);
-    const char *p[1] = {hash};
-    struct one_call call = {.stmt = &stmt_by_token, .nparams = 1, .params = p, .out = out};
+    struct auth_call call = {.hash = hash, .route = route, .out = out};
     /* Every request pays for this: one statement, no transaction around it. */
-    enum gp_qs qs = gp_db_with_conn(pool, "client_authenticate", run_one, &call);
+    enum gp_qs qs = gp_db_with_conn(pool, "client_authenticate", run_auth, &call);
     if (qs < 0)
         return GP_CLIENT_DB_ERROR;
-    return qs == GP_QS_NO_RESULTS ? GP_CLIENT_NOT_FOUND : GP_CLIENT_OK;
+    if (qs == GP_QS_NO_RESULTS || call.revoked)
+        return GP_CLIENT_NOT_FOUND;
+    if (out->expired)
+        return GP_CLIENT_EXPIRED;
+    return call.pending ? GP_CLIENT_PENDING : GP_CLIENT_OK;
+}
+
+/* ---- one client by id ---- */
+
+struct get_call {
+    const char *id;
+    struct gp_client *out;
+    char sqlstate[6];
+};
+
+static enum gp_qs run_get(struct gp_db_conn *conn, void *cls)
+{
+    struct get_call *call = cls;
+    const char *p[1] = {call->id};
+    return exec_one(conn, &stmt_by_id, 1, p, call->out, call->sqlstate);
 }
 
 enum gp_client_rc gp_client_get(struct gp_db_pool *pool, int64_t id, struct gp_client *out)
 {
     char idtext[24];
     snprintf(idtext, sizeof idtext, "%lld", (long long)id);
-    const char *p[1] = {idtext};
-    struct one_call call = {.stmt = &stmt_by_id, .nparams = 1, .params = p, .out = out};
-    return one(pool, "client_get", &call);
+    struct get_call call = {.id = idtext, .out = out};
+    enum gp_qs qs = gp_db_tx(pool, "client_get", GP_DB_READ_COMMITTED, run_get, &call);
+    return rc_of(qs, call.sqlstate);
 }
 
-enum gp_client_rc gp_client_revoke(struct gp_db_pool *pool, int64_t id, struct gp_client *out)
+/* ---- approval and revocation ---- */
+
+struct change_call {
+    const char *id;
+    bool approve; /* else revoke */
+    const struct gp_audit_entry *actor;
+    struct gp_client *out;
+    enum gp_client_rc rc;
+    char sqlstate[6];
+};
+
+/* Locks the client, decides, changes it when there is something to change, and audits the
+ * attempt (an id that names no client changes and audits nothing). */
+static enum gp_qs run_change(struct gp_db_conn *conn, void *cls)
+{
+    struct change_call *call = cls;
+    const char *p[2] = {call->id, ""};
+    call->rc = GP_CLIENT_OK;
+    enum gp_qs qs = exec_one(conn, &stmt_for_update, 1, p, call->out, call->sqlstate);
+    if (qs != GP_QS_ONE_RESULT) {
+        call->rc = qs == GP_QS_NO_RESULTS ? GP_CLIENT_NOT_FOUND : GP_CLIENT_DB_ERROR;
+        return qs;
+    }
+    bool change;
+    const char *op;
+    if (call->approve) {
+        op = "approve";
+        if (call->out->revoked_at[0])
+            call->rc = GP_CLIENT_REVOKED;
+        else if (call->out->created_by && call->out->created_by == call->actor->client_id)
+            call->rc = GP_CLIENT_SAME_ADMIN;
+        change = call->rc == GP_CLIENT_OK && !call->out->approved_at[0];
+    } else {
+        op = "revoke";
+        change = !call->out->revoked_at[0];
+    }
+    if (change) {
+        char approver[24];
+        snprintf(approver, sizeof approver, "%lld", (long long)call->actor->client_id);
+        p[1] = approver;
+        qs = exec_one(conn, call->approve ? &stmt_approve : &stmt_revoke, call->approve ? 2 : 1, p,
+                      call->out, call->sqlstate);
+        if (qs != GP_QS_ONE_RESULT)
+            return qs < 0 ? qs : GP_QS_HARD_ERROR;
+    }
+    json_t *extra = json_pack("{s:b}", "changed", change);
+    if (call->rc != GP_CLIENT_OK)
+        json_object_set_new(extra, "refused", json_true());
+    return audit_client(conn, call->actor, op, call->out, extra);
+}
+
+static enum gp_client_rc change(struct gp_db_pool *pool, int64_t id, bool approve,
+                                const struct gp_audit_entry *actor, struct gp_client *out)
 {
     char idtext[24];
     snprintf(idtext, sizeof idtext, "%lld", (long long)id);
-    const char *p[1] = {idtext};
-    struct one_call call = {.stmt = &stmt_revoke, .nparams = 1, .params = p, .out = out};
-    return one(pool, "client_revoke", &call);
+    struct change_call call = {.id = idtext, .approve = approve, .actor = actor, .out = out};
+    enum gp_qs qs = gp_db_tx(pool, approve ? "client_approve" : "client_revoke",
+                             GP_DB_READ_COMMITTED, run_change, &call);
+    if (call.rc == GP_CLIENT_NOT_FOUND && qs == GP_QS_NO_RESULTS)
+        return GP_CLIENT_NOT_FOUND;
+    if (qs < 0)
+        return rc_of(qs, call.sqlstate);
+    return call.rc;
 }
+
+enum gp_client_rc gp_client_approve(struct gp_db_pool *pool, int64_t id,
+                                    const struct gp_audit_entry *actor, struct gp_client *out)
+{
+    return change(pool, id, true, actor, out);
+}
+
+enum gp_client_rc gp_client_revoke(struct gp_db_pool *pool, int64_t id,
+                                   const struct gp_audit_entry *actor, struct gp_client *out)
+{
+    return change(pool, id, false, actor, out);
+}
+
+/* ---- lists ---- */
 
 struct list_call {
     struct gp_client *rows;

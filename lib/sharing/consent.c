@@ -54,23 +54,26 @@ static void set_params(struct gp_rule_params *p, const char *const *v, size_t n)
 
 /* clang-format off */
 #define CONSENT_COLUMNS \
-    "id, cpr, purpose, array_to_json(areas)::text, array_to_json(departments)::text, form," \
+    "id, public_id::text, cpr, purpose, array_to_json(areas)::text," \
+    " array_to_json(departments)::text, form," \
     " " DATE("valid_from") ", coalesce(" DATE("valid_until") ", ''), recorded_by," \
-    " coalesce(evidence_ref, ''), " WITHDRAWAL_COLUMNS
+    " coalesce(evidence_ref, ''), coalesce(note, '')," \
+    " consent_recorder_benefits(areas, departments, recorded_by), " WITHDRAWAL_COLUMNS
 /* A JSON array of strings (text parameter) as text[], order kept. */
 #define TEXT_ARRAY(param) \
     "ARRAY(SELECT x FROM jsonb_array_elements_text(" param "::jsonb) WITH ORDINALITY t(x, n)" \
     " ORDER BY n)"
 #define CONSENT_INSERT \
     "INSERT INTO consent (cpr, purpose, areas, departments, form, valid_from, valid_until," \
-    "  recorded_by, evidence_ref)" \
+    "  recorded_by, evidence_ref, note)" \
     " VALUES ($1, $2, " TEXT_ARRAY("$3") ", " TEXT_ARRAY("$4") ", $5, $6::date," \
-    "  nullif($7, '')::date, $8::bigint, nullif($9, ''))" \
+    "  nullif($7, '')::date, $8::bigint, nullif($9, ''), nullif($10, ''))" \
     " RETURNING " CONSENT_COLUMNS
 /* clang-format on */
 
 static const struct gp_rule_col consent_cols[] = {
     GP_RULE_COL_INT64(struct gp_consent, id),
+    GP_RULE_COL_TEXT(struct gp_consent, public_id),
     GP_RULE_COL_TEXT(struct gp_consent, cpr),
     GP_RULE_COL_TEXT(struct gp_consent, purpose),
     GP_RULE_COL_STRV(struct gp_consent, areas, n_areas),
@@ -80,6 +83,8 @@ static const struct gp_rule_col consent_cols[] = {
     GP_RULE_COL_TEXT(struct gp_consent, valid_until),
     GP_RULE_COL_INT64(struct gp_consent, recorded_by),
     GP_RULE_COL_TEXT(struct gp_consent, evidence_ref),
+    GP_RULE_COL_TEXT(struct gp_consent, note),
+    GP_RULE_COL_BOOL(struct gp_consent, recorder_benefits),
     GP_RULE_COL_TEXT(struct gp_consent, created_at),
     GP_RULE_COL_TEXT(struct gp_consent, withdrawn_at),
     GP_RULE_COL_INT64(struct gp_consent, withdrawn_by),
@@ -104,8 +109,8 @@ static enum gp_consent_rc bind_consent(const void *in, struct gp_rule_params *p)
     p->owned[0] = strv_to_json(&k->areas[0][0], sizeof k->areas[0], k->n_areas);
     p->owned[1] = strv_to_json(&k->departments[0][0], sizeof k->departments[0], k->n_departments);
     gp_rule_id_text(p->num[0], k->recorded_by);
-    const char *v[] = {k->cpr,        k->purpose,     p->owned[0], p->owned[1],    k->form,
-                       k->valid_from, k->valid_until, p->num[0],   k->evidence_ref};
+    const char *v[] = {k->cpr,        k->purpose,     p->owned[0], p->owned[1],     k->form,
+                       k->valid_from, k->valid_until, p->num[0],   k->evidence_ref, k->note};
     set_params(p, v, N_COLS(v));
     return GP_CONSENT_OK;
 }
@@ -126,11 +131,13 @@ static json_t *consent_json(const void *row, const char *today)
         json_array_append_new(areas, json_string(k->areas[i]));
     for (size_t i = 0; i < k->n_departments; i++)
         json_array_append_new(depts, json_string(k->departments[i]));
-    json_t *o = json_pack("{s:I, s:s, s:s, s:{s:o, s:o}, s:s, s:s}", "id", (json_int_t)k->id, "cpr",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:{s:o, s:o}, s:s, s:s}", "id", k->public_id, "cpr",
                           k->cpr, "purpose", k->purpose, "scope", "areas", areas, "departments",
                           depts, "form", k->form, "valid_from", k->valid_from);
     json_object_set_new(o, "valid_until", string_or_null(k->valid_until));
     json_object_set_new(o, "evidence_ref", string_or_null(k->evidence_ref));
+    json_object_set_new(o, "note", string_or_null(k->note));
+    json_object_set_new(o, "recorder_benefits", json_boolean(k->recorder_benefits));
     add_lifecycle(o, k->recorded_by, k->created_at,
                   gp_consent_status(k->valid_from, k->valid_until, k->withdrawn_at, today),
                   k->withdrawn_at, k->withdrawn_by, k->withdraw_reason);
@@ -143,16 +150,27 @@ static const char *consent_purpose(const void *row)
     return ((const struct gp_consent *)row)->purpose;
 }
 
+/* Its form, and whether it benefits its recorder: the data-protection officer lists those
+ * (GET /v1/audit?recorder_benefits=true). */
+static void consent_details(const void *row, json_t *d)
+{
+    const struct gp_consent *k = row;
+    json_object_set_new(d, "form", json_string(k->form));
+    json_object_set_new(d, "recorder_benefits", json_boolean(k->recorder_benefits));
+}
+
 const struct gp_rule_kind gp_rule_consent = {
     .name = "consent",
     .plural = "consents",
     .size = sizeof(struct gp_consent),
     .id_at = offsetof(struct gp_consent, id),
+    .public_id_at = offsetof(struct gp_consent, public_id),
     .cpr_at = offsetof(struct gp_consent, cpr),
     .audit_action = "consent",
     .op_record = "record",
     .op_withdraw = "withdraw",
     .audit_purpose = consent_purpose,
+    .record_details = consent_details,
     .location_prefix = "/v1/consents/",
     .to_json = consent_json,
     .sql = &consent_sql,
@@ -162,9 +180,12 @@ const struct gp_rule_kind gp_rule_consent = {
 
 /* clang-format off */
 #define BLOCK_COLUMNS \
-    "id, cpr, scope_kind, scope_value, " DATE("valid_from") "," \
-    " coalesce(" DATE("valid_until") ", ''), recorded_by, coalesce(reason, '')," \
-    " " WITHDRAWAL_COLUMNS
+    "id, public_id::text, cpr, scope_kind, scope_value, " DATE("valid_from") "," \
+    " coalesce(" DATE("valid_until") ", ''), recorded_by," \
+    " coalesce((SELECT a.department FROM api_client a" \
+    "  WHERE a.id = citizen_block.recorded_by), '')," \
+    " array_to_json(block_protected_departments(scope_kind, scope_value))::text," \
+    " coalesce(reason, ''), " WITHDRAWAL_COLUMNS
 #define BLOCK_INSERT \
     "INSERT INTO citizen_block (cpr, scope_kind, scope_value, valid_from, valid_until," \
     "  recorded_by, reason)" \
@@ -174,12 +195,15 @@ const struct gp_rule_kind gp_rule_consent = {
 
 static const struct gp_rule_col block_cols[] = {
     GP_RULE_COL_INT64(struct gp_block, id),
+    GP_RULE_COL_TEXT(struct gp_block, public_id),
     GP_RULE_COL_TEXT(struct gp_block, cpr),
     GP_RULE_COL_TEXT(struct gp_block, scope_kind),
     GP_RULE_COL_TEXT(struct gp_block, scope_value),
     GP_RULE_COL_TEXT(struct gp_block, valid_from),
     GP_RULE_COL_TEXT(struct gp_block, valid_until),
     GP_RULE_COL_INT64(struct gp_block, recorded_by),
+    GP_RULE_COL_TEXT(struct gp_block, recorded_by_department),
+    GP_RULE_COL_STRV(struct gp_block, protects, n_protects),
     GP_RULE_COL_TEXT(struct gp_block, reason),
     GP_RULE_COL_TEXT(struct gp_block, created_at),
     GP_RULE_COL_TEXT(struct gp_block, withdrawn_at),
@@ -208,11 +232,16 @@ static const struct gp_rule_sql block_sql = {
 static json_t *block_json(const void *row, const char *today)
 {
     const struct gp_block *b = row;
+    json_t *protects = json_array();
+    for (size_t i = 0; i < b->n_protects; i++)
+        json_array_append_new(protects, json_string(b->protects[i]));
     json_t *o =
-        json_pack("{s:I, s:s, s:{s:s, s:s}, s:s}", "id", (json_int_t)b->id, "cpr", b->cpr, "scope",
+        json_pack("{s:s, s:s, s:{s:s, s:s}, s:s}", "id", b->public_id, "cpr", b->cpr, "scope",
                   "kind", b->scope_kind, "value", b->scope_value, "valid_from", b->valid_from);
     json_object_set_new(o, "valid_until", string_or_null(b->valid_until));
     json_object_set_new(o, "reason", string_or_null(b->reason));
+    json_object_set_new(o, "protects", protects);
+    json_object_set_new(o, "recorded_by_department", string_or_null(b->recorded_by_department));
     add_lifecycle(o, b->recorded_by, b->created_at,
                   gp_consent_status(b->valid_from, b->valid_until, b->withdrawn_at, today),
                   b->withdrawn_at, b->withdrawn_by, b->withdraw_reason);
@@ -226,11 +255,44 @@ static void block_details(const void *row, json_t *d)
     json_object_set_new(d, "scope_value", json_string(b->scope_value));
 }
 
+/* The department that recorded the block (a caller with a department, the same one). */
+static bool block_recorder(const struct gp_rule_caller *c, const struct gp_block *b)
+{
+    return c->department && c->department[0] && !strcmp(c->department, b->recorded_by_department);
+}
+
+/* What a block says is for the department that recorded it, coordinators, auditors and the
+ * citizen. */
+static bool block_may_see(const struct gp_rule_caller *c, const void *row)
+{
+    const struct gp_block *b = row;
+    return gp_rule_caller_is_citizen(c, b->cpr) || c->role == GP_ROLE_AUDITOR ||
+           c->role == GP_ROLE_COORDINATOR || block_recorder(c, b);
+}
+
+/* A block protects the citizen against other departments: it is lifted by the citizen, by the
+ * department that recorded it, or by a coordinator of a department it does not restrain (one
+ * whose data it covers) — never by a department it restrains. */
+static bool block_may_withdraw(const struct gp_rule_caller *c, const void *row)
+{
+    const struct gp_block *b = row;
+    if (gp_rule_caller_is_citizen(c, b->cpr) || block_recorder(c, b))
+        return true;
+    if (c->role != GP_ROLE_COORDINATOR || !c->department || !c->department[0])
+        return false;
+    for (size_t i = 0; i < b->n_protects && i < GP_CONSENT_MAX_DEPARTMENTS; i++) {
+        if (!strcmp(b->protects[i], c->department))
+            return true;
+    }
+    return false;
+}
+
 const struct gp_rule_kind gp_rule_block = {
     .name = "block",
     .plural = "blocks",
     .size = sizeof(struct gp_block),
     .id_at = offsetof(struct gp_block, id),
+    .public_id_at = offsetof(struct gp_block, public_id),
     .cpr_at = offsetof(struct gp_block, cpr),
     .audit_action = "block",
     .op_record = "record",
@@ -238,6 +300,16 @@ const struct gp_rule_kind gp_rule_block = {
     .record_details = block_details,
     .location_prefix = "/v1/blocks/",
     .to_json = block_json,
+    .may_see = block_may_see,
+    .see_rule = "block_content",
+    .see_rule_text = "what a block says is shown only to the department that recorded it, "
+                     "coordinators, auditors and the citizen: some of this citizen's data is "
+                     "withheld at their request",
+    .may_withdraw = block_may_withdraw,
+    .withdraw_rule = "block_withdrawal",
+    .withdraw_rule_text = "a block is withdrawn only by the citizen, the department that recorded "
+                          "it, or a coordinator of a department it does not restrain; never by a "
+                          "department it restrains",
     .sql = &block_sql,
 };
 
@@ -246,7 +318,7 @@ const struct gp_rule_kind gp_rule_block = {
 /* clang-format off */
 /* Over break_glass b joined to its client a. */
 #define OVERRIDE_COLUMNS \
-    "b.id, b.cpr, b.client_id, b.reason_code, b.note, " ISO_UTC("b.created_at") "," \
+    "b.id, b.public_id::text, b.cpr, b.client_id, b.reason_code, b.note, " ISO_UTC("b.created_at") "," \
     " " ISO_UTC("b.expires_at") ", a.name, a.role::text, coalesce(a.department, '')," \
     " b.created_at <= now() AND b.expires_at > now()," \
     " round(extract(epoch FROM b.expires_at - b.created_at) / 60)::integer"
@@ -264,6 +336,7 @@ const struct gp_rule_kind gp_rule_block = {
 
 static const struct gp_rule_col override_cols[] = {
     GP_RULE_COL_INT64(struct gp_override, id),
+    GP_RULE_COL_TEXT(struct gp_override, public_id),
     GP_RULE_COL_TEXT(struct gp_override, cpr),
     GP_RULE_COL_INT64(struct gp_override, client_id),
     GP_RULE_COL_TEXT(struct gp_override, reason_code),
@@ -296,16 +369,42 @@ static const struct gp_rule_sql override_sql = {
     .n_cols = N_COLS(override_cols),
 };
 
-static json_t *override_json(const void *row, const char *today)
+/* An override, with what it says (reason code and note) or without (withheld). */
+static json_t *override_shown(const struct gp_override *o, bool withheld)
 {
-    (void)today;
-    const struct gp_override *o = row;
     json_t *client = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o->client_id, "name",
                                o->client_name, "role", o->client_role);
     json_object_set_new(client, "department", string_or_null(o->client_department));
-    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)o->id, "cpr",
-                     o->cpr, "client", client, "reason_code", o->reason_code, "note", o->note,
-                     "created_at", o->created_at, "expires_at", o->expires_at, "active", o->active);
+    json_t *j = json_pack("{s:s, s:s, s:o}", "id", o->public_id, "cpr", o->cpr, "client", client);
+    json_object_set_new(j, "reason_code", withheld ? json_null() : json_string(o->reason_code));
+    json_object_set_new(j, "note", withheld ? json_null() : json_string(o->note));
+    json_object_set_new(j, "withheld", json_boolean(withheld));
+    json_object_set_new(j, "created_at", json_string(o->created_at));
+    json_object_set_new(j, "expires_at", json_string(o->expires_at));
+    json_object_set_new(j, "active", json_boolean(o->active));
+    return j;
+}
+
+static json_t *override_json(const void *row, const char *today)
+{
+    (void)today;
+    return override_shown(row, false);
+}
+
+static json_t *override_json_withheld(const void *row, const char *today)
+{
+    (void)today;
+    return override_shown(row, true);
+}
+
+/* Why the glass was broken is for the opener's department, coordinators, auditors and the
+ * citizen; everyone else sees that it was, by whom and when (as the access log shows). */
+static bool override_may_see(const struct gp_rule_caller *c, const void *row)
+{
+    const struct gp_override *o = row;
+    return gp_rule_caller_is_citizen(c, o->cpr) || c->role == GP_ROLE_AUDITOR ||
+           c->role == GP_ROLE_COORDINATOR ||
+           (c->department && c->department[0] && !strcmp(c->department, o->client_department));
 }
 
 static void override_details(const void *row, json_t *d)
@@ -322,12 +421,18 @@ const struct gp_rule_kind gp_rule_override = {
     .plural = "overrides",
     .size = sizeof(struct gp_override),
     .id_at = offsetof(struct gp_override, id),
+    .public_id_at = offsetof(struct gp_override, public_id),
     .cpr_at = offsetof(struct gp_override, cpr),
     .audit_action = "override",
     .op_record = "open",
     .override_used = true,
     .record_details = override_details,
     .to_json = override_json,
+    .may_see = override_may_see,
+    .to_json_withheld = override_json_withheld,
+    .see_rule = "override_content",
+    .see_rule_text = "why the glass was broken is shown only to the opener's department, "
+                     "coordinators, auditors and the citizen",
     .sql = &override_sql,
 };
 

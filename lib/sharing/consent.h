@@ -23,6 +23,7 @@
 
 struct gp_consent {
     int64_t id;
+    char public_id[GP_RULE_PUBLIC_ID_LEN + 1];
     char cpr[11];
     char purpose[40]; /* rehabilitation | coordinated_effort | target_group_identification |
                          own_case */
@@ -35,6 +36,10 @@ struct gp_consent {
     char valid_until[11]; /* "" = open-ended */
     int64_t recorded_by;  /* api_client id */
     char evidence_ref[256];
+    char note[512]; /* how an oral consent was given; "" for none */
+    /* The consent opens another department's data to the department that recorded it
+     * (consent_recorder_benefits, migration 0016): flagged for the data-protection officer. */
+    bool recorder_benefits;
     char created_at[40];
     char withdrawn_at[40]; /* "" while not withdrawn */
     int64_t withdrawn_by;  /* 0 while not withdrawn */
@@ -47,7 +52,16 @@ struct gp_consent_list {
 };
 void gp_consent_list_free(struct gp_consent_list *l);
 
-/* The descriptors of the three kinds. */
+/* The descriptors of the three kinds. Who sees what a rule says and who may lift it:
+ *  - a consent: everyone the routes admit (it opens data; it says nothing the citizen keeps
+ *    from anyone).
+ *  - a block: its scope, reason and history are seen by the department that recorded it,
+ *    coordinators, auditors and the citizen; anyone else's list leaves it out and says only
+ *    that something is withheld at the citizen's request. It is withdrawn only by the citizen,
+ *    the department that recorded it, or a coordinator of a department it does not restrain
+ *    (one whose data it covers).
+ *  - an override: its reason code and note are seen by the opener's department, coordinators,
+ *    auditors and the citizen; anyone else sees that the glass was broken, by whom and when. */
 extern const struct gp_rule_kind gp_rule_consent;
 extern const struct gp_rule_kind gp_rule_block;
 extern const struct gp_rule_kind gp_rule_override;
@@ -81,12 +95,18 @@ enum gp_consent_rc gp_consents_active(struct gp_db_conn *c, const char *cpr, con
 
 struct gp_block {
     int64_t id;
+    char public_id[GP_RULE_PUBLIC_ID_LEN + 1];
     char cpr[11];
     char scope_kind[16];  /* area | department | case_type */
     char scope_value[64]; /* an area code, department id or case-type code */
     char valid_from[11];
     char valid_until[11]; /* "" = open-ended */
     int64_t recorded_by;
+    char recorded_by_department[64]; /* the recording client's department, "" for none */
+    /* The departments whose data it covers, which it does not restrain
+     * (block_protected_departments, migration 0016). */
+    char protects[GP_CONSENT_MAX_DEPARTMENTS][64];
+    size_t n_protects;
     char reason[256];
     char created_at[40];
     char withdrawn_at[40];
@@ -113,6 +133,7 @@ enum gp_consent_rc gp_blocks_active(struct gp_db_conn *c, const char *cpr, const
 
 struct gp_override {
     int64_t id;
+    char public_id[GP_RULE_PUBLIC_ID_LEN + 1];
     char cpr[11];
     int64_t client_id;
     char reason_code[24]; /* acute_risk | child_welfare | legal_obligation */

@@ -36,6 +36,10 @@ const char *gp_policy_reason_name(enum gp_policy_reason r)
         return "target_group";
     case GP_POLICY_BY_NO_CONSENT:
         return "no_consent";
+    case GP_POLICY_BY_CITIZEN:
+        return "citizen";
+    case GP_POLICY_BY_WITHHELD:
+        return "withheld";
     }
     return "unknown";
 }
@@ -297,6 +301,10 @@ struct gp_policy_decision gp_policy_evaluate(const struct gp_policy_caller *c,
                                              const struct gp_policy_context *ctx,
                                              const struct gp_policy_record *r)
 {
+    /* The citizen reads their own data: all of it, but what its source keeps from them. */
+    if (c->role == GP_ROLE_CITIZEN)
+        return r->withheld_from_citizen ? decided(GP_VIS_HIDDEN, GP_POLICY_BY_WITHHELD)
+                                        : decided(GP_VIS_FULL, GP_POLICY_BY_CITIZEN);
     /* Only the roles that read case data see any record at all, override or not. */
     if (!reads_case_data(c->role))
         return decided(GP_VIS_HIDDEN, GP_POLICY_BY_ROLE);
@@ -325,7 +333,8 @@ enum gp_visibility gp_policy_decide(const struct gp_policy_caller *c,
 bool gp_policy_source_blocked(const struct gp_policy_caller *c, const struct gp_policy_context *ctx,
                               const char *source_department, const char *source_area)
 {
-    if (!ctx || same_department(c, source_department) || override_in_force(ctx))
+    if (!ctx || c->role == GP_ROLE_CITIZEN || same_department(c, source_department) ||
+        override_in_force(ctx))
         return false;
     for (size_t i = 0; ctx->blocks && i < ctx->n_blocks; i++) {
         const struct gp_policy_block *b = &ctx->blocks[i];

@@ -8,6 +8,12 @@
  *
  * The rules, in the order they are applied (the first that matches decides):
  *
+ *  0. The citizen. A caller with the citizen role reads their own data (the routes let a
+ *     citizen's token reach its own CPR only): full, for every record of every department —
+ *     blocks restrain departments, not the citizen; excluded case types are excluded from
+ *     other departments, not from the person they are about — except a record its source
+ *     marked as withheld from the citizen (withheld_from_citizen): hidden. No consent, block or
+ *     override plays a part, and no override is ever "used".
  *  1. Role. Only caseworkers and coordinators read case data. Every other role (analyst,
  *     auditor, admin, none) gets hidden for every record — whatever the consent, and even
  *     with a break-glass override: an override lifts a citizen's choices, not the role's
@@ -40,6 +46,8 @@
  *  7. Target-group identification may see a summary of *ongoing* services (legal basis and
  *     name, caseworker contact) without consent: summary for status "open", and existence for
  *     closed or planned ones (domain seed 002: no past services, nothing not yet granted).
+ *     Which role may claim that purpose where is data (role_purpose, migration 0016): only
+ *     analysts, on the CPR list; a per-citizen route refuses it before the policy is asked.
  *  8. Otherwise, outside the own department: existence.
  *
  * The case type's sensitivity is not an input: domain seed 002 lets target-group
@@ -89,13 +97,15 @@ struct gp_policy_caller {
     const char *purpose;    /* a gp_purpose code, or NULL */
 };
 
-/* One record, as the index holds it. Initialised positionally too: do not add fields. */
+/* One record, as the index holds it. Initialised positionally too: every initialiser names
+ * every field. */
 struct gp_policy_record {
     const char *department;
     const char *area;
     const char *case_type;
-    bool cross_department; /* false: never shown outside its own department */
-    const char *status;    /* open, closed, planned */
+    bool cross_department;      /* false: never shown outside its own department */
+    const char *status;         /* open, closed, planned */
+    bool withheld_from_citizen; /* its source keeps it from the citizen (rule 0) */
 };
 
 /* The same maxima as lib/consent (GP_CONSENT_MAX_AREAS/_DEPARTMENTS): lib/policy does not
@@ -169,10 +179,12 @@ enum gp_policy_reason {
     GP_POLICY_BY_CONSENT,        /* 6: full */
     GP_POLICY_BY_TARGET_GROUP,   /* 7: summary */
     GP_POLICY_BY_NO_CONSENT,     /* 7 (closed/planned) and 8: existence */
+    GP_POLICY_BY_CITIZEN,        /* 0: the citizen's own data: full */
+    GP_POLICY_BY_WITHHELD,       /* 0: withheld from the citizen: hidden */
 };
 
 /* "role", "own_department", "excluded_type", "override", "block", "consent", "target_group",
- * "no_consent"; "unknown" for anything else. */
+ * "no_consent", "citizen", "withheld"; "unknown" for anything else. */
 const char *gp_policy_reason_name(enum gp_policy_reason r);
 
 struct gp_policy_decision {
@@ -227,9 +239,9 @@ struct gp_projection gp_policy_project(enum gp_visibility vis, const char *kind)
 
 /* Whether a source (of source_department, in source_area) must not even be asked for caller:
  * a block in force on that department or on its whole area (or one of unknown kind or with no
- * value), for a caller outside that department, with no override in force. A case-type block
- * does not stop a source from being asked (it holds other types too; the policy hides the
- * blocked records). Whenever this is true, gp_policy_evaluate hides every record of that
+ * value), for a caller outside that department (never the citizen), with no override in force. A
+ * case-type block does not stop a source from being asked (it holds other types too; the policy
+ * hides the blocked records). Whenever this is true, gp_policy_evaluate hides every record of that
  * department in that area for that caller. NULL ctx: false. */
 bool gp_policy_source_blocked(const struct gp_policy_caller *caller,
                               const struct gp_policy_context *ctx, const char *source_department,

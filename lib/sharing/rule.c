@@ -6,6 +6,7 @@
 #include "lib/core/alloc.h"
 #include "lib/core/log.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,32 @@ int64_t gp_rule_id(const struct gp_rule_kind *k, const void *row)
     return id;
 }
 
+const char *gp_rule_public_id(const struct gp_rule_kind *k, const void *row)
+{
+    return (const char *)row + k->public_id_at;
+}
+
 const char *gp_rule_cpr(const struct gp_rule_kind *k, const void *row)
 {
     return (const char *)row + k->cpr_at;
+}
+
+bool gp_rule_caller_is_citizen(const struct gp_rule_caller *caller, const char *cpr)
+{
+    return caller->role == GP_ROLE_CITIZEN && caller->cpr && caller->cpr[0] && cpr &&
+           !strcmp(caller->cpr, cpr);
+}
+
+bool gp_rule_public_id_valid(const char *s)
+{
+    if (!s || strlen(s) != GP_RULE_PUBLIC_ID_LEN)
+        return false;
+    for (size_t i = 0; i < GP_RULE_PUBLIC_ID_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
 }
 
 /* ---- result rows to structs ---- */
@@ -230,6 +254,17 @@ enum gp_consent_rc gp_rule_get(struct gp_db_conn *c, const struct gp_rule_kind *
     rc = fetch_all(c, &k->sql->history, 2, hp, event_shape, &items, &history->n);
     history->items = items;
     return rc;
+}
+
+enum gp_consent_rc gp_rule_find(struct gp_db_conn *c, const struct gp_rule_kind *k,
+                                const char *public_id, void *out)
+{
+    if (!has(k, &k->sql->find))
+        return GP_CONSENT_DB_ERROR;
+    if (!gp_rule_public_id_valid(public_id))
+        return GP_CONSENT_NOT_FOUND;
+    const char *p[1] = {public_id};
+    return fetch_one(c, &k->sql->find, 1, p, kind_shape(k), out);
 }
 
 enum gp_consent_rc gp_rule_withdraw(struct gp_db_conn *c, const struct gp_rule_kind *k,

@@ -11,10 +11,20 @@
  * and bumps consent_revision by trigger, so nothing here can forget to.
  *
  * Rows come back in the kind's plain struct (fixed-size fields); lists are malloc'd arrays of
- * them that the caller free()s. Dates are "YYYY-MM-DD", timestamps ISO 8601 UTC, "" for none. */
+ * them that the caller free()s. Dates are "YYYY-MM-DD", timestamps ISO 8601 UTC, "" for none.
+ *
+ * Every row has two ids: id, the database's sequential key (history, foreign keys), and
+ * public_id, a random UUID (migration 0016), the only one shown: in answers, URLs, Location
+ * headers and audit details, so that one id tells nothing of another. A row is found by its
+ * public id with gp_rule_find.
+ *
+ * The rules have owners (DESIGN "Who sees what"): a kind may say who sees what a row says
+ * (may_see) and who may withdraw it (may_withdraw); both are pure functions of the caller and
+ * the row. */
 #ifndef GP_RULE_H
 #define GP_RULE_H
 
+#include "lib/core/role.h"
 #include "lib/db/db.h"
 
 #include <jansson.h>
@@ -55,18 +65,32 @@ struct gp_consent_event_list {
 };
 void gp_consent_event_list_free(struct gp_consent_event_list *l);
 
+/* Who reads or changes a rule, as its owners' checks see the caller. */
+struct gp_rule_caller {
+    enum gp_role role;
+    const char *department; /* "" for none */
+    const char *cpr;        /* the citizen role's own CPR; "" for every other role */
+};
+
+/* A public id: a UUID as text, 36 characters. */
+#define GP_RULE_PUBLIC_ID_LEN 36
+
+/* Whether s is a UUID as text (8-4-4-4-12 hexadecimal digits): what gp_rule_find accepts. */
+bool gp_rule_public_id_valid(const char *s);
+
 /* The statements of a kind and how its rows are read and written: lib/sharing's own
  * (lib/sharing/rule_sql.h), so that nothing above lib/ sees SQL or libpq. */
 struct gp_rule_sql;
 
 /* One kind of sharing rule. Everything about a kind that is not its body's validation. */
 struct gp_rule_kind {
-    const char *name;   /* "consent": in messages ("no consent with id 3"), transaction names
-                           ("consent_get") and the audit details' "<name>_id" */
-    const char *plural; /* "consents": the member of a list answer, {"cpr", "<plural>": [...]} */
-    size_t size;        /* of one row's struct (struct gp_consent, ...) */
-    size_t id_at;       /* offsetof its int64_t id */
-    size_t cpr_at;      /* offsetof its char cpr[11] */
+    const char *name;    /* "consent": in messages ("no consent with id 3"), transaction names
+                            ("consent_get") and the audit details' "<name>_id" */
+    const char *plural;  /* "consents": the member of a list answer, {"cpr", "<plural>": [...]} */
+    size_t size;         /* of one row's struct (struct gp_consent, ...) */
+    size_t id_at;        /* offsetof its int64_t id */
+    size_t public_id_at; /* offsetof its char public_id[GP_RULE_PUBLIC_ID_LEN + 1] */
+    size_t cpr_at;       /* offsetof its char cpr[11] */
 
     /* The audit row of a change: action audit_action ("consent", "block", "override"), details
      * {"op": op_record | op_withdraw, "<name>_id": id, ...}. A kind without op_withdraw is
@@ -88,20 +112,36 @@ struct gp_rule_kind {
     /* The row as api/openapi.yaml shows it; today ("YYYY-MM-DD") decides a status. */
     json_t *(*to_json)(const void *row, const char *today);
 
-    /* Who may withdraw a row is, today, whoever may call the withdrawal route. A rule of the
-     * kind's own (a block: only the department that recorded it, a coordinator or the citizen)
-     * belongs here as one more hook, say
-     *     bool (*may_withdraw)(const struct gp_policy_caller *caller, const void *row);
-     * NULL for "anyone the route admits". api/rule_routes.c's withdrawal would ask it in its
-     * transaction between reading the row (gp_rule_get) and gp_rule_withdraw, and answer 403
-     * without changing anything when it says no. */
+    /* Who sees what a row says. NULL: everyone the routes admit. Otherwise, for a caller it
+     * says no to: to_json_withheld shows the row without what it says (and says so), or, where
+     * it is NULL, the row is left out of lists — the list then says only whether any such row
+     * is in force ("withheld") — and a read by id is 403 naming see_rule. */
+    bool (*may_see)(const struct gp_rule_caller *caller, const void *row);
+    json_t *(*to_json_withheld)(const void *row, const char *today);
+    const char *see_rule; /* "block_content": the rule's name in a 403, and its sentence: */
+    const char *see_rule_text;
+    /* Who may withdraw a row. NULL: everyone the withdrawal route admits. Asked in the
+     * withdrawal's transaction after reading the row and before withdrawing it; a no is a 403
+     * naming withdraw_rule, nothing changes, and the refused attempt is audited. */
+    bool (*may_withdraw)(const struct gp_rule_caller *caller, const void *row);
+    const char *withdraw_rule; /* "block_withdrawal" */
+    const char *withdraw_rule_text;
 
     const struct gp_rule_sql *sql;
 };
 
-/* A row's id and citizen. */
+/* A row's id, public id and citizen. */
 int64_t gp_rule_id(const struct gp_rule_kind *k, const void *row);
+const char *gp_rule_public_id(const struct gp_rule_kind *k, const void *row);
 const char *gp_rule_cpr(const struct gp_rule_kind *k, const void *row);
+
+/* Whether caller is the citizen cpr themselves (role citizen, bound to that CPR). Pure. */
+bool gp_rule_caller_is_citizen(const struct gp_rule_caller *caller, const char *cpr);
+
+/* The row of kind k whose public id is public_id (any citizen's) into *out (required):
+ * GP_CONSENT_NOT_FOUND when none, or when public_id is not a UUID (no statement runs then). */
+enum gp_consent_rc gp_rule_find(struct gp_db_conn *c, const struct gp_rule_kind *k,
+                                const char *public_id, void *out);
 
 /* Records the row described by in (a struct of kind k; its id, timestamps and withdrawal
  * fields are ignored); *out (may be NULL, may be in) receives the stored row. */

@@ -7,7 +7,7 @@
 #include "lib/db/stmt.h"
 #include "lib/sharing/rule.h"
 
-#define GP_RULE_MAX_PARAMS 9
+#define GP_RULE_MAX_PARAMS 10
 
 /* The record statement's parameters, all text. bind points p[] at the row's own fields where
  * it can, writes numbers into num[] and malloc'd text into owned[] (freed after the statement
@@ -64,6 +64,7 @@ struct gp_rule_sql {
     struct gp_stmt insert;   /* parameters from bind; RETURNING the stored row */
     struct gp_stmt list;     /* $1 cpr: every row of the citizen, newest first */
     struct gp_stmt get;      /* $1 id, $2 cpr or '' (any citizen) */
+    struct gp_stmt find;     /* $1 public id (a UUID): any citizen's */
     struct gp_stmt withdraw; /* $1 id, $2 cpr or '', $3 client, $4 reason or '': only a row not
                                 yet withdrawn, RETURNING it */
     struct gp_stmt history;  /* $1 cpr, $2 id: the row's events, oldest first */
@@ -90,6 +91,7 @@ struct gp_rule_sql {
     .list = {name "s_for", "SELECT " cols " FROM " t " WHERE cpr = $1 ORDER BY id DESC"}, \
     .get = {name "_get", \
             "SELECT " cols " FROM " t " WHERE id = $1::bigint AND ($2 = '' OR cpr = $2)"}, \
+    .find = {name "_find", "SELECT " cols " FROM " t " WHERE public_id = $1::uuid"}, \
     .withdraw = {name "_withdraw", \
                  "UPDATE " t " SET withdrawn_at = now(), withdrawn_by = $3::bigint," \
                  "  withdraw_reason = nullif($4, '')" \

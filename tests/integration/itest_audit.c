@@ -511,6 +511,7 @@ static void fill_consent(struct gp_consent *k, const char *cpr, int64_t by, cons
     snprintf(k->areas[1], sizeof k->areas[1], "health_regional");
     k->n_areas = 2;
     snprintf(k->form, sizeof k->form, "written");
+    snprintf(k->evidence_ref, sizeof k->evidence_ref, "itest_audit"); /* a written one needs it */
     snprintf(k->valid_from, sizeof k->valid_from, "%s", from);
     snprintf(k->valid_until, sizeof k->valid_until, "%s", until ? until : "");
     k->recorded_by = by;
@@ -553,7 +554,11 @@ START_TEST(consents_record_withdraw_and_keep_history)
     fill_consent(&in, cpr, by, "2025-06-01", NULL);
     snprintf(in.purpose, sizeof in.purpose, "coordinated_effort");
     snprintf(in.form, sizeof in.form, "oral");
+    snprintf(in.note, sizeof in.note, "by phone"); /* an oral one needs it */
     ck_assert_int_eq(gp_consent_record(conn, &in, &open_ended), GP_CONSENT_OK);
+    ck_assert_str_eq(open_ended.note, "by phone");
+    ck_assert_int_eq(strlen(open_ended.public_id), 36);
+    ck_assert_str_ne(open_ended.public_id, k.public_id);
     ck_assert_str_eq(open_ended.valid_until, "");
     ck_assert_int_eq(revision(cpr), 2);
 
@@ -629,6 +634,13 @@ START_TEST(consents_reject_bad_input)
     ck_assert_int_eq(gp_consent_record(conn, &in, NULL), GP_CONSENT_INVALID);
     fill_consent(&in, "2020201234", 987654, "2026-01-01", NULL);
     ck_assert_int_eq(gp_consent_record(conn, &in, NULL), GP_CONSENT_UNKNOWN_CODE);
+    /* The database itself wants the evidence: a written consent's form, an oral one's note. */
+    fill_consent(&in, "2020201234", by, "2026-01-01", NULL);
+    snprintf(in.evidence_ref, sizeof in.evidence_ref, "   ");
+    ck_assert_int_eq(gp_consent_record(conn, &in, NULL), GP_CONSENT_INVALID);
+    fill_consent(&in, "2020201234", by, "2026-01-01", NULL);
+    snprintf(in.form, sizeof in.form, "oral");
+    ck_assert_int_eq(gp_consent_record(conn, &in, NULL), GP_CONSENT_INVALID);
     ck_assert_int_eq(revision("2020201234"), 0);
     ck_assert_int_eq(gp_consent_rc_qs(GP_CONSENT_SOFT_ERROR), GP_QS_SOFT_ERROR);
     ck_assert_int_eq(gp_consent_rc_qs(GP_CONSENT_INVALID), GP_QS_HARD_ERROR);
@@ -701,7 +713,7 @@ static enum gp_qs consent_and_audit(struct gp_db_conn *c, void *cls)
     t->id = k.id;
     struct gp_audit_entry e;
     fill_entry(&e, t->in.recorded_by, t->in.cpr, "consent");
-    snprintf(e.details, sizeof e.details, "{\"consent_id\": %lld}", (long long)k.id);
+    snprintf(e.details, sizeof e.details, "{\"consent_id\": \"%s\"}", k.public_id);
     enum gp_qs qs = gp_audit_append(c, &e, NULL);
     if (qs < 0)
         return qs;
@@ -1479,9 +1491,10 @@ START_TEST(two_servers_seal_once_and_a_killed_sealer_loses_nothing)
     /* The next server seals them, in order, and says so over HTTP. */
     struct gpt_proc c;
     gpt_server_start(&c, db, NULL);
+    /* Making the auditor's token is audited too (action client): one row more to seal. */
+    char *auditor = gpt_token(db, "auditor", NULL);
     ck_assert_msg(wait_sealed(db, 5000), "not sealed by the next server");
     assert_chain_once_in_order(db);
-    char *auditor = gpt_token(db, "auditor", NULL);
     struct gpt_resp resp;
     struct gpt_req q = {.path = "/v1/audit/verify", .route = "/v1/audit/verify", .token = auditor};
     gpt_http(c.port, &q, &resp);
@@ -1491,7 +1504,7 @@ START_TEST(two_servers_seal_once_and_a_killed_sealer_loses_nothing)
     ck_assert_int_eq(json_integer_value(json_object_get(tail, "count")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(tail, "promised_delay_ms")), 200);
     ck_assert(json_is_false(json_object_get(json_object_get(resp.json, "checkpoints"), "checked")));
-    ck_assert_int_eq(json_integer_value(json_object_get(resp.json, "last_seq")), 270);
+    ck_assert_int_eq(json_integer_value(json_object_get(resp.json, "last_seq")), 271);
     gpt_resp_free(&resp);
     free(auditor);
     ck_assert_int_eq(gpt_proc_stop(&c, SIGTERM), 0);

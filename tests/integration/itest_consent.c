@@ -17,7 +17,7 @@
 static char *db;
 static struct gpt_proc srv;
 static char *tok_job, *tok_social, *tok_coord, *tok_bare, *tok_analyst, *tok_audit, *tok_admin;
-static long long id_job, id_coord;
+static long long id_job, id_social, id_coord;
 
 static long long client_id_of(const char *name)
 {
@@ -43,6 +43,9 @@ static void setup(void)
                     "api_client)");
     id_job = client_id_of("job");
     tok_social = gpt_token(db, "caseworker", "social_services");
+    gpt_db_exec(db, "UPDATE api_client SET name = 'social' WHERE id = (SELECT max(id) FROM "
+                    "api_client)");
+    id_social = client_id_of("social");
     tok_coord = gpt_token(db, "coordinator", "family");
     gpt_db_exec(db, "UPDATE api_client SET name = 'coord' WHERE id = (SELECT max(id) FROM "
                     "api_client)");
@@ -115,16 +118,25 @@ static const char *str(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static long long post_consent(const char *cpr, const char *body, const char *token)
+/* A public id (a UUID) from an answer's "id" into out. */
+static void id_of(const struct gpt_resp *r, char out[40])
+{
+    const char *id = str(r->json, "id");
+    ck_assert_msg(id && strlen(id) == 36, "no public id in %s", r->body);
+    snprintf(out, 40, "%s", id);
+}
+
+/* Records a consent; its public id into id (may be NULL). */
+static void post_consent(const char *cpr, const char *body, const char *token, char id[40])
 {
     char path[96];
     snprintf(path, sizeof path, "/v1/citizens/%s/consents", cpr);
     struct gpt_resp r;
     call("POST", path, "/v1/citizens/{cpr}/consents", token, body, NULL, &r);
     ck_assert_msg(r.status == 201, "POST consent: %ld %s", r.status, r.body);
-    long long id = json_integer_value(json_object_get(r.json, "id"));
+    if (id)
+        id_of(&r, id);
     gpt_resp_free(&r);
-    return id;
 }
 
 /* ---- consents ---- */
@@ -143,11 +155,13 @@ START_TEST(consent_recorded_read_and_withdrawn)
         "\"valid_until\":\"2030-12-31\",\"evidence_ref\":\"SBSYS 27.36.12-G01-4-26\"}",
         h, &r);
     ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
-    long long id = json_integer_value(json_object_get(r.json, "id"));
-    ck_assert_int_gt(id, 0);
-    char loc[64], want[64];
-    snprintf(want, sizeof want, "/v1/consents/%lld", id);
+    char id[40];
+    id_of(&r, id);
+    char loc[96], want[96];
+    snprintf(want, sizeof want, "/v1/consents/%s", id);
     ck_assert_str_eq(gpt_header(&r, "Location", loc, sizeof loc), want);
+    /* Recorded by the job centre, it opens social and health data to the job centre. */
+    ck_assert(json_is_true(json_object_get(r.json, "recorder_benefits")));
     ck_assert_str_eq(str(r.json, "cpr"), ANNA);
     ck_assert_str_eq(str(r.json, "purpose"), "rehabilitation");
     ck_assert_str_eq(str(r.json, "form"), "written");
@@ -169,7 +183,7 @@ START_TEST(consent_recorded_read_and_withdrawn)
                           "route) FROM audit_log WHERE request_id = 'consent-post-1'");
     char expect[256];
     snprintf(expect, sizeof expect,
-             "consent|" ANNA "|caseworker|job_centre|rehabilitation|t|record|%lld|POST "
+             "consent|" ANNA "|caseworker|job_centre|rehabilitation|t|record|%s|POST "
              "/v1/citizens/{cpr}/consents",
              id);
     ck_assert_str_eq(row, expect);
@@ -177,16 +191,21 @@ START_TEST(consent_recorded_read_and_withdrawn)
     ck_assert_int_eq(count_of("SELECT revision FROM consent_revision WHERE cpr = '" ANNA "'"),
                      rev0 + 1);
 
-    /* Defaults: valid_from today, no end, no departments, no evidence. */
-    long long id2 = post_consent(
-        ANNA,
-        "{\"purpose\":\"coordinated_effort\",\"scope\":{\"areas\":[\"family\"]},\"form\":\"oral\"}",
-        tok_social);
+    /* Defaults of an oral consent: valid_from today, an end 30 days on (the most an oral
+     * consent may last), no departments, no evidence but its note. */
+    char id2[40];
+    post_consent(ANNA,
+                 "{\"purpose\":\"coordinated_effort\",\"scope\":{\"areas\":[\"family\"]},"
+                 "\"form\":\"oral\",\"note\":\"by phone with Anna, 10:05\"}",
+                 tok_social, id2);
     char path[96];
-    snprintf(path, sizeof path, "/v1/consents/%lld", id2);
+    snprintf(path, sizeof path, "/v1/consents/%s", id2);
     ck_assert_int_eq(call("GET", path, "/v1/consents/{id}", tok_job, NULL, NULL, &r), 200);
-    ck_assert(json_is_null(json_object_get(r.json, "valid_until")));
+    char *in30 = gpt_db_scalar(db, "SELECT to_char(current_date + 30, 'YYYY-MM-DD')");
+    ck_assert_str_eq(str(r.json, "valid_until"), in30);
+    free(in30);
     ck_assert(json_is_null(json_object_get(r.json, "evidence_ref")));
+    ck_assert_str_eq(str(r.json, "note"), "by phone with Anna, 10:05");
     ck_assert_int_eq(
         json_array_size(json_object_get(json_object_get(r.json, "scope"), "departments")), 0);
     char *today = gpt_db_scalar(db, "SELECT to_char(current_date, 'YYYY-MM-DD')");
@@ -204,8 +223,8 @@ START_TEST(consent_recorded_read_and_withdrawn)
                      200);
     json_t *list = json_object_get(r.json, "consents");
     ck_assert_int_eq(json_array_size(list), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 0), "id")), id2);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 1), "id")), id);
+    ck_assert_str_eq(str(json_array_get(list, 0), "id"), id2);
+    ck_assert_str_eq(str(json_array_get(list, 1), "id"), id);
     gpt_resp_free(&r);
     row = gpt_db_scalar(db, "SELECT concat_ws('|', action, cpr, role, purpose, visibility) FROM "
                             "audit_log WHERE request_id = 'consent-list-1'");
@@ -213,7 +232,7 @@ START_TEST(consent_recorded_read_and_withdrawn)
     free(row);
 
     /* Withdraw: the reason is required; then withdrawn, with its history. */
-    snprintf(path, sizeof path, "/v1/consents/%lld/withdraw", id);
+    snprintf(path, sizeof path, "/v1/consents/%s/withdraw", id);
     call("POST", path, "/v1/consents/{id}/withdraw", tok_social, "{}", NULL, &r);
     gpt_assert_problem(&r, 400, "invalid-body");
     char fields[256];
@@ -255,12 +274,12 @@ START_TEST(consent_recorded_read_and_withdrawn)
     gpt_resp_free(&r);
 
     /* Nothing is ever deleted: there is no DELETE, and the row is still there. */
-    snprintf(path, sizeof path, "/v1/consents/%lld", id);
+    snprintf(path, sizeof path, "/v1/consents/%s", id);
     call("DELETE", path, NULL, tok_job, NULL, NULL, &r);
     gpt_assert_problem(&r, 405, "method-not-allowed");
     gpt_resp_free(&r);
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM consent WHERE id = %lld", id);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM consent WHERE public_id = '%s'", id);
     ck_assert_int_eq(count_of(sql), 1);
 }
 END_TEST
@@ -280,14 +299,30 @@ START_TEST(consent_bodies_name_every_bad_field)
         {"{}", 400, "form,purpose,scope"},
         {"{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\",\"social\",\"Social!\"],"
          "\"departments\":\"job_centre\",\"x\":1},\"form\":\"oral\",\"evidence_ref\":42}",
-         400, "evidence_ref,scope.areas,scope.areas,scope.departments,scope.x"},
+         400, "evidence_ref,note,scope.areas,scope.areas,scope.departments,scope.x"},
         {"{\"purpose\":\"rehabilitation\",\"scope\":[\"social\"],\"form\":\"oral\","
-         "\"valid_until\":\"tomorrow\"}",
+         "\"note\":\"x\",\"valid_until\":\"tomorrow\"}",
          400, "scope,valid_until"},
+        /* Evidence of a consent recorded on the citizen's behalf: a written one says where the
+         * form is, an oral one how it was given (not only blanks). */
+        {"{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},"
+         "\"form\":\"written\",\"evidence_ref\":\"  \"}",
+         400, "evidence_ref"},
+        {"{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},"
+         "\"form\":\"oral\",\"note\":\" \"}",
+         400, "note"},
+        /* Digital is the citizen's own form; an oral consent lasts 30 days at most. */
+        {"{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},"
+         "\"form\":\"digital\"}",
+         422, "form"},
+        {"{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},"
+         "\"form\":\"oral\",\"note\":\"x\",\"valid_from\":\"2026-01-01\","
+         "\"valid_until\":\"2026-02-01\"}",
+         422, "valid_until"},
         /* Well-formed, but unknown codes and an end before the start: 422, each named. */
         {"{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\",\"housing\"],"
          "\"departments\":[\"moon_base\",\"job_centre\"]},\"form\":\"written\","
-         "\"valid_from\":\"2026-05-01\",\"valid_until\":\"2026-04-30\"}",
+         "\"evidence_ref\":\"x\",\"valid_from\":\"2026-05-01\",\"valid_until\":\"2026-04-30\"}",
          422, "scope.areas,scope.departments,scope.departments,valid_until"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -326,14 +361,17 @@ END_TEST
 START_TEST(consent_ids_and_purposes)
 {
     struct gpt_resp r;
-    call("GET", "/v1/consents/99999", "/v1/consents/{id}", tok_job, NULL, NULL, &r);
+    /* Ids are public UUIDs: one that names nothing is 404, anything else 400. */
+    call("GET", "/v1/consents/6f1c0e2a-9b1d-4c3e-8f00-0123456789ab", "/v1/consents/{id}", tok_job,
+         NULL, NULL, &r);
     gpt_assert_problem(&r, 404, "not-found");
     gpt_resp_free(&r);
-    call("POST", "/v1/consents/99999/withdraw", "/v1/consents/{id}/withdraw", tok_job,
-         "{\"reason\":\"x\"}", NULL, &r);
+    call("POST", "/v1/consents/6f1c0e2a-9b1d-4c3e-8f00-0123456789ab/withdraw",
+         "/v1/consents/{id}/withdraw", tok_job, "{\"reason\":\"x\"}", NULL, &r);
     gpt_assert_problem(&r, 404, "not-found");
     gpt_resp_free(&r);
-    static const char *const bad_ids[] = {"abc", "0", "-3", "1e3", "+4"};
+    static const char *const bad_ids[] = {
+        "abc", "0", "-3", "1e3", "+4", "99", "6f1c0e2a-9b1d-4c3e-8f00-0123456789a"};
     for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
         char path[64];
         snprintf(path, sizeof path, "/v1/consents/%s", bad_ids[i]);
@@ -353,13 +391,14 @@ START_TEST(consent_ids_and_purposes)
                      200);
     gpt_resp_free(&r);
     /* Recording states its purpose in the body: no X-Purpose needed, a bad one still refused. */
-    post_consent(
-        CARLA,
-        "{\"purpose\":\"own_case\",\"scope\":{\"areas\":[\"employment\"]},\"form\":\"digital\"}",
-        tok_bare);
+    post_consent(CARLA,
+                 "{\"purpose\":\"own_case\",\"scope\":{\"areas\":[\"employment\"]},"
+                 "\"form\":\"written\",\"evidence_ref\":\"J.nr. 1\"}",
+                 tok_bare, NULL);
     const char *bad[] = {"X-Purpose: gossip", NULL};
     call("POST", "/v1/citizens/" CARLA "/consents", "/v1/citizens/{cpr}/consents", tok_bare,
-         "{\"purpose\":\"own_case\",\"scope\":{\"areas\":[\"employment\"]},\"form\":\"digital\"}",
+         "{\"purpose\":\"own_case\",\"scope\":{\"areas\":[\"employment\"]},"
+         "\"form\":\"written\",\"evidence_ref\":\"J.nr. 1\"}",
          bad, &r);
     gpt_assert_problem(&r, 400, "invalid-parameter");
     gpt_resp_free(&r);
@@ -386,9 +425,10 @@ START_TEST(block_recorded_read_and_withdrawn)
          "\"valid_from\":\"2026-01-01\",\"reason\":\"the citizen does not want it shown\"}",
          h, &r);
     ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
-    long long id = json_integer_value(json_object_get(r.json, "id"));
-    char loc[64], want[64];
-    snprintf(want, sizeof want, "/v1/blocks/%lld", id);
+    char id[40];
+    id_of(&r, id);
+    char loc[96], want[96];
+    snprintf(want, sizeof want, "/v1/blocks/%s", id);
     ck_assert_str_eq(gpt_header(&r, "Location", loc, sizeof loc), want);
     json_t *scope = json_object_get(r.json, "scope");
     ck_assert_str_eq(str(scope, "kind"), "case_type");
@@ -423,26 +463,36 @@ START_TEST(block_recorded_read_and_withdrawn)
                      200);
     json_t *list = json_object_get(r.json, "blocks");
     ck_assert_int_eq(json_array_size(list), 3);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 2), "id")), id);
+    ck_assert_str_eq(str(json_array_get(list, 2), "id"), id);
     gpt_resp_free(&r);
 
+    /* The job centre, which the block restrains, may not lift it; social services, which
+     * recorded it, may. */
     char path[96];
-    snprintf(path, sizeof path, "/v1/blocks/%lld/withdraw", id);
-    ck_assert_int_eq(call("POST", path, "/v1/blocks/{id}/withdraw", tok_job,
+    snprintf(path, sizeof path, "/v1/blocks/%s/withdraw", id);
+    call("POST", path, "/v1/blocks/{id}/withdraw", tok_job,
+         "{\"reason\":\"the citizen lifted it\"}", NULL, &r);
+    gpt_assert_problem(&r, 403, "forbidden");
+    gpt_resp_free(&r);
+    ck_assert_int_eq(call("POST", path, "/v1/blocks/{id}/withdraw", tok_social,
                           "{\"reason\":\"the citizen lifted it\"}", NULL, &r),
                      200);
     ck_assert_str_eq(str(r.json, "status"), "withdrawn");
-    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "withdrawn_by")), id_job);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "withdrawn_by")), id_social);
     gpt_resp_free(&r);
-    snprintf(path, sizeof path, "/v1/blocks/%lld", id);
+    snprintf(path, sizeof path, "/v1/blocks/%s", id);
     ck_assert_int_eq(call("GET", path, "/v1/blocks/{id}", tok_social, NULL, NULL, &r), 200);
     json_t *hist = json_object_get(r.json, "history");
     ck_assert_int_eq(json_array_size(hist), 2);
     ck_assert_str_eq(str(json_array_get(hist, 0), "reason"), "the citizen does not want it shown");
     ck_assert_str_eq(str(json_array_get(hist, 1), "event"), "withdrawn");
     gpt_resp_free(&r);
-    call("GET", "/v1/blocks/424242", "/v1/blocks/{id}", tok_social, NULL, NULL, &r);
+    call("GET", "/v1/blocks/0b5e4c1d-2f3a-4b5c-9d6e-7f8091a2b3c4", "/v1/blocks/{id}", tok_social,
+         NULL, NULL, &r);
     gpt_assert_problem(&r, 404, "not-found");
+    gpt_resp_free(&r);
+    call("GET", "/v1/blocks/424242", "/v1/blocks/{id}", tok_social, NULL, NULL, &r);
+    gpt_assert_problem(&r, 400, "invalid-parameter");
     gpt_resp_free(&r);
 }
 END_TEST
@@ -506,13 +556,14 @@ START_TEST(override_for_coordinators_only_time_limited_and_flagged)
     ck_assert_int_eq(json_integer_value(json_object_get(client, "id")), id_coord);
     ck_assert_str_eq(str(client, "role"), "coordinator");
     ck_assert_str_eq(str(client, "department"), "family");
-    long long id = json_integer_value(json_object_get(r.json, "id"));
+    char id[40];
+    id_of(&r, id);
     gpt_resp_free(&r);
     /* Fifteen minutes by default, flagged in the audit log. */
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT extract(epoch FROM expires_at - created_at)::int FROM break_glass WHERE id = "
-             "%lld",
+             "SELECT extract(epoch FROM expires_at - created_at)::int FROM break_glass"
+             " WHERE public_id = '%s'",
              id);
     ck_assert_int_eq(count_of(sql), 15 * 60);
     char *row = gpt_db_scalar(db, "SELECT concat_ws('|', action, cpr, role, override_used, "
@@ -564,9 +615,15 @@ START_TEST(override_for_coordinators_only_time_limited_and_flagged)
          NULL, &r);
     gpt_assert_problem(&r, 400, "invalid-parameter");
     gpt_resp_free(&r);
+    /* The job centre learns that the glass was broken, by whom and when, not why. */
     ck_assert_int_eq(call("GET", "/v1/citizens/" CARLA "/overrides", "/v1/citizens/{cpr}/overrides",
                           tok_job, NULL, NULL, &r),
                      200);
+    list = json_object_get(r.json, "overrides");
+    ck_assert_int_eq(json_array_size(list), 3);
+    ck_assert(json_is_true(json_object_get(json_array_get(list, 1), "withheld")));
+    ck_assert(json_is_null(json_object_get(json_array_get(list, 1), "note")));
+    ck_assert_ptr_null(strstr(r.body, "underretning"));
     gpt_resp_free(&r);
 }
 END_TEST
@@ -588,10 +645,10 @@ START_TEST(access_log_newest_first_paged_and_only_that_citizen)
                          200);
         gpt_resp_free(&r);
     }
-    post_consent(
-        cpr,
-        "{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},\"form\":\"written\"}",
-        tok_job);
+    post_consent(cpr,
+                 "{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},"
+                 "\"form\":\"written\",\"evidence_ref\":\"x\"}",
+                 tok_job, NULL);
     ck_assert_int_eq(call("GET", "/v1/citizens/" BO, "/v1/citizens/{cpr}", tok_job, NULL, NULL, &r),
                      200);
     gpt_resp_free(&r);

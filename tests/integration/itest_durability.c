@@ -32,7 +32,7 @@ static atomic_bool stop;
 struct writer {
     int index;
     int port;
-    long long ids[MAX_PER_WRITE];
+    char ids[MAX_PER_WRITE][40]; /* public ids */
     int cpr_of[MAX_PER_WRITE];
     size_t n;         /* consents answered 201 */
     size_t other;     /* other answers (none expected) */
@@ -66,7 +66,8 @@ static void *write_consents(void *cls)
             continue;
         }
         if (r.status == 201) {
-            w->ids[w->n] = (long long)json_integer_value(json_object_get(r.json, "id"));
+            const char *id = json_string_value(json_object_get(r.json, "id"));
+            snprintf(w->ids[w->n], sizeof w->ids[w->n], "%s", id ? id : "");
             w->cpr_of[w->n] = c;
             w->n++;
             atomic_fetch_add(&answered, 1);
@@ -147,12 +148,13 @@ START_TEST(consents_answered_201_survive_sigkill)
     gpt_server_start(&srv, db, NULL);
 
     /* Every consent answered 201 is there, for the citizen it was recorded for. */
-    char *list = malloc(total * 32 + 64);
-    size_t o = (size_t)sprintf(list, "SELECT count(*) FROM consent WHERE (id, cpr) IN (");
+    char *list = malloc(total * 64 + 64);
+    size_t o =
+        (size_t)sprintf(list, "SELECT count(*) FROM consent WHERE (public_id::text, cpr) IN (");
     bool first = true;
     for (int i = 0; i < WRITERS; i++) {
         for (size_t k = 0; k < w[i].n; k++) {
-            o += (size_t)sprintf(list + o, "%s(%lld,'%s')", first ? "" : ",", w[i].ids[k],
+            o += (size_t)sprintf(list + o, "%s('%s','%s')", first ? "" : ",", w[i].ids[k],
                                  cprs[w[i].cpr_of[k]]);
             first = false;
         }
@@ -167,7 +169,7 @@ START_TEST(consents_answered_201_survive_sigkill)
     ck_assert_int_le(rows, (long long)(total + lost));
     ck_assert_int_eq(scalar("SELECT count(*) FROM consent c WHERE NOT EXISTS (SELECT 1 FROM "
                             "audit_log a WHERE a.action = 'consent' AND a.cpr = c.cpr AND "
-                            "(a.details->>'consent_id')::bigint = c.id)"),
+                            "a.details->>'consent_id' = c.public_id::text)"),
                      0);
     ck_assert_int_eq(scalar("SELECT count(*) FROM audit_log WHERE action = 'consent'"), rows);
     ck_assert_int_eq(scalar("SELECT count(*) FROM consent_event"), rows);
@@ -196,8 +198,8 @@ START_TEST(consents_answered_201_survive_sigkill)
     free(auditor);
 
     /* And the restarted server answers for them. */
-    char path[64];
-    snprintf(path, sizeof path, "/v1/consents/%lld", w[0].ids[0]);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/consents/%s", w[0].ids[0]);
     struct gpt_req g = {.path = path, .route = "/v1/consents/{id}", .token = tokens[0]};
     gpt_http(srv.port, &g, &r);
     ck_assert_int_eq(r.status, 200);

@@ -5,9 +5,16 @@
  *
  * Each kind lives in a citizen of its own, with one record whose every field carries a marker
  * ("Titel-case-q7", "Enhed-case-q7", ...). The visibility comes from the caller, as the policy
- * gives it: the recording department (social services) sees full; the job centre claiming
- * target-group identification sees a summary of the ongoing record; the job centre with another
+ * gives it: the recording department (social services) sees full; the job centre with another
  * purpose and no consent sees its existence; and with the citizen's block on the area, nothing.
+ *
+ * Summary is what target-group identification sees, and that purpose belongs to the analysts'
+ * CPR list alone (table role_purpose, migration 0016): a per-citizen route refuses it with 403
+ * naming purpose before anything is read, so no caller can reach summary on the overview, the
+ * cases, the timeline or the recommendations any more. The suite checks that refusal on every
+ * route and kind (nothing of the record in the answer), and the summary projection where it
+ * still applies: on the CPR list. The projection of summary itself stays table-tested
+ * (tests/unit/test_policy.c projection_table).
  * The expected projection is written out below as a table, not computed by the code under test:
  * a summary shows services (cases and activities) only, so a document or an encounter at
  * summary is shown as its existence.
@@ -139,11 +146,39 @@ static void teardown(void)
         ck_assert_int_eq(gpt_proc_stop(&srv, SIGTERM), 0);
 }
 
-/* The caller and purpose that get visibility v (hidden: after the block is in place). */
+/* The caller and purpose that get visibility v (hidden: after the block is in place). Summary
+ * has none on these routes (see above). */
 static void caller_for(enum vis v, const char **token, const char **purpose)
 {
     *token = v == V_FULL ? tok_own : tok_other;
-    *purpose = v == V_SUMMARY ? "target_group_identification" : "rehabilitation";
+    *purpose = "rehabilitation";
+}
+
+/* The job centre claiming target-group identification on a per-citizen route: 403 naming
+ * purpose, and nothing of the record in the answer. */
+static void check_summary_refused(enum kind k)
+{
+    for (int r = 0; r < NROUTE; r++) {
+        char path[160], route[80];
+        snprintf(path, sizeof path, "/v1/citizens/%s/%s?refresh=never", cprs[k], route_paths[r]);
+        snprintf(route, sizeof route, "/v1/citizens/{cpr}/%s", route_paths[r]);
+        const char *headers[] = {"X-Purpose: target_group_identification", NULL};
+        struct gpt_resp resp;
+        gpt_http(
+            srv.port,
+            &(struct gpt_req){.path = path, .route = route, .token = tok_other, .headers = headers},
+            &resp);
+        gpt_assert_problem(&resp, 403, "forbidden");
+        json_t *e = json_array_get(json_object_get(resp.json, "errors"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "purpose");
+        for (int f = 0; f < NFIELD; f++) {
+            char m[64];
+            marker(k, (enum field)f, m, sizeof m);
+            ck_assert_msg(!strstr(resp.body, m), "%s refused, yet shows the %s of a %s",
+                          route_paths[r], field_names[f], kind_names[k]);
+        }
+        gpt_resp_free(&resp);
+    }
 }
 
 static void get(enum route r, enum kind k, enum vis v, struct gpt_resp *resp)
@@ -295,9 +330,11 @@ static void check_cpr_list(void)
 
 START_TEST(every_visibility_and_kind_on_every_route)
 {
-    for (int v = V_FULL; v >= V_EXISTENCE; v--)
-        for (int k = 0; k < NKIND; k++)
-            check_cell((enum vis)v, (enum kind)k);
+    for (int k = 0; k < NKIND; k++) {
+        check_cell(V_FULL, (enum kind)k);
+        check_summary_refused((enum kind)k);
+        check_cell(V_EXISTENCE, (enum kind)k);
+    }
     check_cpr_list();
     /* Hidden: the citizen's block on the social area, for the job centre. */
     for (int k = 0; k < NKIND; k++) {

@@ -317,10 +317,25 @@ START_TEST(clients_create_use_and_revoke)
     ck_assert_str_eq(gpt_header(&r, "Location", loc, sizeof loc), path);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "department")), "social_services");
     ck_assert(json_is_null(json_object_get(r.json, "revoked_at")));
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "pending");
     char *token = strdup(json_string_value(json_object_get(r.json, "token")));
     gpt_resp_free(&r);
 
-    /* The new token works at once, and is never shown again. */
+    /* The new token works once a second admin has approved it (four eyes), and is never
+     * shown again. */
+    get("/v1/citizens/0101901234", "/v1/citizens/{cpr}", token, &r);
+    gpt_assert_problem(&r, 401, "unauthorized");
+    gpt_resp_free(&r);
+    char apath[112];
+    snprintf(apath, sizeof apath, "%s/approve", path);
+    char *admin2 = gpt_token(db, "admin", NULL);
+    struct gpt_req ap = {
+        .method = "POST", .path = apath, .route = "/v1/clients/{id}/approve", .token = admin2};
+    gpt_http(srv.port, &ap, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "active");
+    gpt_resp_free(&r);
+    free(admin2);
     ck_assert_int_eq(get("/v1/citizens/0101901234", "/v1/citizens/{cpr}", token, &r), 200);
     gpt_resp_free(&r);
     ck_assert_int_eq(get(path, "/v1/clients/{id}", tok_admin, &r), 200);

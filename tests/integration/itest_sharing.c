@@ -104,11 +104,12 @@ static long sim_lookups(const char *system)
     return n;
 }
 
-static long long id_of(json_t *body)
+/* The public id (a UUID) of a recorded consent or block, into out. */
+static void id_of(json_t *body, char out[40])
 {
-    json_t *id = json_object_get(body, "id");
-    ck_assert_msg(json_is_integer(id), "no integer id in the answer");
-    return (long long)json_integer_value(id);
+    const char *id = json_string_value(json_object_get(body, "id"));
+    ck_assert_msg(id && strlen(id) == 36, "no public id in the answer");
+    snprintf(out, 40, "%s", id);
 }
 
 /* The number of social-area cases the job centre sees on the cases route. */
@@ -141,7 +142,8 @@ START_TEST(consent_then_withdraw_takes_effect_on_the_next_request)
                           "\"form\":\"written\",\"evidence_ref\":\"itest\"}",
                           &r),
                      201);
-    long long consent = id_of(r.json);
+    char consent[40];
+    id_of(r.json, consent);
     gpt_resp_free(&r);
 
     overview(tok_job, "never", &r);
@@ -162,7 +164,7 @@ START_TEST(consent_then_withdraw_takes_effect_on_the_next_request)
     gpt_resp_free(&r);
 
     char path[96];
-    snprintf(path, sizeof path, "/v1/consents/%lld/withdraw", consent);
+    snprintf(path, sizeof path, "/v1/consents/%s/withdraw", consent);
     ck_assert_int_eq(post(path, "/v1/consents/{id}/withdraw", tok_job,
                           "{\"reason\":\"withdrawn by phone\"}", &r),
                      200);
@@ -210,7 +212,8 @@ START_TEST(blocks_keep_sources_unasked_and_overrides_are_flagged)
                           "\"reason\":\"the citizen does not want it shared\"}",
                           &r),
                      201);
-    long long block = id_of(r.json);
+    char block[40];
+    id_of(r.json, block);
     gpt_resp_free(&r);
 
     long before = sim_lookups("social");
@@ -230,7 +233,7 @@ START_TEST(blocks_keep_sources_unasked_and_overrides_are_flagged)
     /* A consent does not lift a block. */
     ck_assert_int_eq(post("/v1/citizens/" METTE "/consents", "/v1/citizens/{cpr}/consents", tok_job,
                           "{\"purpose\":\"rehabilitation\",\"scope\":{\"areas\":[\"social\"]},"
-                          "\"form\":\"oral\"}",
+                          "\"form\":\"oral\",\"note\":\"by phone\"}",
                           &r),
                      201);
     gpt_resp_free(&r);
@@ -275,7 +278,7 @@ START_TEST(blocks_keep_sources_unasked_and_overrides_are_flagged)
 
     /* Withdrawn: asked again, existence again (the consent was for rehabilitation: full). */
     char path[96];
-    snprintf(path, sizeof path, "/v1/blocks/%lld/withdraw", block);
+    snprintf(path, sizeof path, "/v1/blocks/%s/withdraw", block);
     ck_assert_int_eq(post(path, "/v1/blocks/{id}/withdraw", tok_social,
                           "{\"reason\":\"lifted by the citizen\"}", &r),
                      200);

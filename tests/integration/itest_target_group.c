@@ -347,7 +347,8 @@ static enum gp_visibility policy_level(const struct xrec *x)
     }
     struct gp_policy_context ctx = {.blocks = pb, .n_blocks = n, .today = today};
     struct gp_policy_caller caller = {GP_ROLE_COORDINATOR, "", "target_group_identification"};
-    struct gp_policy_record rec = {src_depts[x->src], x->area, x->case_type, x->cross, x->r.status};
+    struct gp_policy_record rec = {src_depts[x->src], x->area,     x->case_type,
+                                   x->cross,          x->r.status, false};
     return gp_policy_evaluate(&caller, &ctx, &rec).level;
 }
 
@@ -1510,7 +1511,11 @@ START_TEST(http_search_answers_and_audits)
     gpt_resp_free(&r);
 
     const char *wrong[] = {"X-Purpose: rehabilitation", NULL};
-    post(port, analyst, "{}", wrong, &r);
+    post(port, analyst, "{}", wrong, &r); /* not a purpose analysts claim here (role_purpose) */
+    gpt_assert_problem(&r, 403, "forbidden");
+    gpt_resp_free(&r);
+    const char *unknown[] = {"X-Purpose: curiosity", NULL};
+    post(port, analyst, "{}", unknown, &r);
     gpt_assert_problem(&r, 400, "invalid-parameter");
     gpt_resp_free(&r);
     ck_assert_int_eq(audit_rows(), rows_before);

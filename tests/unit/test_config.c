@@ -39,6 +39,8 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.source_max_bytes, 4194304);
     ck_assert_int_eq(c.breaker_failures, 5);
     ck_assert_int_eq(c.breaker_open_ms, 10000);
+    ck_assert_int_eq(c.token_ttl_days, 90);
+    ck_assert_int_eq(c.oral_consent_max_days, 30);
     ck_assert_uint_eq(c.cors_origin_count, 0);
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example"));
     ck_assert_ptr_null(c.migrate_database_url);
@@ -69,6 +71,8 @@ START_TEST(values)
                          "GLASPLADE_AUDIT_CHECKPOINT_FILE=/srv/audit/cp.jsonl",
                          "GLASPLADE_AUDIT_CHECKPOINT_ROWS=1",
                          "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S=86400",
+                         "GLASPLADE_TOKEN_TTL_DAYS=7",
+                         "GLASPLADE_ORAL_CONSENT_MAX_DAYS=14",
                          NULL};
     ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
     ck_assert_str_eq(c.database_url, "postgresql://u@h:5/d");
@@ -79,6 +83,8 @@ START_TEST(values)
     ck_assert_int_eq(c.request_deadline_ms, 500);
     ck_assert_int_eq(c.log_level, GP_LOG_DEBUG);
     ck_assert(c.migrate_on_start);
+    ck_assert_int_eq(c.token_ttl_days, 7);
+    ck_assert_int_eq(c.oral_consent_max_days, 14);
     ck_assert_uint_eq(c.cors_origin_count, 2);
     ck_assert(gp_config_cors_allowed(&c, "http://localhost:5173"));
     ck_assert(gp_config_cors_allowed(&c, "https://a.example"));
@@ -123,6 +129,10 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_AUDIT_SEAL_DELAY_MS=60001", "GLASPLADE_AUDIT_SEAL_DELAY_MS"},
     {"GLASPLADE_AUDIT_CHECKPOINT_ROWS=0", "GLASPLADE_AUDIT_CHECKPOINT_ROWS"},
     {"GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S=0", "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S"},
+    {"GLASPLADE_TOKEN_TTL_DAYS=0", "GLASPLADE_TOKEN_TTL_DAYS"},
+    {"GLASPLADE_TOKEN_TTL_DAYS=3651", "GLASPLADE_TOKEN_TTL_DAYS"},
+    {"GLASPLADE_ORAL_CONSENT_MAX_DAYS=0", "GLASPLADE_ORAL_CONSENT_MAX_DAYS"},
+    {"GLASPLADE_ORAL_CONSENT_MAX_DAYS=366", "GLASPLADE_ORAL_CONSENT_MAX_DAYS"},
 };
 
 START_TEST(invalid_values_name_the_variable)

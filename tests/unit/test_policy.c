@@ -1,18 +1,20 @@
 /* The visibility policy as a table.
  *
  * exhaustive_table runs every combination of role × caller department (own, other, none) ×
- * purpose × consent variant × block variant × override variant × cross_department × status
- * against ONE record (bostøtte, SEL § 85, in social services) and checks level, reason and
- * override_used. The expected values come from three hand-written tables, none of which
- * computes anything:
+ * purpose × consent variant × block variant × override variant × cross_department × status ×
+ * withheld-from-the-citizen against ONE record (bostøtte, SEL § 85, in social services) and checks
+ * level, reason and override_used. The expected values come from three hand-written tables, none of
+ * which computes anything:
  *
  *   - the variants (consent_variants, block_variants, override_variants): each fixture says
  *     by hand whether it applies to that record today ("grants", "hides", "active");
  *   - the outcome table `outside`: all 32 combinations of cross_department × override ×
  *     block × consent × target-group-and-open, for a caseworker or coordinator outside the
  *     record's department, each row written out with its level, reason and override flag;
- *   - three uniform rules, applied programmatically because they are obviously uniform:
- *     roles other than caseworker/coordinator → hidden (by role) in every row; a reader in the
+ *   - four uniform rules, applied programmatically because they are obviously uniform: the
+ *     citizen → full (by citizen) in every row, or hidden (withheld) where the record is
+ *     withheld from the citizen, and never a blocked source; other roles than
+ *     caseworker/coordinator → hidden (by role) in every row; a reader in the
  *     record's own department → full (own department) in every row; with no stated purpose no
  *     consent applies. A caller with no department is checked against the same `outside`
  *     table as one from another department.
@@ -36,7 +38,8 @@
 #define REC_TYPE "bostoette"
 
 static const enum gp_role roles[] = {GP_ROLE_CASEWORKER, GP_ROLE_COORDINATOR, GP_ROLE_ANALYST,
-                                     GP_ROLE_AUDITOR,    GP_ROLE_ADMIN,       GP_ROLE_NONE};
+                                     GP_ROLE_AUDITOR,    GP_ROLE_ADMIN,       GP_ROLE_NONE,
+                                     GP_ROLE_CITIZEN};
 #define N_ROLES (sizeof roles / sizeof roles[0])
 /* Own (the record's), other, none. */
 static const char *const caller_depts[] = {REC_DEPT, "job_centre", ""};
@@ -272,7 +275,7 @@ END_TEST
 
 /* One row of the exhaustive table: checks it, returns the number of checks made. */
 static size_t check_row(size_t r, size_t d, size_t p, size_t ci, size_t bi, size_t oi, bool cross,
-                        size_t s)
+                        size_t s, bool withheld)
 {
     const struct consent_variant *cv = &consent_variants[ci];
     const struct block_variant *bv = &block_variants[bi];
@@ -289,12 +292,17 @@ static size_t check_row(size_t r, size_t d, size_t p, size_t ci, size_t bi, size
         .now = NOW,
     };
     struct gp_policy_caller c = {roles[r], caller_depts[d], purposes[p]};
-    struct gp_policy_record rec = {REC_DEPT, REC_AREA, REC_TYPE, cross, statuses[s]};
+    struct gp_policy_record rec = {REC_DEPT, REC_AREA, REC_TYPE, cross, statuses[s], withheld};
     size_t checks = 0;
+    bool citizen = roles[r] == GP_ROLE_CITIZEN;
 
-    /* The expected decision: two uniform rules, then the outcome table. */
+    /* The expected decision: three uniform rules, then the outcome table. */
     struct gp_policy_decision want;
-    if (roles[r] != GP_ROLE_CASEWORKER && roles[r] != GP_ROLE_COORDINATOR) {
+    if (citizen && withheld) {
+        want = (struct gp_policy_decision){GP_VIS_HIDDEN, GP_POLICY_BY_WITHHELD, false};
+    } else if (citizen) {
+        want = (struct gp_policy_decision){GP_VIS_FULL, GP_POLICY_BY_CITIZEN, false};
+    } else if (roles[r] != GP_ROLE_CASEWORKER && roles[r] != GP_ROLE_COORDINATOR) {
         want = (struct gp_policy_decision){GP_VIS_HIDDEN, GP_POLICY_BY_ROLE, false};
     } else if (d == 0) {
         want = (struct gp_policy_decision){GP_VIS_FULL, GP_POLICY_BY_OWN_DEPARTMENT, false};
@@ -310,9 +318,9 @@ static size_t check_row(size_t r, size_t d, size_t p, size_t ci, size_t bi, size
     if (got.level != want.level || got.reason != want.reason ||
         got.override_used != want.override_used)
         ck_abort_msg("role %s dept '%s' purpose %s consent [%s] block [%s] override [%s] cross %d "
-                     "status %s: got %s/%s/%d, want %s/%s/%d",
+                     "status %s withheld %d: got %s/%s/%d, want %s/%s/%d",
                      gp_role_name(roles[r]), caller_depts[d], purposes[p] ? purposes[p] : "none",
-                     cv->name, bv->name, ov->name, cross, statuses[s],
+                     cv->name, bv->name, ov->name, cross, statuses[s], withheld,
                      gp_visibility_name(got.level), gp_policy_reason_name(got.reason),
                      got.override_used, gp_visibility_name(want.level),
                      gp_policy_reason_name(want.reason), want.override_used);
@@ -320,7 +328,7 @@ static size_t check_row(size_t r, size_t d, size_t p, size_t ci, size_t bi, size
 
     /* Sources: asked unless blocked as a whole for a caller outside, with no override. */
     bool sb = gp_policy_source_blocked(&c, &ctx, REC_DEPT, REC_AREA);
-    bool want_sb = d != 0 && bv->blocks_source && !ov->active;
+    bool want_sb = !citizen && d != 0 && bv->blocks_source && !ov->active;
     ck_assert_msg(sb == want_sb, "source_blocked: dept '%s' block [%s] override [%s]: got %d",
                   caller_depts[d], bv->name, ov->name, sb);
     /* A source not asked can only ever have had hidden records for this caller. */
@@ -349,12 +357,20 @@ START_TEST(exhaustive_table)
                         for (size_t oi = 0; oi < N_OVERRIDES; oi++)
                             for (int cross = 0; cross < 2; cross++)
                                 for (size_t s = 0; s < N_STATUSES; s++) {
-                                    checks += check_row(r, d, p, ci, bi, oi, cross, s);
-                                    rows++;
+                                    /* Withheld from the citizen: both ways for the citizen;
+                                     * for everyone else (whom it must not change) half the
+                                     * rows each way, alternating. */
+                                    bool both = roles[r] == GP_ROLE_CITIZEN;
+                                    bool alt = (ci + bi + oi + s + (size_t)cross) % 2;
+                                    for (int w = 0; w < (both ? 2 : 1); w++) {
+                                        checks += check_row(r, d, p, ci, bi, oi, cross, s,
+                                                            both ? w : alt);
+                                        rows++;
+                                    }
                                 }
-    ck_assert_uint_eq(rows, N_ROLES * N_DEPTS * N_PURPOSES * N_CONSENTS * N_BLOCKS * N_OVERRIDES *
-                                2 * N_STATUSES);
-    ck_assert_uint_eq(rows, 6 * 3 * 5 * 13 * 14 * 6 * 2 * 3);
+    size_t base = N_DEPTS * N_PURPOSES * N_CONSENTS * N_BLOCKS * N_OVERRIDES * 2 * N_STATUSES;
+    ck_assert_uint_eq(rows, (N_ROLES - 1) * base + 2 * base);
+    ck_assert_uint_eq(rows, 8 * 3 * 5 * 13 * 14 * 6 * 2 * 3);
     fprintf(stderr, "policy exhaustive table: %zu rows, %zu checks\n", rows, checks);
 }
 END_TEST
@@ -381,7 +397,8 @@ START_TEST(done_when_story)
     /* The issue's "done when": a job-centre caseworker sees only existence in the social area;
      * after a consent covering social for rehabilitation, full; after withdrawal, existence. */
     struct gp_policy_caller job = {GP_ROLE_CASEWORKER, "job_centre", "rehabilitation"};
-    struct gp_policy_record social = {"social_services", "social", "bostoette", true, "open"};
+    struct gp_policy_record social = {
+        "social_services", "social", "bostoette", true, "open", false};
     struct gp_policy_context ctx = {.today = TODAY, .now = NOW};
     ck_decision(eval(&job, &ctx, &social), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
 
@@ -391,7 +408,8 @@ START_TEST(done_when_story)
     ctx.n_consents = 1;
     ck_decision(eval(&job, &ctx, &social), GP_VIS_FULL, GP_POLICY_BY_CONSENT, false);
     /* The same consent does not reach the family area, nor another purpose. */
-    struct gp_policy_record family = {"family", "family", "stoettende_indsats", true, "open"};
+    struct gp_policy_record family = {"family", "family", "stoettende_indsats",
+                                      true,     "open",   false};
     ck_decision(eval(&job, &ctx, &family), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
     struct gp_policy_caller job_ce = {GP_ROLE_CASEWORKER, "job_centre", "coordinated_effort"};
     ck_decision(eval(&job_ce, &ctx, &social), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
@@ -405,7 +423,8 @@ START_TEST(blocks_and_break_glass)
 {
     struct gp_policy_caller job = {GP_ROLE_COORDINATOR, "job_centre", "coordinated_effort"};
     struct gp_policy_caller soc = {GP_ROLE_CASEWORKER, "social_services", "own_case"};
-    struct gp_policy_record social = {"social_services", "social", "bostoette", true, "open"};
+    struct gp_policy_record social = {
+        "social_services", "social", "bostoette", true, "open", false};
     struct gp_policy_consent k = {.purpose = "coordinated_effort",
                                   .areas = {"employment", "social", "family"},
                                   .n_areas = 3,
@@ -421,7 +440,8 @@ START_TEST(blocks_and_break_glass)
     ck_decision(eval(&soc, &ctx, &social), GP_VIS_FULL, GP_POLICY_BY_OWN_DEPARTMENT, false);
     ck_assert(!gp_policy_source_blocked(&soc, &ctx, "social_services", "social"));
     /* Other departments are untouched by it. */
-    struct gp_policy_record family = {"family", "family", "stoettende_indsats", true, "closed"};
+    struct gp_policy_record family = {"family", "family", "stoettende_indsats",
+                                      true,     "closed", false};
     ck_decision(eval(&job, &ctx, &family), GP_VIS_FULL, GP_POLICY_BY_CONSENT, false);
     ck_assert(!gp_policy_source_blocked(&job, &ctx, "family", "family"));
 
@@ -435,7 +455,8 @@ START_TEST(blocks_and_break_glass)
     ck_decision(eval(&job, &ctx, &family), GP_VIS_FULL, GP_POLICY_BY_CONSENT, false);
     ck_decision(eval(&soc, &ctx, &social), GP_VIS_FULL, GP_POLICY_BY_OWN_DEPARTMENT, false);
     /* Excluded types stay hidden even under break-glass. */
-    struct gp_policy_record bolig = {"social_services", "social", "boligsikring", false, "open"};
+    struct gp_policy_record bolig = {
+        "social_services", "social", "boligsikring", false, "open", false};
     ck_decision(eval(&job, &ctx, &bolig), GP_VIS_HIDDEN, GP_POLICY_BY_EXCLUDED_TYPE, false);
     /* Roles that read no case data see nothing, override or not. */
     struct gp_policy_caller auditor = {GP_ROLE_AUDITOR, "", "coordinated_effort"};
@@ -453,7 +474,7 @@ START_TEST(target_group_identification)
 {
     struct gp_policy_caller tgi = {GP_ROLE_COORDINATOR, "job_centre",
                                    "target_group_identification"};
-    struct gp_policy_record r = {"family", "family", "anbringelse", true, "open"};
+    struct gp_policy_record r = {"family", "family", "anbringelse", true, "open", false};
     ck_decision(eval(&tgi, NULL, &r), GP_VIS_SUMMARY, GP_POLICY_BY_TARGET_GROUP, false);
     r.status = "closed";
     ck_decision(eval(&tgi, NULL, &r), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
@@ -468,8 +489,8 @@ START_TEST(target_group_identification)
     ck_decision(eval(&tgi, &ctx, &r), GP_VIS_HIDDEN, GP_POLICY_BY_BLOCK, false);
     /* A case-type block never stops the source being asked. */
     ck_assert(!gp_policy_source_blocked(&tgi, &ctx, "family", "family"));
-    struct gp_policy_record boligsikring = {"social_services", "social", "boligsikring", false,
-                                            "open"};
+    struct gp_policy_record boligsikring = {
+        "social_services", "social", "boligsikring", false, "open", false};
     ck_decision(eval(&tgi, NULL, &boligsikring), GP_VIS_HIDDEN, GP_POLICY_BY_EXCLUDED_TYPE, false);
 }
 END_TEST
@@ -477,10 +498,10 @@ END_TEST
 START_TEST(consent_scope)
 {
     struct gp_policy_caller job = {GP_ROLE_CASEWORKER, "job_centre", "rehabilitation"};
-    struct gp_policy_record health = {"municipal_health", "health_municipal", "genoptraening", true,
-                                      "open"};
-    struct gp_policy_record region = {"region", "health_regional", "hospitalsforloeb", true,
-                                      "closed"};
+    struct gp_policy_record health = {
+        "municipal_health", "health_municipal", "genoptraening", true, "open", false};
+    struct gp_policy_record region = {"region", "health_regional", "hospitalsforloeb",
+                                      true,     "closed",          false};
     /* Both health areas, but only the region's department. */
     struct gp_policy_consent k = {.purpose = "rehabilitation",
                                   .areas = {"health_municipal", "health_regional"},
@@ -501,14 +522,16 @@ START_TEST(consent_scope)
     k.n_departments = 2;
     ck_decision(eval(&job, &ctx, &health), GP_VIS_FULL, GP_POLICY_BY_CONSENT, false);
     /* A record with no department is not in a consent that names departments. */
-    struct gp_policy_record nodept = {"", "health_regional", "hospitalsforloeb", true, "open"};
+    struct gp_policy_record nodept = {"",   "health_regional", "hospitalsforloeb", true, "open",
+                                      false};
     ck_decision(eval(&job, &ctx, &nodept), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
     k.n_departments = 0;
     ck_decision(eval(&job, &ctx, &nodept), GP_VIS_FULL, GP_POLICY_BY_CONSENT, false);
     /* A count above the maximum reads only the maximum. */
     k.n_areas = 1000;
     ck_decision(eval(&job, &ctx, &region), GP_VIS_FULL, GP_POLICY_BY_CONSENT, false);
-    struct gp_policy_record family = {"family", "family", "stoettende_indsats", true, "open"};
+    struct gp_policy_record family = {"family", "family", "stoettende_indsats",
+                                      true,     "open",   false};
     ck_decision(eval(&job, &ctx, &family), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
     k.areas[2] = "family";
     k.n_departments = 1000;
@@ -530,7 +553,8 @@ END_TEST
 START_TEST(fail_closed)
 {
     struct gp_policy_caller job = {GP_ROLE_CASEWORKER, "job_centre", "rehabilitation"};
-    struct gp_policy_record social = {"social_services", "social", "bostoette", true, "open"};
+    struct gp_policy_record social = {
+        "social_services", "social", "bostoette", true, "open", false};
     struct gp_policy_consent k = {
         .purpose = "rehabilitation", .areas = {"social"}, .n_areas = 1, .valid_from = "2025-01-01"};
     struct gp_policy_context ctx = {.consents = &k, .n_consents = 1, .today = TODAY};
@@ -569,7 +593,8 @@ START_TEST(fail_closed)
     b.valid_until = NULL;
     b.kind = GP_POLICY_BLOCK_UNKNOWN;
     b.value = "social";
-    struct gp_policy_record family = {"family", "family", "stoettende_indsats", true, "open"};
+    struct gp_policy_record family = {"family", "family", "stoettende_indsats",
+                                      true,     "open",   false};
     ck_decision(eval(&job, &ctx, &family), GP_VIS_HIDDEN, GP_POLICY_BY_BLOCK, false);
     ck_assert(gp_policy_source_blocked(&job, &ctx, "family", "family"));
     b.kind = (enum gp_policy_block_kind)42;
@@ -587,7 +612,7 @@ START_TEST(fail_closed)
     /* A record with no area or department is not covered by a readable block naming one. */
     b.kind = GP_POLICY_BLOCK_AREA;
     b.value = "social";
-    struct gp_policy_record blank = {NULL, NULL, NULL, true, "open"};
+    struct gp_policy_record blank = {NULL, NULL, NULL, true, "open", false};
     ck_decision(eval(&job, &ctx, &blank), GP_VIS_EXISTENCE, GP_POLICY_BY_NO_CONSENT, false);
 
     /* Overrides: no now, or a malformed timestamp, is not in force. */
@@ -622,7 +647,8 @@ START_TEST(instants)
 {
     /* Timestamps are compared as instants, whatever their precision or separator. */
     struct gp_policy_caller job = {GP_ROLE_CASEWORKER, "job_centre", "rehabilitation"};
-    struct gp_policy_record social = {"social_services", "social", "bostoette", true, "open"};
+    struct gp_policy_record social = {
+        "social_services", "social", "bostoette", true, "open", false};
     struct gp_policy_override o = {"2025-06-15T09:59:59.1Z", "2025-06-15T10:00:00.9Z"};
     struct gp_policy_context ctx = {.overrides = &o, .n_overrides = 1, .today = TODAY};
     static const struct {
@@ -713,12 +739,38 @@ START_TEST(sources)
 }
 END_TEST
 
+/* The citizen's own view: everything of every department, excluded case types and blocked
+ * areas included, whatever consents and overrides say; only what its source keeps from them
+ * is hidden, and no source is kept from being asked. */
+START_TEST(citizen_reads_own_data)
+{
+    struct gp_policy_caller me = {GP_ROLE_CITIZEN, "", NULL};
+    struct gp_policy_record family = {"family", "family", "anbringelse", true, "open", false};
+    struct gp_policy_record bolig = {"social_services", "social", "boligsikring", false,
+                                     "closed",          false};
+    struct gp_policy_record note = {"region", "health_regional", "psykiatri", true, "open", true};
+    struct gp_policy_block all = {GP_POLICY_BLOCK_AREA, "family", NULL, NULL, false};
+    struct gp_policy_context ctx = {.blocks = &all, .n_blocks = 1, .today = TODAY, .now = NOW};
+    ck_decision(eval(&me, &ctx, &family), GP_VIS_FULL, GP_POLICY_BY_CITIZEN, false);
+    ck_decision(eval(&me, &ctx, &bolig), GP_VIS_FULL, GP_POLICY_BY_CITIZEN, false);
+    ck_decision(eval(&me, &ctx, &note), GP_VIS_HIDDEN, GP_POLICY_BY_WITHHELD, false);
+    ck_assert(!gp_policy_source_blocked(&me, &ctx, "family", "family"));
+    /* The flag is the citizen's only: the region still sees its own note in full. */
+    struct gp_policy_caller region = {GP_ROLE_CASEWORKER, "region", "own_case"};
+    ck_decision(eval(&region, &ctx, &note), GP_VIS_FULL, GP_POLICY_BY_OWN_DEPARTMENT, false);
+    /* A citizen with a department (never made so, but fail closed) is still only a citizen. */
+    struct gp_policy_caller odd = {GP_ROLE_CITIZEN, "family", "own_case"};
+    ck_decision(eval(&odd, &ctx, &note), GP_VIS_HIDDEN, GP_POLICY_BY_WITHHELD, false);
+}
+END_TEST
+
 START_TEST(legacy_rows)
 {
     /* gp_policy_decide (no context) keeps its old answers. */
-    struct gp_policy_record social = {"social_services", "social", "bostoette", true, "open"};
-    struct gp_policy_record boligsikring = {"social_services", "social", "boligsikring", false,
-                                            "open"};
+    struct gp_policy_record social = {
+        "social_services", "social", "bostoette", true, "open", false};
+    struct gp_policy_record boligsikring = {
+        "social_services", "social", "boligsikring", false, "open", false};
     struct gp_policy_caller job = {GP_ROLE_CASEWORKER, "job_centre", "rehabilitation"};
     struct gp_policy_caller soc = {GP_ROLE_CASEWORKER, "social_services", NULL};
     struct gp_policy_caller tgi = {GP_ROLE_COORDINATOR, "job_centre",
@@ -735,11 +787,11 @@ START_TEST(legacy_rows)
     ck_assert_int_eq(gp_policy_decide(&tgi, &social), GP_VIS_EXISTENCE);
     /* A department-less caller is never "own department", even for a department-less record. */
     struct gp_policy_caller nodept = {GP_ROLE_CASEWORKER, "", NULL};
-    struct gp_policy_record odd = {"", "social", "x", true, "open"};
+    struct gp_policy_record odd = {"", "social", "x", true, "open", false};
     ck_assert_int_eq(gp_policy_decide(&nodept, &odd), GP_VIS_EXISTENCE);
     struct gp_policy_caller nulldept = {GP_ROLE_CASEWORKER, NULL, NULL};
     ck_assert_int_eq(gp_policy_decide(&nulldept, &social), GP_VIS_EXISTENCE);
-    struct gp_policy_record nullrec = {NULL, "social", "x", true, "open"};
+    struct gp_policy_record nullrec = {NULL, "social", "x", true, "open", false};
     ck_assert_int_eq(gp_policy_decide(&nulldept, &nullrec), GP_VIS_EXISTENCE);
 }
 END_TEST
@@ -760,6 +812,8 @@ START_TEST(names)
     ck_assert_str_eq(gp_policy_reason_name(GP_POLICY_BY_CONSENT), "consent");
     ck_assert_str_eq(gp_policy_reason_name(GP_POLICY_BY_TARGET_GROUP), "target_group");
     ck_assert_str_eq(gp_policy_reason_name(GP_POLICY_BY_NO_CONSENT), "no_consent");
+    ck_assert_str_eq(gp_policy_reason_name(GP_POLICY_BY_CITIZEN), "citizen");
+    ck_assert_str_eq(gp_policy_reason_name(GP_POLICY_BY_WITHHELD), "withheld");
     ck_assert_str_eq(gp_policy_reason_name((enum gp_policy_reason)0), "unknown");
     ck_assert_int_eq(gp_policy_block_kind_parse("area"), GP_POLICY_BLOCK_AREA);
     ck_assert_int_eq(gp_policy_block_kind_parse("department"), GP_POLICY_BLOCK_DEPARTMENT);
@@ -825,6 +879,7 @@ int main(void)
     tcase_add_test(tc, fail_closed);
     tcase_add_test(tc, instants);
     tcase_add_test(tc, sources);
+    tcase_add_test(tc, citizen_reads_own_data);
     tcase_add_test(tc, legacy_rows);
     tcase_add_test(tc, names);
     tcase_add_test(tc, projection_table);
