@@ -34,6 +34,11 @@ struct gp_config {
     int rec_min_caseworkers;  /* GLASPLADE_REC_MIN_CASEWORKERS */
     int rec_lae265_months;    /* GLASPLADE_REC_LAE265_MONTHS */
     int rec_source_max_age_s; /* GLASPLADE_REC_SOURCE_MAX_AGE_S */
+    /* The page (web/) and its sign-in. NULL when unset. */
+    char *web_dir;            /* GLASPLADE_WEB_DIR; NULL: the source tree's web/ */
+    char *web_vendor_dir;     /* GLASPLADE_WEB_VENDOR_DIR; NULL: node_modules/dkfds/dist */
+    char *oidc_issuer;        /* GLASPLADE_OIDC_ISSUER: https://... or http://127.0.0.1:... */
+    char *oidc_web_client_id; /* GLASPLADE_OIDC_WEB_CLIENT_ID: the page's public client */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */

@@ -41,6 +41,9 @@ START_TEST(defaults)
     ck_assert_int_eq(c.breaker_open_ms, 10000);
     ck_assert_uint_eq(c.cors_origin_count, 0);
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example"));
+    ck_assert_ptr_null(c.oidc_issuer);
+    ck_assert_ptr_null(c.oidc_web_client_id);
+    ck_assert_ptr_null(c.web_dir);
     gp_config_free(&c);
 }
 END_TEST
@@ -57,6 +60,9 @@ START_TEST(values)
                          "GLASPLADE_LOG_LEVEL=debug",
                          "GLASPLADE_MIGRATE_ON_START=true",
                          "GLASPLADE_CORS_ORIGINS=https://a.example, http://localhost:5173",
+                         "GLASPLADE_OIDC_ISSUER=http://127.0.0.1:9000/oidc",
+                         "GLASPLADE_OIDC_WEB_CLIENT_ID=glasplade-web",
+                         "GLASPLADE_WEB_DIR=/srv/web",
                          NULL};
     ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
     ck_assert_str_eq(c.database_url, "postgresql://u@h:5/d");
@@ -72,6 +78,9 @@ START_TEST(values)
     ck_assert(gp_config_cors_allowed(&c, "https://a.example"));
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example.evil"));
     ck_assert(!gp_config_cors_allowed(&c, NULL));
+    ck_assert_str_eq(c.oidc_issuer, "http://127.0.0.1:9000/oidc");
+    ck_assert_str_eq(c.oidc_web_client_id, "glasplade-web");
+    ck_assert_str_eq(c.web_dir, "/srv/web");
     gp_config_free(&c);
     gp_config_free(&c); /* idempotent */
 }
@@ -101,6 +110,10 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_CORS_ORIGINS=example.com", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://a.example/path", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://", "GLASPLADE_CORS_ORIGINS"},
+    {"GLASPLADE_OIDC_ISSUER=http://idp.example", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_OIDC_ISSUER=http://127.0.0.1.evil.example", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_OIDC_ISSUER=https://idp.example; script-src *", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_OIDC_ISSUER=idp.example", "GLASPLADE_OIDC_ISSUER"},
 };
 
 START_TEST(invalid_values_name_the_variable)
