@@ -21,6 +21,8 @@ void gp_handle_citizen_get(struct gp_request *req);
 
 /* GET /v1/citizens/{cpr}/overview */
 void gp_handle_overview(struct gp_request *req);
+/* GET /v1/citizens/{cpr}/overview/stream */
+void gp_handle_overview_stream(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/cases */
 void gp_handle_cases(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/timeline */

@@ -27,6 +27,8 @@ const struct gp_route gp_routes[] = {
     {"GET", "/v1/openapi.yaml", gp_handle_openapi, 0, false, NULL},
     {"GET", "/v1/citizens/{cpr}", gp_handle_citizen_get, PERSONAL, false, q_purpose},
     {"GET", "/v1/citizens/{cpr}/overview", gp_handle_overview, PERSONAL, false, q_overview},
+    {"GET", "/v1/citizens/{cpr}/overview/stream", gp_handle_overview_stream, PERSONAL, false,
+     q_overview},
     {"GET", "/v1/citizens/{cpr}/cases", gp_handle_cases, PERSONAL, false, q_cases},
     {"GET", "/v1/citizens/{cpr}/timeline", gp_handle_timeline, PERSONAL, false, q_timeline},
     {"GET", "/v1/citizens/{cpr}/recommendations", gp_handle_recommendations, PERSONAL, false,

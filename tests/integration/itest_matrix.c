@@ -105,6 +105,8 @@ static const struct row rows[] = {
     {"GET", "/v1/openapi.yaml", "/v1/openapi.yaml", NULL, PUBLIC(200)},
     {"GET", "/v1/citizens/{cpr}", "/v1/citizens/" CPR, NULL, PERSONAL(200)},
     {"GET", "/v1/citizens/{cpr}/overview", "/v1/citizens/" CPR "/overview", NULL, PERSONAL(200)},
+    {"GET", "/v1/citizens/{cpr}/overview/stream", "/v1/citizens/" CPR "/overview/stream", NULL,
+     PERSONAL(200)},
     {"GET", "/v1/citizens/{cpr}/cases", "/v1/citizens/" CPR "/cases", NULL, PERSONAL(200)},
     {"GET", "/v1/citizens/{cpr}/timeline", "/v1/citizens/" CPR "/timeline", NULL, PERSONAL(200)},
     {"GET", "/v1/citizens/{cpr}/recommendations", "/v1/citizens/" CPR "/recommendations", NULL,
