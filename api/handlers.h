@@ -29,6 +29,8 @@ void gp_handle_cases(struct gp_request *req);
 void gp_handle_timeline(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/recommendations */
 void gp_handle_recommendations(struct gp_request *req);
+/* GET /v1/me */
+void gp_handle_me(struct gp_request *req);
 /* GET /v1/sources */
 void gp_handle_sources(struct gp_request *req);
 

@@ -52,6 +52,7 @@ const struct gp_route gp_routes[] = {
     {"GET", "/v1/audit", gp_handle_audit_search, GP_ROLE_AUDITOR, false, q_audit},
     {"GET", "/v1/audit/verify", gp_handle_audit_verify, GP_ROLE_AUDITOR, false, NULL},
     {"GET", "/v1/sources", gp_handle_sources, GP_ROLES_ALL, false, NULL},
+    {"GET", "/v1/me", gp_handle_me, GP_ROLES_ALL, false, NULL},
     {"GET", "/v1/clients", gp_handle_clients_list, GP_ROLE_ADMIN, false, NULL},
     {"POST", "/v1/clients", gp_handle_clients_post, GP_ROLE_ADMIN, true, NULL},
     {"GET", "/v1/clients/{id}", gp_handle_client_get, GP_ROLE_ADMIN, false, NULL},

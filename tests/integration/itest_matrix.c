@@ -131,6 +131,7 @@ static const struct row rows[] = {
     {"GET", "/v1/audit", "/v1/audit", NULL, AUDITOR_ONLY(200)},
     {"GET", "/v1/audit/verify", "/v1/audit/verify", NULL, AUDITOR_ONLY(200)},
     {"GET", "/v1/sources", "/v1/sources", NULL, EVERY_ROLE(200)},
+    {"GET", "/v1/me", "/v1/me", NULL, EVERY_ROLE(200)},
     {"GET", "/v1/clients", "/v1/clients", NULL, ADMIN_ONLY(200)},
     {"POST", "/v1/clients", "/v1/clients", CLIENT, ADMIN_ONLY(201)},
     {"GET", "/v1/clients/{id}", "/v1/clients/{client}", NULL, ADMIN_ONLY(200)},
