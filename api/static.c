@@ -63,6 +63,7 @@ static const struct {
     {".png", "image/png", true},
     {".ico", "image/x-icon", false},
     {".woff2", "font/woff2", true},
+    {".woff", "font/woff", true}, /* DKFDS names one face's WOFF before its WOFF2 */
     {".txt", "text/plain; charset=utf-8", false},
 };
 
