@@ -164,18 +164,27 @@ static void emit(struct gp_request *req, struct stream *st, const struct gp_fetc
     }
     json_t *body = gp_overview_body(p);
     if (!last) {
-        /* Sources asked that have not answered yet: not failed, not stale — pending. */
-        size_t i;
+        /* Sources asked that have not answered yet: not failed, not stale — pending, and not
+         * counted as answered (the index may hold a fresh answer of theirs). */
+        size_t i, answered = 0, asked = 0;
         json_t *src;
         json_array_foreach(json_object_get(body, "sources"), i, src)
         {
+            const char *status = json_string_value(json_object_get(src, "status"));
             if (still_waiting(st, json_string_value(json_object_get(src, "id")))) {
                 json_object_set_new(src, "status", json_string("pending"));
                 json_object_set_new(src, "asked", json_true());
                 json_object_set_new(src, "error", json_null());
+                asked++;
+            } else if (strcmp(status, "blocked") != 0) {
+                asked++;
+                answered += !strcmp(status, "ok");
             }
         }
         json_object_set_new(body, "status", json_string("pending"));
+        json_object_set_new(
+            body, "completeness",
+            json_pack("{s:i, s:i}", "answered", (int)answered, "asked", (int)asked));
     }
     json_t *line =
         json_pack("{s:s, s:o, s:f, s:o}", "event", last ? "overview" : "progress", "settled",

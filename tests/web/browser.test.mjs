@@ -199,6 +199,9 @@ async function main() {
     await tabTo(page, 'plate');
     await page.waitForSelector('#completeness[data-status=complete]');
     await page.waitForSelector('.gp-tile[data-area=social][data-visibility=full]');
+    await page.evaluate(() => document.getElementById('citizen-h').scrollIntoView());
+    await shot(page, 'plate-consent-1280');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await tabTo(page, 'sharing');
     await page.click('#consent-list li button');
     await page.waitForSelector('#consent-list li[data-status=withdrawn]');
@@ -234,7 +237,7 @@ async function main() {
     await page.waitForSelector('#tl-svg');
     await page.waitForSelector('#tl-svg .gp-tl-collision');
     const items = await page.locator('#tl-collisions li').allTextContents();
-    assert.ok(items.some((x) => /Socialforvaltningen/.test(x) && /Jobcenter/.test(x)), items.join(' | '));
+    assert.ok(items.some((x) => /Døgnbehandling/.test(x) && /Kursus/.test(x) && /Virksomhedspraktik/.test(x)), items.join(' | '));
     await page.selectOption('#tl-zoom', '2026');
     await shot(page, 'timeline-1280');
     await axe(page, 'timeline');
@@ -259,13 +262,14 @@ async function main() {
     await narrow.waitForSelector('#completeness[data-status=complete]');
     const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
+    await narrow.evaluate(() => document.getElementById('sources-h').scrollIntoView());
     await shot(narrow, 'plate-390');
     await axe(narrow, 'plate-390');
     await lookUp(narrow, SOFIE);
     await tabTo(narrow, 'timeline');
     await narrow.waitForSelector('#tl-svg .gp-tl-collision');
     await narrow.selectOption('#tl-zoom', '2026');
-    await narrow.locator('#tl-svg').scrollIntoViewIfNeeded();
+    await narrow.evaluate(() => document.querySelector('.gp-toolbar').scrollIntoView());
     await shot(narrow, 'timeline-390');
     await narrow.context().close();
   });

@@ -278,9 +278,13 @@ async function press(refresh) {
 async function loadTimeline() {
   replace(view.panel, h('p', { class: 'gp-muted' }, t('loading')));
   try {
-    const tl = await api(`${cprPath(view.cpr)}/timeline`);
+    const [tl, recs] = await Promise.all([
+      api(`${cprPath(view.cpr)}/timeline`),
+      api(`${cprPath(view.cpr)}/recommendations`).catch(() => null),
+    ]);
     view.timeline = tl;
     view.tlctx = view.tlctx || {};
+    view.tlctx.recs = recs ? recs.recommendations : null;
     drawTimeline(view.panel, tl, view.tlctx);
     if (view.focusRecord) {
       const svg = document.getElementById('tl-svg');

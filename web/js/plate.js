@@ -7,8 +7,8 @@ import { t, label, fmtDate, fmtAge } from './i18n.js';
 
 const AREA_ORDER = ['employment', 'social', 'family', 'health_municipal', 'health_regional'];
 const STATUS_ICON = {
-  ok: '✓', pending: '…', timeout: '⏱', error: '✕', unavailable: '✕', circuit_open: '⏸',
-  blocked: '⛔', stale: '↺',
+  ok: '✓', pending: '…', timeout: '!', error: '!', unavailable: '!', circuit_open: '!',
+  blocked: '–', stale: '↺',
 };
 
 function order(a, b) {
@@ -33,8 +33,8 @@ function chip(s) {
     title: s.error || undefined,
   },
   h('span', { class: 'gp-chip__icon', 'aria-hidden': 'true' }, STATUS_ICON[s.status] || '•'),
-  h('span', { class: 'gp-chip__name' }, sourceName(s)),
-  h('span', { class: 'gp-chip__status' }, `: ${bits.join(' · ')}`),
+  h('span', { class: 'gp-chip__name' }, `${sourceName(s)}:`),
+  h('span', { class: 'gp-chip__status' }, bits.join(' · ')),
   s.error && s.status !== 'pending' ? h('span', { class: 'sr-only' }, ` (${s.error})`) : null);
 }
 

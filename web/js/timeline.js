@@ -20,8 +20,10 @@ function name(ev) {
   return ev.title || ct || label('kind', ev.kind);
 }
 
+// Efforts and cases with a start are periods (a case until its end, or today while open);
+// the closing of a case and documents are single marks.
 function isPeriod(ev) {
-  return (ev.kind === 'activity' || ev.kind === 'encounter') && ev.start;
+  return (ev.kind === 'activity' || ev.kind === 'encounter' || ev.kind === 'case_opened') && ev.start;
 }
 
 function span(ev) {
@@ -30,9 +32,33 @@ function span(ev) {
   return [ms(s), Math.max(ms(e), ms(s))];
 }
 
-// Pairs of periods of different departments that overlap by a day or more.
+// What collides, as the server judges it: each colliding_efforts recommendation names a
+// residential effort and what starts during it (evidence: record ids). The band runs from
+// each one's start to the end of the earlier of the two.
+export function collisionsFromRecs(events, recs) {
+  const byId = (id) => events.find((e) => String(e.record_id) === String(id) && isPeriod(e));
+  const out = [];
+  for (const r of recs) {
+    if (r.code !== 'colliding_efforts') continue;
+    const evs = (r.evidence || []).map(byId).filter(Boolean);
+    if (evs.length < 2) continue;
+    // The residential one: the period that holds every other's start, longest first.
+    const sorted = [...evs].sort((a, b) => (span(b)[1] - span(b)[0]) - (span(a)[1] - span(a)[0]));
+    const home = sorted.find((c) => evs.every((e) => e === c || (span(e)[0] >= span(c)[0] && span(e)[0] <= span(c)[1]))) || sorted[0];
+    for (const e of evs) {
+      if (e === home) continue;
+      const from = Math.max(span(e)[0], span(home)[0]);
+      const to = Math.max(from + DAY, Math.min(span(e)[1], span(home)[1]));
+      out.push({ a: home, b: e, from, to, reason: r.reason });
+    }
+  }
+  return out;
+}
+
+// Without the server's recommendations: efforts (not cases) of different departments whose
+// periods overlap by a day or more.
 export function collisions(events) {
-  const periods = events.filter(isPeriod);
+  const periods = events.filter((e) => isPeriod(e) && e.kind !== 'case_opened');
   const out = [];
   for (let i = 0; i < periods.length; i++) {
     for (let j = i + 1; j < periods.length; j++) {
@@ -68,7 +94,9 @@ export function drawTimeline(el, tl, ctx) {
     type: 'button', class: 'button button-secondary gp-small', id: 'tl-toggle', 'aria-pressed': String(state.table),
     onclick: () => { state.table = !state.table; ctx.table = state.table; draw(); },
   });
-  const cols = collisions(events);
+  const cols = ctx.recs ? collisionsFromRecs(events, ctx.recs) : collisions(events);
+  // The server's reason, once per recommendation, for the list under the chart.
+  const reasons = [...new Set(cols.map((c) => c.reason).filter(Boolean))];
 
   function draw() {
     toggle.textContent = state.table ? t('as_chart') : t('as_table');
@@ -85,7 +113,10 @@ export function drawTimeline(el, tl, ctx) {
       : null,
     chartBox, details,
     h('h3', { class: 'h4' }, t('collisions')),
-    cols.length
+    reasons.length
+      ? h('ul', { class: 'gp-collisions', id: 'tl-collisions' }, reasons.map((r) => h('li', {},
+        h('span', { 'aria-hidden': 'true', class: 'gp-warn-icon' }, '⚠ '), getLang() === 'en' ? (r.en || r.da) : (r.da || r.en))))
+      : cols.length
       ? h('ul', { class: 'gp-collisions', id: 'tl-collisions' }, cols.map((c) => h('li', {},
         h('span', { 'aria-hidden': 'true', class: 'gp-warn-icon' }, '⚠ '),
         t('collision_item', {
