@@ -280,6 +280,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     req->server = s;
     req->conn = conn;
     req->uri_len = strlen(uri);
+    /* libmicrohttpd unescapes the path before we see it: an encoded NUL would cut it short. */
+    req->uri_nul = strstr(uri, "%00") != NULL;
     req->route_index = (size_t)-1;
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     atomic_fetch_add(&s->inflight, 1);
@@ -347,7 +349,10 @@ static bool admit(struct gp_request *req, const char *url, const char *method)
         return false;
     }
     if (gp_static_path(url)) {
-        gp_static_answer(req, method, url);
+        if (req->uri_nul)
+            gp_reply_problem(req, GP_E_NOT_FOUND, "no resource at this path");
+        else
+            gp_static_answer(req, method, url);
         return false;
     }
     if (!strcmp(method, "OPTIONS")) {

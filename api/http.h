@@ -52,6 +52,7 @@ struct gp_request {
     char request_id[GP_REQUEST_ID_MAX + 1];
     char method[16];
     size_t uri_len; /* the full request target, query included */
+    bool uri_nul;   /* the request target holds an encoded NUL (%00) */
     struct timespec start;
 
     /* Routing */

@@ -239,7 +239,9 @@ async function main() {
     const items = await page.locator('#tl-collisions li').allTextContents();
     assert.ok(items.some((x) => /Døgnbehandling/.test(x) && /Kursus/.test(x) && /Virksomhedspraktik/.test(x)), items.join(' | '));
     await page.selectOption('#tl-zoom', '2026');
+    await page.evaluate(() => document.getElementById('citizen-h').scrollIntoView());
     await shot(page, 'timeline-1280');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await axe(page, 'timeline');
     // Keyboard: the first event takes focus; arrows move
     await page.focus('#tl-svg g.gp-ev[tabindex="0"]');

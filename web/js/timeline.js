@@ -6,9 +6,6 @@ import { t, label, fmtDate, getLang } from './i18n.js';
 
 const DEPT_ORDER = ['job_centre', 'social_services', 'family', 'municipal_health', 'region'];
 const DAY = 86400000;
-const W = 1000;
-const LEFT = 170;
-const LANE = 46;
 const TOP = 28;
 
 const ms = (d) => Date.parse(`${d}T00:00:00Z`);
@@ -101,7 +98,7 @@ export function drawTimeline(el, tl, ctx) {
   function draw() {
     toggle.textContent = state.table ? t('as_chart') : t('as_table');
     toggle.setAttribute('aria-pressed', String(state.table));
-    replace(chartBox, state.table ? table(events) : chart(events, tl.gaps || [], cols, state.zoom, details, tl.existence));
+    replace(chartBox, state.table ? table(events) : chart(events, tl.gaps || [], cols, state.zoom, details, tl.existence, el.clientWidth));
   }
 
   replace(el,
@@ -148,7 +145,12 @@ function periodText(e) {
   return fmtDate(e.date || e.start);
 }
 
-function chart(events, gaps, cols, zoom, details, existence) {
+function chart(events, gaps, cols, zoom, details, existence, width) {
+  // Drawn at the width it is shown at, so that its text keeps its size on a phone: lane names
+  // go above the bars there.
+  const W = Math.max(340, Math.min(1400, Math.round(width || 1000)));
+  const narrow = W < 600;
+  const LEFT = narrow ? 8 : 170;
   const depts = [...new Set(events.map((e) => e.department))]
     .sort((a, b) => (DEPT_ORDER.indexOf(a) + 1 || 99) - (DEPT_ORDER.indexOf(b) + 1 || 99));
   let lo;
@@ -183,7 +185,7 @@ function chart(events, gaps, cols, zoom, details, existence) {
   });
   const hidden = existence || [];
   let yAt = TOP;
-  for (const l of lanes) { l.y = yAt; l.h = 30 + l.rows * 16; yAt += l.h; }
+  for (const l of lanes) { l.y = yAt; l.top = narrow ? 18 : 0; l.h = 30 + l.top + l.rows * 16; yAt += l.h; }
   const hiddenTop = yAt;
   yAt += hidden.length * 30;
   const height = yAt + 10;
@@ -199,25 +201,27 @@ function chart(events, gaps, cols, zoom, details, existence) {
     const m = ms(`${y}-01-01`);
     if (m < lo || m > hi) continue;
     svg.append(h('svg:line', { x1: x(m), x2: x(m), y1: TOP - 6, y2: height - 6, class: 'gp-tl-tick' }));
-    if (x(m) < W - 40) svg.append(h('svg:text', { x: x(m) + 3, y: TOP - 10, class: 'gp-tl-year' }, String(y)));
+    if (x(m) < W - 40 && zoom === 'all') svg.append(h('svg:text', { x: x(m) + 3, y: TOP - 10, class: 'gp-tl-year' }, String(y)));
   }
   if (zoom !== 'all') {
-    for (let mo = 1; mo < 12; mo++) {
+    const monthName = new Intl.DateTimeFormat(getLang() === 'en' ? 'en-GB' : 'da-DK', { month: 'short', timeZone: 'UTC' });
+    for (let mo = 0; mo < 12; mo++) {
       const m = ms(`${zoom}-${String(mo + 1).padStart(2, '0')}-01`);
-      svg.append(h('svg:line', { x1: x(m), x2: x(m), y1: TOP, y2: height - 6, class: 'gp-tl-tick gp-tl-tick--month' }));
+      if (mo) svg.append(h('svg:line', { x1: x(m), x2: x(m), y1: TOP, y2: height - 6, class: 'gp-tl-tick gp-tl-tick--month' }));
+      if (!narrow || mo % 3 === 0) svg.append(h('svg:text', { x: x(m) + 3, y: TOP - 10, class: 'gp-tl-year' }, mo ? monthName.format(new Date(m)) : `${monthName.format(new Date(m))} ${zoom}`));
     }
   }
   // Lanes
   lanes.forEach((l, i) => {
     svg.append(h('svg:rect', { x: 0, y: l.y, width: W, height: l.h, class: i % 2 ? 'gp-tl-lane gp-tl-lane--odd' : 'gp-tl-lane' }),
-      h('svg:text', { x: 8, y: l.y + 20, class: 'gp-tl-label' }, label('dept', l.d)));
+      h('svg:text', { x: 8, y: l.y + (narrow ? 14 : 20), class: 'gp-tl-label' }, label('dept', l.d)));
   });
   // Areas the caller may know only exist: a hatched lane each, nothing of what is in it.
   hidden.forEach((a, i) => {
     const y = hiddenTop + i * 30;
-    svg.append(h('svg:text', { x: 8, y: y + 19, class: 'gp-tl-label' }, label('area', a)),
-      h('svg:rect', { x: LEFT, y: y + 5, width: W - LEFT - 10, height: 20, class: 'gp-tl-hidden' }),
-      h('svg:text', { x: LEFT + 8, y: y + 19, class: 'gp-tl-hidden-text' }, t('hidden_lane')));
+    svg.append(h('svg:rect', { x: LEFT, y: y + 5, width: W - LEFT - 10, height: 20, class: 'gp-tl-hidden' }),
+      h('svg:text', { x: LEFT + 8, y: y + 19, class: 'gp-tl-hidden-text' }, narrow ? `${label('area', a)}: ${t('hidden_lane')}` : t('hidden_lane')));
+    if (!narrow) svg.append(h('svg:text', { x: 8, y: y + 19, class: 'gp-tl-label' }, label('area', a)));
   });
   // Gaps: no effort at all
   for (const g of gaps) {
@@ -251,10 +255,10 @@ function chart(events, gaps, cols, zoom, details, existence) {
         tabindex: '-1', role: 'img', 'aria-label': text, dataset: { record: e.record_id, lane: li, idx: k },
       });
       if (isPeriod(e)) {
-        g.append(h('svg:rect', { x: x(s), y: l.y + 26 + l.row.get(e) * 16, width: Math.max(4, x(en) - x(s)), height: 12, rx: 3, class: 'gp-ev__bar' }));
+        g.append(h('svg:rect', { x: x(s), y: l.y + l.top + 26 + l.row.get(e) * 16, width: Math.max(4, x(en) - x(s)), height: 12, rx: 3, class: 'gp-ev__bar' }));
       } else {
         const cx = x(s);
-        g.append(h('svg:path', { d: `M${cx} ${l.y + 8} l6 7 l-6 7 l-6 -7 z`, class: 'gp-ev__mark' }));
+        g.append(h('svg:path', { d: `M${cx} ${l.y + l.top + 8} l6 7 l-6 7 l-6 -7 z`, class: 'gp-ev__mark' }));
       }
       g.append(h('svg:title', {}, text));
       g.addEventListener('keydown', (ev) => move(ev, li, k));
