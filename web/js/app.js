@@ -322,7 +322,7 @@ async function drawMine() {
   try {
     const last = await streamOverview(cpr, 'auto', () => {});
     replace(held, h('h2', { class: 'h3', id: 'mine-held-h' }, t('mine_held')), h('div', { id: 'mine-plate' }));
-    drawPlate(held.querySelector('#mine-plate'), last.overview, { lang: getLang, canConsent: false, onAskAgain: () => drawMine() });
+    drawPlate(held.querySelector('#mine-plate'), last.overview, { lang: getLang, canConsent: false, citizen: true, onAskAgain: () => drawMine() });
     const timeline = await api(`${cprPath(cpr)}/timeline`);
     drawTimeline(tl, timeline, {});
   } catch (e) {

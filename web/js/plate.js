@@ -63,7 +63,7 @@ function tile(area, a, sources, ctx) {
     h('span', { class: 'gp-vis__badge' }, t(`vis_${vis}_short`)), ' ', t(`vis_${vis}`)));
   if (a.stale) body.push(h('p', { class: 'gp-stale' }, '↺ ', t('stale')));
   if (vis === 'existence') {
-    body.push(h('p', {}, t('existence_body')));
+    body.push(h('p', {}, t(ctx.citizen ? 'existence_body_mine' : 'existence_body')));
     if (ctx.canConsent) {
       body.push(h('button', {
         type: 'button', class: 'button button-secondary gp-small',
@@ -87,9 +87,9 @@ function tile(area, a, sources, ctx) {
   }
   if (a.latest && (a.latest.start_date || a.latest.document_date)) {
     const bits = [];
-    if (a.latest.start_date) bits.push(`${t('started')} ${fmtDate(a.latest.start_date)}`);
-    if (a.latest.end_date) bits.push(`${t('ended')} ${fmtDate(a.latest.end_date)}`);
-    body.push(h('p', { class: 'gp-small-text' }, `${t('latest')}: ${bits.join(', ')}`));
+    if (a.latest.start_date) bits.push(`${t('latest_start')} ${fmtDate(a.latest.start_date)}`);
+    if (a.latest.end_date) bits.push(`${t('latest_end')} ${fmtDate(a.latest.end_date)}`);
+    body.push(h('p', { class: 'gp-small-text' }, bits.join(' · ')));
   }
   if (a.contacts && a.contacts.length) {
     body.push(h('h4', { class: 'gp-tile__sub' }, t('contacts')),
