@@ -21,12 +21,16 @@ void gp_handle_citizen_get(struct gp_request *req);
 
 /* GET /v1/citizens/{cpr}/overview */
 void gp_handle_overview(struct gp_request *req);
+/* GET /v1/citizens/{cpr}/overview/stream */
+void gp_handle_overview_stream(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/cases */
 void gp_handle_cases(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/timeline */
 void gp_handle_timeline(struct gp_request *req);
 /* GET /v1/citizens/{cpr}/recommendations */
 void gp_handle_recommendations(struct gp_request *req);
+/* GET /v1/me */
+void gp_handle_me(struct gp_request *req);
 /* GET /v1/sources */
 void gp_handle_sources(struct gp_request *req);
 

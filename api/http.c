@@ -1,6 +1,7 @@
 #include "api/http.h"
 
 #include "api/auth.h"
+#include "api/static.h"
 #include "lib/core/alloc.h"
 #include "lib/federation/classcache.h"
 #include "lib/core/cpr.h"
@@ -101,9 +102,12 @@ void gp_req_add_header(struct gp_request *req, const char *name, const char *val
 static void add_common_headers(struct gp_request *req, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    /* Answers may hold personal data: no shared cache may keep them. */
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    /* Answers may hold personal data: no shared cache may keep them (only the page's own
+     * files say otherwise, api/static.c). */
+    MHD_add_response_header(resp, "Cache-Control",
+                            req->cache_control ? req->cache_control : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     const char *origin = gp_req_header(req, "Origin");
     if (origin && gp_config_cors_allowed(req->server->cfg, origin)) {
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
@@ -135,6 +139,51 @@ void gp_reply_bytes(struct gp_request *req, int status, const char *content_type
     MHD_destroy_response(resp);
     req->status = status;
     req->answered = true;
+}
+
+/* libmicrohttpd asks a streamed answer for more. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct gp_request *req = cls;
+    gp_log_set_request_id(req->request_id);
+    long n = req->stream_fill(req, buf, max);
+    gp_log_set_request_id(NULL);
+    if (n == GP_STREAM_END)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return (ssize_t)n;
+}
+
+void gp_reply_stream(struct gp_request *req, int status, const char *content_type,
+                     gp_stream_fill_fn fill)
+{
+    if (req->answered) {
+        GP_LOG_BUG("second reply to one request (status %d)", status);
+        return;
+    }
+    req->stream_fill = fill;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, req, NULL);
+    if (!resp) {
+        GP_LOG_BUG("cannot create a streamed response");
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    /* A proxy must pass each part on as it comes (nginx's and HAProxy's buffering). */
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    add_common_headers(req, resp);
+    if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
+        GP_LOG_BUG("cannot queue streamed response %d", status);
+    MHD_destroy_response(resp);
+    req->status = status;
+    req->answered = true;
+}
+
+void gp_req_stream_pause(struct gp_request *req)
+{
+    MHD_suspend_connection(req->conn);
 }
 
 static void reply_json_typed(struct gp_request *req, int status, json_t *body, const char *type)
@@ -236,6 +285,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     req->server = s;
     req->conn = conn;
     req->uri_len = strlen(uri);
+    /* libmicrohttpd unescapes the path before we see it: an encoded NUL would cut it short. */
+    req->uri_nul = strstr(uri, "%00") != NULL;
     req->route_index = (size_t)-1;
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     atomic_fetch_add(&s->inflight, 1);
@@ -300,6 +351,13 @@ static bool admit(struct gp_request *req, const char *url, const char *method)
     if (req->uri_len > GP_MAX_URI_BYTES) {
         gp_reply_problem(req, GP_E_URI_TOO_LONG, "the request target is %zu bytes; at most %d",
                          req->uri_len, GP_MAX_URI_BYTES);
+        return false;
+    }
+    if (gp_static_path(url)) {
+        if (req->uri_nul)
+            gp_reply_problem(req, GP_E_NOT_FOUND, "no resource at this path");
+        else
+            gp_static_answer(req, method, url);
         return false;
     }
     if (!strcmp(method, "OPTIONS")) {
@@ -513,6 +571,7 @@ bool gp_server_start(struct gp_server *s, char *err, size_t errlen)
     /* 16 Ki classifications (an entry is about half a kilobyte: at most 8 MB, touched only as
      * it fills); a taxonomy change reaches every record within the TTL. */
     s->classcache = gp_classcache_create(GP_CLASSCACHE_SLOTS, GP_CLASSCACHE_TTL_S);
+    s->web = gp_static_load(s->cfg);
 
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)s->cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
@@ -527,6 +586,8 @@ bool gp_server_start(struct gp_server *s, char *err, size_t errlen)
         s->metrics = NULL;
         gp_classcache_destroy(s->classcache);
         s->classcache = NULL;
+        gp_static_free(s->web);
+        s->web = NULL;
         return false;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -557,4 +618,6 @@ void gp_server_stop(struct gp_server *s)
     s->metrics = NULL;
     gp_classcache_destroy(s->classcache);
     s->classcache = NULL;
+    gp_static_free(s->web);
+    s->web = NULL;
 }

@@ -28,6 +28,7 @@ struct MHD_Daemon;
 struct MHD_Connection;
 
 struct gp_federate;
+struct gp_static;
 
 struct gp_server {
     const struct gp_config *cfg;  /* borrowed */
@@ -36,6 +37,7 @@ struct gp_server {
     const struct gp_route *routes;
     struct gp_metrics *metrics;
     struct gp_classcache *classcache; /* owned: memoised record classifications (lib/index) */
+    struct gp_static *web;            /* owned: the page's files (api/static.h) */
     const char *version;
     struct MHD_Daemon *daemon;
     uint16_t port; /* the bound port (useful with GLASPLADE_PORT=0) */
@@ -50,6 +52,7 @@ struct gp_request {
     char request_id[GP_REQUEST_ID_MAX + 1];
     char method[16];
     size_t uri_len; /* the full request target, query included */
+    bool uri_nul;   /* the request target holds an encoded NUL (%00) */
     struct timespec start;
 
     /* Routing */
@@ -76,6 +79,7 @@ struct gp_request {
         char *value;
     } extra[GP_MAX_EXTRA_HEADERS];
     char log_path[GP_MAX_URI_BYTES + 1]; /* path for the access log, CPR masked */
+    const char *cache_control; /* static string; NULL: "no-store" (answers may be personal) */
 
     /* Asynchronous handlers: state that lives until the request completes, and the
      * continuation to run when the suspended request is resumed. */
@@ -83,6 +87,7 @@ struct gp_request {
     void (*state_free)(void *state);
     gp_handler_fn resume_fn;
     bool suspended;
+    long (*stream_fill)(struct gp_request *req, char *buf, size_t max); /* gp_reply_stream */
 };
 
 /* Starts listening per cfg. Returns false and a message in err on failure. */
@@ -116,6 +121,19 @@ void gp_reply_json(struct gp_request *req, int status, json_t *body);
 /* Answers with raw bytes (copied) of a content type. */
 void gp_reply_bytes(struct gp_request *req, int status, const char *content_type, const char *data,
                     size_t len);
+/* A streamed answer (chunked, no length), for answers that grow while the request runs.
+ * fill runs on a server thread whenever the client can take more: it writes at most max bytes
+ * into buf and returns how many (> 0), GP_STREAM_END when the answer is complete, or
+ * GP_STREAM_WAIT after calling gp_req_stream_pause(req) when it has nothing yet; a later
+ * gp_req_resume(req) (from any thread, once per pause) makes the server call fill again. */
+#define GP_STREAM_WAIT 0
+#define GP_STREAM_END  (-1)
+typedef long (*gp_stream_fill_fn)(struct gp_request *req, char *buf, size_t max);
+void gp_reply_stream(struct gp_request *req, int status, const char *content_type,
+                     gp_stream_fill_fn fill);
+/* From within fill only: stop calling fill until gp_req_resume(req). */
+void gp_req_stream_pause(struct gp_request *req);
+
 /* Answers a problem of kind e with a detail sentence. */
 void gp_reply_problem(struct gp_request *req, enum gp_error e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -5,6 +5,7 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "api/lookup.h"
+#include "api/overview.h"
 #include "lib/core/log.h"
 #include "lib/federation/view.h"
 #include "lib/sharing/policy.h"
@@ -148,9 +149,8 @@ static void area_free(struct area_acc *a)
     json_decref(a->latest);
 }
 
-static void overview_finish(struct gp_request *req)
+json_t *gp_overview_body(const struct gp_press *lk)
 {
-    struct gp_press *lk = gp_lookup_of(req);
     struct area_acc acc[MAX_AREAS];
     size_t nacc = 0;
     bool redacted = false;
@@ -179,7 +179,12 @@ static void overview_finish(struct gp_request *req)
     }
     json_object_set_new(body, "areas", areas);
     json_object_set_new(body, "redacted", json_boolean(redacted));
-    gp_reply_json(req, 200, body);
+    return body;
+}
+
+static void overview_finish(struct gp_request *req)
+{
+    gp_reply_json(req, 200, gp_overview_body(gp_lookup_of(req)));
 }
 
 void gp_handle_overview(struct gp_request *req)

@@ -75,8 +75,34 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_ORAL_CONSENT_MAX_DAYS", "30",
      "the longest an oral consent recorded by a caseworker may last (its default end), "
      "1-365"},
+    {"GLASPLADE_WEB_DIR", "(the source tree's web/)",
+     "folder of the page served at `/` and `/web/` (read once at start)"},
+    {"GLASPLADE_WEB_VENDOR_DIR", "(the source tree's node_modules/dkfds/dist)",
+     "the design system's files (DKFDS: css/, fonts/, img/), served under `/web/<build>/dkfds/`"},
+    {"GLASPLADE_OIDC_ISSUER", "(none)",
+     "OpenID Connect issuer the page signs in with (authorization code with PKCE); "
+     "unset: the page offers only sign-in with an access key"},
+    {"GLASPLADE_OIDC_WEB_CLIENT_ID", "(none)",
+     "the page's client id at GLASPLADE_OIDC_ISSUER (a public client, no secret)"},
     {NULL, NULL, NULL},
 };
+
+/* An issuer the page may be told about (and put into its Content-Security-Policy): https, or
+ * http on loopback for the demo; no characters that could end a header value or a directive. */
+static bool issuer_ok(const char *v)
+{
+    if (strpbrk(v, " \t\r\n\"'<>;,\\"))
+        return false;
+    if (!strncmp(v, "https://", 8))
+        return v[8] != '\0' && v[8] != '/';
+    static const char *const loopback[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+    for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
+        size_t n = strlen(loopback[i]);
+        if (!strncmp(v, loopback[i], n) && (v[n] == '\0' || v[n] == ':' || v[n] == '/'))
+            return true;
+    }
+    return false;
+}
 
 const char *gp_config_process_env(const char *name, void *cls)
 {
@@ -281,6 +307,22 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
 
     if (!parse_origins(cfg, env("GLASPLADE_CORS_ORIGINS", cls), err, errlen))
         goto fail;
+
+    v = env("GLASPLADE_WEB_DIR", cls);
+    cfg->web_dir = v && *v ? gp_xstrdup(v) : NULL;
+    v = env("GLASPLADE_WEB_VENDOR_DIR", cls);
+    cfg->web_vendor_dir = v && *v ? gp_xstrdup(v) : NULL;
+    v = env("GLASPLADE_OIDC_ISSUER", cls);
+    if (v && *v && !issuer_ok(v)) {
+        snprintf(err, errlen,
+                 "GLASPLADE_OIDC_ISSUER must be a plain https:// URL (http:// only on loopback), "
+                 "got '%.80s'",
+                 v);
+        goto fail;
+    }
+    cfg->oidc_issuer = v && *v ? gp_xstrdup(v) : NULL;
+    v = env("GLASPLADE_OIDC_WEB_CLIENT_ID", cls);
+    cfg->oidc_web_client_id = v && *v ? gp_xstrdup(v) : NULL;
     return true;
 
 fail:
@@ -297,6 +339,10 @@ void gp_config_free(struct gp_config *cfg)
     free(cfg->audit_key_file);
     free(cfg->audit_checkpoint_file);
     free(cfg->listen);
+    free(cfg->web_dir);
+    free(cfg->web_vendor_dir);
+    free(cfg->oidc_issuer);
+    free(cfg->oidc_web_client_id);
     for (size_t i = 0; i < cfg->cors_origin_count; i++)
         free(cfg->cors_origins[i]);
     memset(cfg, 0, sizeof *cfg);

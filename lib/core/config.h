@@ -44,6 +44,11 @@ struct gp_config {
     /* Lawful sharing. */
     int token_ttl_days;        /* GLASPLADE_TOKEN_TTL_DAYS: a new token's life */
     int oral_consent_max_days; /* GLASPLADE_ORAL_CONSENT_MAX_DAYS */
+    /* The page (web/) and its sign-in. NULL when unset. */
+    char *web_dir;            /* GLASPLADE_WEB_DIR; NULL: the source tree's web/ */
+    char *web_vendor_dir;     /* GLASPLADE_WEB_VENDOR_DIR; NULL: node_modules/dkfds/dist */
+    char *oidc_issuer;        /* GLASPLADE_OIDC_ISSUER: https://... or http://127.0.0.1:... */
+    char *oidc_web_client_id; /* GLASPLADE_OIDC_WEB_CLIENT_ID: the page's public client */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */

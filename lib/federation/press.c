@@ -183,6 +183,16 @@ void gp_press_take(struct gp_press *p, const struct gp_fanout_result *res)
     }
 }
 
+void gp_press_take_more(struct gp_press *p, const struct gp_fetch_result *res, size_t n)
+{
+    free_parsed(p);
+    for (size_t i = 0; i < p->fanout.n; i++)
+        free(p->fanout.results[i].body);
+    free(p->fanout.results);
+    struct gp_fanout_result batch = {.n = n, .results = (struct gp_fetch_result *)res};
+    gp_press_take(p, &batch);
+}
+
 /* ---- parse ---- */
 
 static struct gp_press_source *source_of(struct gp_press *p, const char *id)

@@ -96,6 +96,11 @@ size_t gp_press_plan(struct gp_press *p, const struct gp_press_settings *s,
 /* Copies the fan-out's results (valid only during the engine's callback) into the press. */
 void gp_press_take(struct gp_press *p, const struct gp_fanout_result *res);
 
+/* For a press whose sources are stored as they answer (the streamed overview): replaces the
+ * results taken before (and stored since) by the n results res (copied); the next
+ * gp_press_store parses and stores only these. Sources settled before keep their outcome. */
+void gp_press_take_more(struct gp_press *p, const struct gp_fetch_result *res, size_t n);
+
 /* Marks each asked source with its outcome and parses every OK answer with its source's
  * adapter — unless it is, byte for byte, the answer the index holds in full (its digest equals
  * the vouched one): then it is neither parsed nor stored. An answer of another media type than

@@ -260,6 +260,26 @@ export function makeChecker(doc) {
       const validate = respTokens
         ? validatorAt(respTokens.concat('content', mediaKey, 'schema'))
         : validatorAt(['components', 'schemas', 'Problem']);
+      // A streamed answer (NDJSON): the schema describes one line; every line must match.
+      if (mediaBase(mediaKey) === 'application/x-ndjson') {
+        if (typeof rec.body !== 'string') return `${where} ${status}: an NDJSON body must be recorded as text`;
+        const lines = rec.body.split('\n');
+        if (lines.pop() !== '') return `${where} ${status}: the NDJSON body does not end with a newline`;
+        if (lines.length === 0) return `${where} ${status}: the NDJSON body has no line`;
+        for (let i = 0; i < lines.length; i++) {
+          let line;
+          try {
+            line = JSON.parse(lines[i]);
+          } catch (e) {
+            return `${where} ${status}: NDJSON line ${i + 1} is not JSON: ${e.message}`;
+          }
+          if (!validate(line)) {
+            const errs = validate.errors.slice(0, 5).map((e) => `${e.instancePath} ${e.message}`).join('; ');
+            return `NDJSON line ${i + 1} does not match the schema for ${where} ${status} ${mediaKey}: ${errs}`;
+          }
+        }
+        return null;
+      }
       if (!validate(rec.body)) {
         const errs = validate.errors
           .map((e) => {

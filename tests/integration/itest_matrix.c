@@ -124,6 +124,11 @@ struct row {
     {                                                                                              \
         401, st, st, st, st, st, st, st, 403, 403                                                  \
     }
+/* Every caller with a token, citizens too (a route about the caller, not a citizen). */
+#define EVERY_ROLE_ME(st)                                                                          \
+    {                                                                                              \
+        401, st, st, st, st, st, st, st, st, st                                                    \
+    }
 /* What a block says: its recording department, coordinators, auditors, the citizen. */
 #define BLOCK_READ                                                                                 \
     {                                                                                              \
@@ -143,6 +148,8 @@ static const struct row rows[] = {
     {"GET", "/v1/openapi.yaml", "/v1/openapi.yaml", NULL, PUBLIC(200), NULL},
     {"GET", "/v1/citizens/{cpr}", "/v1/citizens/" CPR, NULL, OWN(200), NULL},
     {"GET", "/v1/citizens/{cpr}/overview", "/v1/citizens/" CPR "/overview", NULL, OWN(200), NULL},
+    {"GET", "/v1/citizens/{cpr}/overview/stream", "/v1/citizens/" CPR "/overview/stream", NULL,
+     OWN(200), NULL},
     {"GET", "/v1/citizens/{cpr}/cases", "/v1/citizens/" CPR "/cases", NULL, OWN(200), NULL},
     {"GET", "/v1/citizens/{cpr}/timeline", "/v1/citizens/" CPR "/timeline", NULL, OWN(200), NULL},
     {"GET", "/v1/citizens/{cpr}/recommendations", "/v1/citizens/" CPR "/recommendations", NULL,
@@ -170,6 +177,7 @@ static const struct row rows[] = {
     {"GET", "/v1/audit", "/v1/audit", NULL, AUDITOR_ONLY(200), NULL},
     {"GET", "/v1/audit/verify", "/v1/audit/verify", NULL, AUDITOR_ONLY(200), NULL},
     {"GET", "/v1/sources", "/v1/sources", NULL, STAFF(200), NULL},
+    {"GET", "/v1/me", "/v1/me", NULL, EVERY_ROLE_ME(200), NULL},
     {"GET", "/v1/clients", "/v1/clients", NULL, ADMIN_ONLY(200), NULL},
     {"POST", "/v1/clients", "/v1/clients", CLIENT, ADMIN_ONLY(201), NULL},
     {"GET", "/v1/clients/{id}", "/v1/clients/{client}", NULL, ADMIN_ONLY(200), NULL},

@@ -90,7 +90,9 @@ END_TEST
 START_TEST(unknown_paths_are_json_404)
 {
     struct gpt_resp r;
-    const char *paths[] = {"/",
+    /* "/" is the page (api/static.c); a page path without a file is a JSON 404 too. */
+    const char *paths[] = {"/index.html",
+                           "/web/nope.js",
                            "/v1",
                            "/v1/citizens",
                            "/healthz/",

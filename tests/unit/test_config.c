@@ -49,6 +49,9 @@ START_TEST(defaults)
     ck_assert_str_eq(c.audit_checkpoint_file, "var/audit/checkpoints.jsonl");
     ck_assert_int_eq(c.audit_checkpoint_rows, 1000);
     ck_assert_int_eq(c.audit_checkpoint_interval_s, 60);
+    ck_assert_ptr_null(c.oidc_issuer);
+    ck_assert_ptr_null(c.oidc_web_client_id);
+    ck_assert_ptr_null(c.web_dir);
     gp_config_free(&c);
 }
 END_TEST
@@ -73,6 +76,9 @@ START_TEST(values)
                          "GLASPLADE_AUDIT_CHECKPOINT_INTERVAL_S=86400",
                          "GLASPLADE_TOKEN_TTL_DAYS=7",
                          "GLASPLADE_ORAL_CONSENT_MAX_DAYS=14",
+                         "GLASPLADE_OIDC_ISSUER=http://127.0.0.1:9000/oidc",
+                         "GLASPLADE_OIDC_WEB_CLIENT_ID=glasplade-web",
+                         "GLASPLADE_WEB_DIR=/srv/web",
                          NULL};
     ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
     ck_assert_str_eq(c.database_url, "postgresql://u@h:5/d");
@@ -96,6 +102,9 @@ START_TEST(values)
     ck_assert_str_eq(c.audit_checkpoint_file, "/srv/audit/cp.jsonl");
     ck_assert_int_eq(c.audit_checkpoint_rows, 1);
     ck_assert_int_eq(c.audit_checkpoint_interval_s, 86400);
+    ck_assert_str_eq(c.oidc_issuer, "http://127.0.0.1:9000/oidc");
+    ck_assert_str_eq(c.oidc_web_client_id, "glasplade-web");
+    ck_assert_str_eq(c.web_dir, "/srv/web");
     gp_config_free(&c);
     gp_config_free(&c); /* idempotent */
 }
@@ -133,6 +142,10 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_TOKEN_TTL_DAYS=3651", "GLASPLADE_TOKEN_TTL_DAYS"},
     {"GLASPLADE_ORAL_CONSENT_MAX_DAYS=0", "GLASPLADE_ORAL_CONSENT_MAX_DAYS"},
     {"GLASPLADE_ORAL_CONSENT_MAX_DAYS=366", "GLASPLADE_ORAL_CONSENT_MAX_DAYS"},
+    {"GLASPLADE_OIDC_ISSUER=http://idp.example", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_OIDC_ISSUER=http://127.0.0.1.evil.example", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_OIDC_ISSUER=https://idp.example; script-src *", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_OIDC_ISSUER=idp.example", "GLASPLADE_OIDC_ISSUER"},
 };
 
 START_TEST(invalid_values_name_the_variable)
