@@ -9,7 +9,7 @@ static const struct {
 } roles[] = {
     {GP_ROLE_CASEWORKER, "caseworker"}, {GP_ROLE_COORDINATOR, "coordinator"},
     {GP_ROLE_ANALYST, "analyst"},       {GP_ROLE_AUDITOR, "auditor"},
-    {GP_ROLE_ADMIN, "admin"},
+    {GP_ROLE_ADMIN, "admin"},           {GP_ROLE_CITIZEN, "citizen"},
 };
 
 enum gp_role gp_role_parse(const char *s)
@@ -33,6 +33,11 @@ const char *gp_role_name(enum gp_role r)
 bool gp_role_needs_department(enum gp_role r)
 {
     return r == GP_ROLE_CASEWORKER || r == GP_ROLE_COORDINATOR;
+}
+
+bool gp_role_needs_cpr(enum gp_role r)
+{
+    return r == GP_ROLE_CITIZEN;
 }
 
 void gp_role_mask_names(unsigned mask, char *buf, unsigned buflen)
