@@ -28,6 +28,10 @@ bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
             gp_reply_bad_field(req, GP_E_INVALID_CPR, "cpr", "has a birth date in the future");
             return false;
         }
+        if (!gp_citizen_may_act_for(req, cpr->digits)) {
+            gp_citizen_reply_not_own(req);
+            return false;
+        }
         return true;
     }
     json_t *errors =
@@ -35,6 +39,17 @@ bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
     gp_reply_problem_extra(req, GP_E_INVALID_CPR, errors, "invalid CPR number: %s",
                            gp_cpr_error_text(e));
     return false;
+}
+
+bool gp_citizen_may_act_for(const struct gp_request *req, const char *cpr)
+{
+    return req->client.role != GP_ROLE_CITIZEN || !strcmp(req->client.cpr, cpr ? cpr : "");
+}
+
+void gp_citizen_reply_not_own(struct gp_request *req)
+{
+    gp_reply_problem_extra(req, GP_E_FORBIDDEN, json_pack("{s:s}", "rule", "citizen_self"),
+                           "a citizen's token reads and acts for that citizen only");
 }
 
 static const char purpose_vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
@@ -76,10 +91,12 @@ bool gp_citizen_purpose_check(struct gp_request *req, bool required)
 }
 
 /* Every read of personal data states why. Auditors read to supervise the processing itself,
- * which no purpose of the vocabulary describes: for them it is optional. */
+ * and a citizen reads their own data, which no purpose of the vocabulary describes: for them
+ * it is optional. */
 bool gp_citizen_purpose_ok(struct gp_request *req)
 {
-    return gp_citizen_purpose_check(req, req->client.role != GP_ROLE_AUDITOR);
+    return gp_citizen_purpose_check(req, req->client.role != GP_ROLE_AUDITOR &&
+                                             req->client.role != GP_ROLE_CITIZEN);
 }
 
 const char *gp_citizen_purpose(struct gp_request *req)
@@ -103,6 +120,8 @@ void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_a
     memset(e, 0, sizeof *e);
     e->client_id = req->client.id;
     snprintf(e->client_name, sizeof e->client_name, "%s", req->client.name);
+    snprintf(e->subject, sizeof e->subject, "%s", req->client.subject);
+    snprintf(e->client_app, sizeof e->client_app, "%s", req->client.client_app);
     snprintf(e->role, sizeof e->role, "%s", gp_role_name(req->client.role));
     snprintf(e->department, sizeof e->department, "%s", req->client.department);
     const char *purpose = gp_citizen_purpose(req);

@@ -10,8 +10,15 @@
 struct gp_request;
 
 /* Parses the {cpr} path parameter; answers 400 invalid-cpr and returns false when it is not
- * a valid CPR number (including a birth date in the future). */
+ * a valid CPR number (including a birth date in the future), and 403 when the caller is a
+ * citizen and this is not their own CPR. */
 bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr);
+
+/* Whether the caller may read and act for citizen cpr: any caller but a citizen (the route and
+ * the policy decide for them), and a citizen for their own CPR only. Pure. */
+bool gp_citizen_may_act_for(const struct gp_request *req, const char *cpr);
+/* The 403 for a citizen asking about someone else (rule "citizen_self"). */
+void gp_citizen_reply_not_own(struct gp_request *req);
 
 /* Checks the stated purpose (X-Purpose header and/or purpose query, else the token's default):
  * answers 400 naming `purpose` when it is unknown, when header and query disagree, or when

@@ -2,7 +2,9 @@
  * department decides what they see), who also record consents and blocks on the citizen's
  * behalf; only coordinators may break the glass; analysts search target groups; auditors read
  * the audit log, check its chain, and read a citizen's access log and overrides; admins manage
- * clients and sources and read no personal data. tests/integration/itest_matrix.c holds the
+ * clients and sources and read no personal data. A citizen (signed in with MitID, bound to their
+ * own CPR by the login; api/citizen_common.c refuses any other) reads their own access log.
+ * tests/integration/itest_matrix.c holds the
  * expected answer of every route for every role: a route added here needs a row there. */
 #include "api/handlers.h"
 #include "api/sharing_handlers.h"
@@ -10,6 +12,7 @@
 #include "lib/core/role.h"
 
 #define PERSONAL (GP_ROLE_CASEWORKER | GP_ROLE_COORDINATOR)
+#define OWN      (PERSONAL | GP_ROLE_CITIZEN) /* and the citizen, for their own CPR */
 
 static const char *const q_purpose[] = {"purpose", NULL};
 static const char *const q_overview[] = {"purpose", "refresh", NULL};
@@ -43,13 +46,13 @@ const struct gp_route gp_routes[] = {
      NULL},
     {"GET", "/v1/citizens/{cpr}/overrides", gp_handle_overrides_list, PERSONAL | GP_ROLE_AUDITOR,
      false, q_purpose},
-    {"GET", "/v1/citizens/{cpr}/access-log", gp_handle_access_log, PERSONAL | GP_ROLE_AUDITOR,
-     false, q_access_log},
+    {"GET", "/v1/citizens/{cpr}/access-log", gp_handle_access_log, OWN | GP_ROLE_AUDITOR, false,
+     q_access_log},
     {"POST", "/v1/target-group/searches", gp_handle_target_group_search, GP_ROLE_ANALYST, true,
      NULL},
     {"GET", "/v1/audit", gp_handle_audit_search, GP_ROLE_AUDITOR, false, q_audit},
     {"GET", "/v1/audit/verify", gp_handle_audit_verify, GP_ROLE_AUDITOR, false, NULL},
-    {"GET", "/v1/sources", gp_handle_sources, GP_ROLES_ALL, false, NULL},
+    {"GET", "/v1/sources", gp_handle_sources, GP_ROLES_STAFF, false, NULL},
     {"GET", "/v1/clients", gp_handle_clients_list, GP_ROLE_ADMIN, false, NULL},
     {"POST", "/v1/clients", gp_handle_clients_post, GP_ROLE_ADMIN, true, NULL},
     {"GET", "/v1/clients/{id}", gp_handle_client_get, GP_ROLE_ADMIN, false, NULL},

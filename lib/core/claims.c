@@ -138,6 +138,21 @@ static bool claim_has(const json_t *claim, const char *value)
     return false;
 }
 
+/* Cuts a string that snprintf may have cut inside a UTF-8 sequence back to the last whole
+ * character (the database refuses invalid UTF-8). */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < want)
+        s[i - 1] = '\0';
+}
+
 static const char *string_claim(const json_t *claims, const char *name)
 {
     return json_string_value(gp_claims_get(claims, name));
@@ -158,10 +173,12 @@ enum gp_claims_rc gp_claims_to_person(const struct gp_claims_config *cfg, const 
     if (!name || !*name)
         name = string_claim(claims, "preferred_username");
     snprintf(out->name, sizeof out->name, "%s", name && *name ? name : sub);
+    utf8_trim(out->name);
     const char *app = string_claim(claims, "azp");
     if (!app)
         app = string_claim(claims, "client_id");
     snprintf(out->client_app, sizeof out->client_app, "%s", app ? app : "");
+    utf8_trim(out->client_app);
 
     const json_t *cpr_claim =
         cfg->cpr_claim && *cfg->cpr_claim ? gp_claims_get(claims, cfg->cpr_claim) : NULL;

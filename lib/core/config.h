@@ -10,6 +10,23 @@
 
 #define GP_CORS_MAX_ORIGINS 16
 
+/* Sign-in at the identity provider (OpenID Connect): JWT access tokens beside the opaque keys.
+ * Off while issuer is NULL. */
+struct gp_oidc_config {
+    char *issuer;           /* GLASPLADE_OIDC_ISSUER */
+    char *audience;         /* GLASPLADE_OIDC_AUDIENCE; required with an issuer */
+    char *jwks_file;        /* GLASPLADE_OIDC_JWKS_FILE; NULL: the issuer's discovery document */
+    char *role_map;         /* GLASPLADE_OIDC_ROLE_MAP: path of the mapping table; NULL: none */
+    char *roles_claim;      /* GLASPLADE_OIDC_ROLES_CLAIM */
+    char *department_claim; /* GLASPLADE_OIDC_DEPARTMENT_CLAIM; NULL: none */
+    char *purpose_claim;    /* GLASPLADE_OIDC_PURPOSE_CLAIM; NULL: none */
+    char *name_claim;       /* GLASPLADE_OIDC_NAME_CLAIM */
+    char *cpr_claim;        /* GLASPLADE_OIDC_CPR_CLAIM; NULL: no citizen tokens */
+    int clock_skew_s;       /* GLASPLADE_OIDC_CLOCK_SKEW_S */
+    int jwks_min_refresh_s; /* GLASPLADE_OIDC_JWKS_MIN_REFRESH_S */
+    int jwks_max_age_s;     /* GLASPLADE_OIDC_JWKS_MAX_AGE_S */
+};
+
 struct gp_config {
     char *database_url;       /* GLASPLADE_DATABASE_URL; NULL when unset */
     char *listen;             /* GLASPLADE_LISTEN */
@@ -34,6 +51,7 @@ struct gp_config {
     int rec_min_caseworkers;  /* GLASPLADE_REC_MIN_CASEWORKERS */
     int rec_lae265_months;    /* GLASPLADE_REC_LAE265_MONTHS */
     int rec_source_max_age_s; /* GLASPLADE_REC_SOURCE_MAX_AGE_S */
+    struct gp_oidc_config oidc;
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */
