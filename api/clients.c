@@ -22,6 +22,24 @@ static json_t *client_json(const struct gp_client *c)
     json_object_set_new(o, "created_at", json_string(c->created_at));
     json_object_set_new(o, "revoked_at",
                         c->revoked_at[0] ? json_string(c->revoked_at) : json_null());
+    /* Identity (migration 0031): a person or a key, and what limits a key. */
+    json_object_set_new(o, "kind", json_string(c->person ? "person" : "key"));
+    json_object_set_new(o, "subject", c->subject[0] ? json_string(c->subject) : json_null());
+    json_t *scopes = json_array();
+    for (const char *p = c->scopes; *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(scopes, json_stringn(p, n));
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    json_object_set_new(o, "scopes", json_array_size(scopes) ? scopes : json_null());
+    if (!json_array_size(scopes))
+        json_decref(scopes);
+    json_object_set_new(o, "expires_at",
+                        c->expires_at[0] ? json_string(c->expires_at) : json_null());
+    json_object_set_new(o, "last_used_at",
+                        c->last_used_at[0] ? json_string(c->last_used_at) : json_null());
     return o;
 }
 

@@ -1,10 +1,12 @@
 /* glasplade token create|list|revoke: API clients from the command line, for operators and
  * for the first admin token (the API's own /v1/clients needs one already). */
+#include "api/handlers.h"
 #include "cmd/glasplade/commands.h"
 #include "lib/sharing/clients.h"
 #include "lib/core/config.h"
 #include "lib/core/purpose.h"
 
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ static void help(FILE *out)
 {
     fprintf(out, "usage: glasplade token create --role ROLE --name NAME [--department DEPT]\n"
                  "                              [--default-purpose PURPOSE]\n"
+                 "                              [--scope 'METHOD /path']... [--expires DAYS]\n"
                  "       glasplade token list\n"
                  "       glasplade token revoke ID\n\n"
                  "create  makes a client and prints its new bearer token, alone on stdout; only\n"
@@ -24,26 +27,48 @@ static void help(FILE *out)
                  "        personal-data reads that state none (rehabilitation,\n"
                  "        coordinated_effort, target_group_identification, own_case); without\n"
                  "        it every such read must send X-Purpose or ?purpose=.\n"
-                 "list    prints id, role, department, default purpose, name, created and\n"
-                 "        revoked times.\n"
+                 "        --scope limits the key to the routes it matches (fnmatch(3) on\n"
+                 "        'METHOD /path' as the routing table names them: 'GET /v1/citizens/*',\n"
+                 "        'GET /v1/sources'); repeat it for more; without it the key may use\n"
+                 "        every route of its role. --expires DAYS (1-3650): the token stops\n"
+                 "        working after that many days; without it, never.\n"
+                 "list    prints every client: id, kind (key, or person for someone who signed\n"
+                 "        in at the identity provider), role, department, default purpose, name,\n"
+                 "        created, expires, last used and revoked times, and a key's scopes.\n"
                  "revoke  revokes the client with that id; its token stops working at once.\n\n"
                  "Needs GLASPLADE_DATABASE_URL.\n");
 }
 
+/* Whether scope matches at least one route of the routing table that role may use. */
+static bool scope_matches_route(const char *scope, enum gp_role role)
+{
+    for (const struct gp_route *rt = gp_routes; rt->method; rt++) {
+        char route[256];
+        snprintf(route, sizeof route, "%s %s", rt->method, rt->pattern);
+        if ((rt->roles & (unsigned)role) && fnmatch(scope, route, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int create(struct gp_db_pool *pool, int argc, char **argv)
 {
-    const char *role = NULL, *name = NULL, *dept = NULL, *purpose = NULL;
+    const char *role = NULL, *name = NULL, *dept = NULL, *purpose = NULL, *expires = NULL;
+    const char *scopes[GP_CLIENT_MAX_SCOPES];
+    size_t nscopes = 0;
     static const struct option opts[] = {
         {"role", required_argument, NULL, 'r'},
         {"name", required_argument, NULL, 'n'},
         {"department", required_argument, NULL, 'd'},
         {"default-purpose", required_argument, NULL, 'p'},
+        {"scope", required_argument, NULL, 's'},
+        {"expires", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:n:d:p:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:n:d:p:s:e:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             role = optarg;
@@ -56,6 +81,17 @@ static int create(struct gp_db_pool *pool, int argc, char **argv)
             break;
         case 'p':
             purpose = optarg;
+            break;
+        case 's':
+            if (nscopes == GP_CLIENT_MAX_SCOPES) {
+                fprintf(stderr, "glasplade token create: at most %d --scope\n",
+                        GP_CLIENT_MAX_SCOPES);
+                return 2;
+            }
+            scopes[nscopes++] = optarg;
+            break;
+        case 'e':
+            expires = optarg;
             break;
         case 'h':
             help(stdout);
@@ -82,9 +118,25 @@ static int create(struct gp_db_pool *pool, int argc, char **argv)
         fprintf(stderr, "glasplade token create: unknown --default-purpose '%s'\n", purpose);
         return 2;
     }
+    for (size_t i = 0; i < nscopes; i++) {
+        if (!gp_client_scope_valid(scopes[i]) || !scope_matches_route(scopes[i], r)) {
+            fprintf(stderr,
+                    "glasplade token create: --scope '%s' must be 'METHOD /path' (no comma) and "
+                    "match a route role %s may use\n",
+                    scopes[i], role);
+            return 2;
+        }
+    }
+    char *end = NULL;
+    long days = expires ? strtol(expires, &end, 10) : 0;
+    if (expires && (!*expires || *end || days < 1 || days > 3650)) {
+        fprintf(stderr, "glasplade token create: --expires must be a number of days, 1-3650\n");
+        return 2;
+    }
     struct gp_client client;
     char token[GP_TOKEN_LEN + 1];
-    switch (gp_client_create(pool, r, name, dept, purpose, &client, token)) {
+    switch (gp_client_create_key(pool, r, name, dept, purpose, scopes, nscopes, (int)days, &client,
+                                 token)) {
     case GP_CLIENT_OK:
         printf("%s\n", token);
         fprintf(stderr, "created client %lld (%s, %s)\n", (long long)client.id, role, name);
@@ -106,13 +158,18 @@ static int list(struct gp_db_pool *pool)
         fprintf(stderr, "glasplade token list: database error (see log above)\n");
         return 1;
     }
-    printf("%-6s %-12s %-18s %-28s %-30s %-21s %s\n", "ID", "ROLE", "DEPARTMENT", "PURPOSE", "NAME",
-           "CREATED", "REVOKED");
-    for (size_t i = 0; i < n; i++)
-        printf("%-6lld %-12s %-18s %-28s %-30s %-21s %s\n", (long long)rows[i].id,
-               gp_role_name(rows[i].role), rows[i].department[0] ? rows[i].department : "-",
-               rows[i].default_purpose[0] ? rows[i].default_purpose : "-", rows[i].name,
-               rows[i].created_at, rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
+    printf("%-6s %-7s %-12s %-17s %-27s %-24s %-21s %-21s %-21s %-21s %s\n", "ID", "KIND", "ROLE",
+           "DEPARTMENT", "PURPOSE", "NAME", "CREATED", "EXPIRES", "LAST USED", "REVOKED", "SCOPES");
+    for (size_t i = 0; i < n; i++) {
+        const struct gp_client *c = &rows[i];
+        printf("%-6lld %-7s %-12s %-17s %-27s %-24s %-21s %-21s %-21s %-21s %s\n", (long long)c->id,
+               c->person ? "person" : "key", gp_role_name(c->role),
+               c->department[0] ? c->department : "-",
+               c->default_purpose[0] ? c->default_purpose : "-", c->name, c->created_at,
+               c->expires_at[0] ? c->expires_at : "-", c->last_used_at[0] ? c->last_used_at : "-",
+               c->revoked_at[0] ? c->revoked_at : "-",
+               c->scopes[0] ? c->scopes : (c->person ? "-" : "(every route of its role)"));
+    }
     free(rows);
     return 0;
 }
