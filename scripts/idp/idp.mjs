@@ -168,7 +168,12 @@ function makeProvider() {
         },
       },
     },
-    ttl: { AccessToken: 600, ClientCredentials: 600, Grant: 3600, Session: 3600 },
+    ttl: {
+      AccessToken: (ctx, token, client) => users[client?.clientId]?.ttl || 600,
+      ClientCredentials: (ctx, token, client) => users[client?.clientId]?.ttl || 600,
+      Grant: 3600,
+      Session: 3600,
+    },
   });
   return provider;
 }
