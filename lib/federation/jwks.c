@@ -120,10 +120,10 @@ static struct gp_jwk_set *fetch(const struct gp_jwks *c, char *err, size_t errle
         /* OpenID Connect Discovery 1.0, section 4.3: the document must name the issuer it was
          * fetched for, or it is not that issuer's. */
         if (!iss || strcmp(iss, c->issuer)) {
-            snprintf(err, errlen, "%s names issuer '%.200s', not the configured one", url,
+            snprintf(err, errlen, "%.300s names issuer '%.200s', not the configured one", url,
                      iss ? iss : "(none)");
         } else if (!uri || (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7))) {
-            snprintf(err, errlen, "%s has no usable jwks_uri", url);
+            snprintf(err, errlen, "%.300s has no usable jwks_uri", url);
         } else {
             char *u = gp_xstrdup(uri);
             if (!http_get(c, u, &text, err, errlen))
