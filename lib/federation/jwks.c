@@ -120,10 +120,10 @@ static struct gp_jwk_set *fetch(const struct gp_jwks *c, char *err, size_t errle
         /* OpenID Connect Discovery 1.0, section 4.3: the document must name the issuer it was
          * fetched for, or it is not that issuer's. */
         if (!iss || strcmp(iss, c->issuer)) {
-            snprintf(err, errlen, "%.300s names issuer '%.200s', not the configured one", url,
+            snprintf(err, errlen, "%.200s names issuer '%.200s', not the configured one", url,
                      iss ? iss : "(none)");
         } else if (!uri || (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7))) {
-            snprintf(err, errlen, "%.300s has no usable jwks_uri", url);
+            snprintf(err, errlen, "%.200s has no usable jwks_uri", url);
         } else {
             char *u = gp_xstrdup(uri);
             if (!http_get(c, u, &text, err, errlen))
@@ -156,7 +156,7 @@ static void refresh(struct gp_jwks *c, time_t now, time_t since, bool *refreshed
     bool done_meanwhile = c->attempted_at > since;
     pthread_mutex_unlock(&c->mu);
     if (!done_meanwhile) {
-        char err[512] = "";
+        char err[1024] = "";
         struct gp_jwk_set *set = fetch(c, err, sizeof err);
         pthread_mutex_lock(&c->mu);
         c->attempted_at = now > c->attempted_at ? now : c->attempted_at + 1;
