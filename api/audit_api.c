@@ -149,6 +149,8 @@ static json_t *audit_entry_json(const struct gp_audit_entry *e)
     json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)e->id, "at", e->at);
     json_object_set_new(o, "client_id", e->client_id ? json_integer(e->client_id) : json_null());
     json_object_set_new(o, "client_name", json_string(e->client_name));
+    json_object_set_new(o, "subject", gp_json_string_or_null(e->subject));
+    json_object_set_new(o, "client_app", gp_json_string_or_null(e->client_app));
     json_object_set_new(o, "role", json_string(e->role));
     json_object_set_new(o, "department", gp_json_string_or_null(e->department));
     json_object_set_new(o, "purpose", gp_json_string_or_null(e->purpose));
@@ -386,6 +388,9 @@ void gp_handle_access_log(struct gp_request *req)
             json_object_set_new(o, "op", gp_json_string_or_null(e->op));
             json_object_set_new(o, "refused", json_boolean(e->refused));
             json_object_set_new(o, "recorder_benefits", json_boolean(e->recorder_benefits));
+            /* Who it was, when they signed in at the identity provider, and with what. */
+            json_object_set_new(o, "subject", gp_json_string_or_null(e->subject));
+            json_object_set_new(o, "client_app", gp_json_string_or_null(e->client_app));
             json_array_append_new(list, o);
         }
         gp_reply_json(req, 200,

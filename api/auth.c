@@ -1,6 +1,8 @@
 #include "api/auth.h"
 
+#include "api/auth_oidc.h"
 #include "api/http.h"
+#include "lib/core/jwt.h"
 #include "lib/core/log.h"
 #include "lib/core/role.h"
 
@@ -27,7 +29,7 @@ bool gp_auth_parse_bearer(const char *h, char *token, unsigned tokenlen)
         if (*rest != ' ' && *rest != '\t')
             return false;
     }
-    if (n == 0 || n > 128 || n >= tokenlen)
+    if (n == 0 || n > GP_JWT_MAX_LEN || n >= tokenlen)
         return false;
     memcpy(token, t, n);
     token[n] = '\0';
@@ -42,7 +44,7 @@ static void unauthorized(struct gp_request *req, const char *challenge, const ch
 
 bool gp_auth_check(struct gp_request *req)
 {
-    char token[130];
+    char token[GP_JWT_MAX_LEN + 1];
     const char *h = gp_req_header(req, "Authorization");
     if (!h) {
         unauthorized(req, "Bearer realm=\"glasplade\"",
@@ -55,10 +57,15 @@ bool gp_auth_check(struct gp_request *req)
         return false;
     }
     /* The route as role_purpose names it: the purposes the caller may claim on it come with
-     * the client, in the same statement. */
+     * the client, in the same statement (for a person too, api/auth_oidc.c). */
     char route[160];
     snprintf(route, sizeof route, "%s %s", req->route->method, req->route->pattern);
-    switch (gp_client_authenticate(req->server->pool, token, route, &req->client)) {
+    /* A JWT is someone who signed in at the identity provider (api/auth_oidc.c). */
+    bool person = gp_jwt_looks_like(token);
+    if (person && !gp_auth_oidc(req, token, route))
+        return false;
+    switch (person ? GP_CLIENT_OK
+                   : gp_client_authenticate(req->server->pool, token, route, &req->client)) {
     case GP_CLIENT_OK:
         break;
     case GP_CLIENT_NOT_FOUND:
@@ -83,12 +90,21 @@ bool gp_auth_check(struct gp_request *req)
         return false;
     }
     req->authenticated = true;
+    if (!person && req->client.use_stale) /* a person's row is kept by auth_oidc.c */
+        gp_client_touch(req->server->pool, req->client.id);
     if (!(req->route->roles & (unsigned)req->client.role)) {
         char allowed[96];
         gp_role_mask_names(req->route->roles, allowed, sizeof allowed);
         gp_reply_problem(req, GP_E_FORBIDDEN, "role %s may not %s %s; allowed roles: %s",
                          gp_role_name(req->client.role), req->route->method, req->route->pattern,
                          allowed);
+        return false;
+    }
+    if (!gp_client_scope_allows(&req->client, req->route->method, req->route->pattern)) {
+        gp_req_add_header(req, "WWW-Authenticate",
+                          "Bearer realm=\"glasplade\", error=\"insufficient_scope\"");
+        gp_reply_problem(req, GP_E_FORBIDDEN, "this key's scopes do not include %s %s; it has: %s",
+                         req->route->method, req->route->pattern, req->client.scopes);
         return false;
     }
     return true;

@@ -41,9 +41,6 @@ bool gp_citizen_cpr_param(struct gp_request *req, struct gp_cpr *cpr)
     return false;
 }
 
-static const char purpose_vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
-                                         "target_group_identification, own_case";
-
 bool gp_citizen_may_act_for(const struct gp_request *req, const char *cpr)
 {
     return req->client.role != GP_ROLE_CITIZEN || !strcmp(req->client.cpr, cpr ? cpr : "");
@@ -54,6 +51,9 @@ void gp_citizen_reply_not_own(struct gp_request *req)
     gp_reply_problem_extra(req, GP_E_FORBIDDEN, json_pack("{s:s}", "rule", "citizen_self"),
                            "a citizen's token reads and acts for that citizen only");
 }
+
+static const char purpose_vocabulary[] = "must be one of rehabilitation, coordinated_effort, "
+                                         "target_group_identification, own_case";
 
 /* The purposes of bits, comma-separated, into buf ("none" for none). */
 static void purpose_names(unsigned bits, char *buf, size_t len)
@@ -156,6 +156,8 @@ void gp_citizen_audit_entry(struct gp_request *req, const char *cpr, struct gp_a
     memset(e, 0, sizeof *e);
     e->client_id = req->client.id;
     snprintf(e->client_name, sizeof e->client_name, "%s", req->client.name);
+    snprintf(e->subject, sizeof e->subject, "%s", req->client.subject);
+    snprintf(e->client_app, sizeof e->client_app, "%s", req->client.client_app);
     snprintf(e->role, sizeof e->role, "%s", gp_role_name(req->client.role));
     snprintf(e->department, sizeof e->department, "%s", req->client.department);
     const char *purpose = gp_citizen_purpose(req);

@@ -58,6 +58,21 @@ static json_t *client_json(const struct gp_client *c)
     json_object_set_new(o, "approved_at", string_or_null(c->approved_at));
     json_object_set_new(o, "expires_at", json_string(c->expires_at));
     json_object_set_new(o, "revoked_at", string_or_null(c->revoked_at));
+    /* Identity (migration 0018): a person or a key, and what limits a key. */
+    json_object_set_new(o, "kind", json_string(c->person ? "person" : "key"));
+    json_object_set_new(o, "subject", string_or_null(c->subject));
+    json_t *scopes = json_array();
+    for (const char *p = c->scopes; *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(scopes, json_stringn(p, n));
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    json_object_set_new(o, "scopes", json_array_size(scopes) ? scopes : json_null());
+    if (!json_array_size(scopes))
+        json_decref(scopes);
+    json_object_set_new(o, "last_used_at", string_or_null(c->last_used_at));
     return o;
 }
 

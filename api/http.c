@@ -511,6 +511,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                              req->status, "latency_ms", secs * 1000.0);
     if (line && req->authenticated)
         json_object_set_new(line, "client_id", json_integer(req->client.id));
+    if (line && req->authenticated && req->client.person) /* who, never the token */
+        json_object_set_new(line, "subject", json_string(req->client.subject));
     if (line && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         json_object_set_new(line, "terminated", json_integer((int)toe));
     gp_log_json_steal(req->status >= 500 ? GP_LOG_ERROR : GP_LOG_INFO, line);

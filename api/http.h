@@ -29,11 +29,13 @@ struct MHD_Connection;
 
 struct gp_federate;
 struct gp_static;
+struct gp_oidc;
 
 struct gp_server {
     const struct gp_config *cfg;  /* borrowed */
     struct gp_db_pool *pool;      /* borrowed */
     struct gp_federate *federate; /* borrowed; the fan-out engine for the CPR button */
+    struct gp_oidc *oidc;         /* borrowed; sign-in at the identity provider, NULL: off */
     const struct gp_route *routes;
     struct gp_metrics *metrics;
     struct gp_classcache *classcache; /* owned: memoised record classifications (lib/index) */

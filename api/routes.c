@@ -5,11 +5,11 @@
  * overrides (what the rules say, to supervise them); admins manage
  * clients and sources and read no personal data. The citizen (bound to one CPR by their token;
  * api/citizen_common.c refuses any other) reads their own overview, cases, timeline, access log
- * and overrides, and records and withdraws their own consents and blocks; never the CPR list,
- * the audit search, clients or sources. Which purpose each role may claim on each route is data
- * (table role_purpose, migration 0016), checked with the token. tests/integration/itest_matrix.c
- * holds the expected answer of every route for every role: a route added here needs a row
- * there. */
+ * and overrides, and records and withdraws their own consents and blocks (a citizen signs in with
+ * MitID at the identity provider, or holds a key made for them); never the CPR list, the audit
+ * search, clients or sources. Which purpose each role may claim on each route is data (table
+ * role_purpose, migration 0016), checked with the token. tests/integration/itest_matrix.c holds the
+ * expected answer of every route for every role: a route added here needs a row there. */
 #include "api/handlers.h"
 #include "api/sharing_handlers.h"
 #include "api/target_group.h"

@@ -216,9 +216,9 @@ static void origin_of(const char *url, char *out, size_t len)
 static void render_config(struct gp_static *st, const struct gp_config *cfg)
 {
     json_t *c = json_pack("{s:s}", "build", st->build);
-    if (cfg->oidc_issuer && cfg->oidc_web_client_id)
+    if (cfg->oidc.issuer && cfg->oidc_web_client_id)
         json_object_set_new(c, "oidc",
-                            json_pack("{s:s, s:s, s:s}", "issuer", cfg->oidc_issuer, "client_id",
+                            json_pack("{s:s, s:s, s:s}", "issuer", cfg->oidc.issuer, "client_id",
                                       cfg->oidc_web_client_id, "scope", "openid profile"));
     else
         json_object_set_new(c, "oidc", json_null());
@@ -226,9 +226,9 @@ static void render_config(struct gp_static *st, const struct gp_config *cfg)
     json_decref(c);
 
     char issuer[512] = "";
-    if (cfg->oidc_issuer) {
+    if (cfg->oidc.issuer) {
         char origin[480];
-        origin_of(cfg->oidc_issuer, origin, sizeof origin);
+        origin_of(cfg->oidc.issuer, origin, sizeof origin);
         snprintf(issuer, sizeof issuer, " %s", origin);
     }
     char csp[1024];

@@ -236,6 +236,8 @@ static void audit_entry(struct gp_request *req, struct gp_audit_entry *e)
     memset(e, 0, sizeof *e);
     e->client_id = req->client.id;
     snprintf(e->client_name, sizeof e->client_name, "%s", req->client.name);
+    snprintf(e->subject, sizeof e->subject, "%s", req->client.subject);
+    snprintf(e->client_app, sizeof e->client_app, "%s", req->client.client_app);
     snprintf(e->role, sizeof e->role, "%s", gp_role_name(req->client.role));
     snprintf(e->department, sizeof e->department, "%s", req->client.department);
     const struct gp_purpose *p = gp_purpose_find(TG_PURPOSE);

@@ -1,4 +1,5 @@
 /* glasplade serve: the HTTP server, until SIGTERM or SIGINT. */
+#include "api/auth_oidc.h"
 #include "api/handlers.h"
 #include "api/http.h"
 #include "cmd/glasplade/commands.h"
@@ -117,14 +118,24 @@ int gp_cmd_serve(int argc, char **argv)
         gp_config_free(&cfg);
         return 1;
     }
+    struct gp_oidc *oidc = NULL;
+    char err[256];
+    if (cfg.oidc.issuer && !(oidc = gp_oidc_create(&cfg.oidc, err, sizeof err))) {
+        GP_LOG_ERROR("%s", err);
+        gp_federate_destroy(federate);
+        gp_db_pool_destroy(pool);
+        gp_config_free(&cfg);
+        return 1;
+    }
     struct gp_server server = {.cfg = &cfg,
                                .pool = pool,
                                .federate = federate,
+                               .oidc = oidc,
                                .routes = gp_routes,
                                .version = GP_VERSION};
-    char err[256];
     if (!gp_server_start(&server, err, sizeof err)) {
         GP_LOG_ERROR("%s", err);
+        gp_oidc_destroy(oidc);
         gp_federate_destroy(federate);
         gp_audit_sealer_stop(sealer);
         gp_db_pool_destroy(pool);
@@ -142,6 +153,7 @@ int gp_cmd_serve(int argc, char **argv)
     gp_federate_destroy(federate); /* after the server: no suspended request is left */
     gp_audit_sealer_stop(sealer);  /* after the server: the last requests' rows are sealed by
                                       whichever process seals next */
+    gp_oidc_destroy(oidc);
     gp_db_pool_destroy(pool);
     gp_config_free(&cfg);
     GP_LOG_INFO("stopped");

@@ -3,6 +3,7 @@
  * has the database's credentials: a client made here works at once, where one an admin makes
  * over the API waits for a second admin (lib/sharing/clients.h). Either way the creation and a
  * revocation are audit rows; here the actor is "cli:<operating-system user>", role operator. */
+#include "api/handlers.h"
 #include "cmd/glasplade/commands.h"
 #include "lib/core/config.h"
 #include "lib/core/cpr.h"
@@ -10,6 +11,7 @@
 #include "lib/sharing/audit.h"
 #include "lib/sharing/clients.h"
 
+#include <fnmatch.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@ static void help(FILE *out)
 {
     fprintf(out, "usage: glasplade token create --role ROLE --name NAME [--department DEPT]\n"
                  "                              [--default-purpose PURPOSE] [--cpr CPR]\n"
-                 "                              [--expires DAYS]\n"
+                 "                              [--scope 'METHOD /path']... [--expires DAYS]\n"
                  "       glasplade token list\n"
                  "       glasplade token revoke ID\n\n"
                  "create  makes a client and prints its new bearer token, alone on stdout; only\n"
@@ -34,10 +36,16 @@ static void help(FILE *out)
                  "        is the purpose of personal-data reads that state none\n"
                  "        (rehabilitation, coordinated_effort, target_group_identification,\n"
                  "        own_case); without it every such read must send X-Purpose or\n"
-                 "        ?purpose=. --expires: the token works for DAYS days, 1-3650\n"
-                 "        (default GLASPLADE_TOKEN_TTL_DAYS, 90).\n"
-                 "list    prints id, role, status, department, default purpose, name, created,\n"
-                 "        expiry and revocation times.\n"
+                 "        ?purpose=.\n"
+                 "        --scope limits the key to the routes it matches (fnmatch(3) on\n"
+                 "        'METHOD /path' as the routing table names them: 'GET /v1/citizens/*',\n"
+                 "        'GET /v1/sources'); repeat it for more; without it the key may use\n"
+                 "        every route of its role. --expires: the token works for DAYS days,\n"
+                 "        1-3650 (default GLASPLADE_TOKEN_TTL_DAYS, 90).\n"
+                 "list    prints every client: id, kind (key, or person for someone who signed\n"
+                 "        in at the identity provider), role, status, department, default\n"
+                 "        purpose, name, created, expires, last used and revoked times, and a\n"
+                 "        key's scopes.\n"
                  "revoke  revokes the client with that id; its token stops working at once.\n\n"
                  "Creating and revoking are written to the audit log, the actor named\n"
                  "cli:<user>. Needs GLASPLADE_DATABASE_URL.\n");
@@ -65,23 +73,38 @@ static bool parse_days(const char *s, int *days)
     return true;
 }
 
+/* Whether scope matches at least one route of the routing table that role may use. */
+static bool scope_matches_route(const char *scope, enum gp_role role)
+{
+    for (const struct gp_route *rt = gp_routes; rt->method; rt++) {
+        char route[256];
+        snprintf(route, sizeof route, "%s %s", rt->method, rt->pattern);
+        if ((rt->roles & (unsigned)role) && fnmatch(scope, route, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int create(struct gp_db_pool *pool, const struct gp_config *cfg, int argc, char **argv)
 {
     const char *role = NULL, *name = NULL, *dept = NULL, *purpose = NULL, *cpr_text = NULL,
                *expires = NULL;
+    const char *scopes[GP_CLIENT_MAX_SCOPES];
+    size_t nscopes = 0;
     static const struct option opts[] = {
         {"role", required_argument, NULL, 'r'},
         {"name", required_argument, NULL, 'n'},
         {"department", required_argument, NULL, 'd'},
         {"default-purpose", required_argument, NULL, 'p'},
         {"cpr", required_argument, NULL, 'c'},
+        {"scope", required_argument, NULL, 's'},
         {"expires", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:n:d:p:c:e:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:n:d:p:c:s:e:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             role = optarg;
@@ -97,6 +120,14 @@ static int create(struct gp_db_pool *pool, const struct gp_config *cfg, int argc
             break;
         case 'c':
             cpr_text = optarg;
+            break;
+        case 's':
+            if (nscopes == GP_CLIENT_MAX_SCOPES) {
+                fprintf(stderr, "glasplade token create: at most %d --scope\n",
+                        GP_CLIENT_MAX_SCOPES);
+                return 2;
+            }
+            scopes[nscopes++] = optarg;
             break;
         case 'e':
             expires = optarg;
@@ -126,6 +157,15 @@ static int create(struct gp_db_pool *pool, const struct gp_config *cfg, int argc
         fprintf(stderr, "glasplade token create: unknown --default-purpose '%s'\n", purpose);
         return 2;
     }
+    for (size_t i = 0; i < nscopes; i++) {
+        if (!gp_client_scope_valid(scopes[i]) || !scope_matches_route(scopes[i], r)) {
+            fprintf(stderr,
+                    "glasplade token create: --scope '%s' must be 'METHOD /path' (no comma) and "
+                    "match a route role %s may use\n",
+                    scopes[i], role);
+            return 2;
+        }
+    }
     struct gp_cpr cpr = {0};
     if (gp_role_needs_cpr(r) != (cpr_text != NULL) ||
         (cpr_text && gp_cpr_parse(cpr_text, strlen(cpr_text), &cpr) != GP_CPR_OK)) {
@@ -150,7 +190,9 @@ static int create(struct gp_db_pool *pool, const struct gp_config *cfg, int argc
                                .department = dept,
                                .default_purpose = purpose,
                                .cpr = cpr_text ? cpr.digits : NULL,
-                               .expires_days = days};
+                               .expires_days = days,
+                               .scopes = scopes,
+                               .n_scopes = nscopes};
     struct gp_audit_entry *actor = malloc(sizeof *actor);
     if (!actor)
         return 1;
@@ -180,15 +222,19 @@ static int list(struct gp_db_pool *pool)
         fprintf(stderr, "glasplade token list: database error (see log above)\n");
         return 1;
     }
-    printf("%-6s %-12s %-8s %-18s %-28s %-30s %-21s %-21s %s\n", "ID", "ROLE", "STATUS",
-           "DEPARTMENT", "PURPOSE", "NAME", "CREATED", "EXPIRES", "REVOKED");
-    for (size_t i = 0; i < n; i++)
-        printf("%-6lld %-12s %-8s %-18s %-28s %-30s %-21s %-21s %s\n", (long long)rows[i].id,
-               gp_role_name(rows[i].role), gp_client_status(&rows[i]),
-               rows[i].department[0] ? rows[i].department : "-",
-               rows[i].default_purpose[0] ? rows[i].default_purpose : "-", rows[i].name,
-               rows[i].created_at, rows[i].expires_at,
-               rows[i].revoked_at[0] ? rows[i].revoked_at : "-");
+    printf("%-6s %-7s %-12s %-8s %-17s %-27s %-24s %-21s %-21s %-21s %-21s %s\n", "ID", "KIND",
+           "ROLE", "STATUS", "DEPARTMENT", "PURPOSE", "NAME", "CREATED", "EXPIRES", "LAST USED",
+           "REVOKED", "SCOPES");
+    for (size_t i = 0; i < n; i++) {
+        const struct gp_client *c = &rows[i];
+        printf("%-6lld %-7s %-12s %-8s %-17s %-27s %-24s %-21s %-21s %-21s %-21s %s\n",
+               (long long)c->id, c->person ? "person" : "key", gp_role_name(c->role),
+               gp_client_status(c), c->department[0] ? c->department : "-",
+               c->default_purpose[0] ? c->default_purpose : "-", c->name, c->created_at,
+               c->expires_at, c->last_used_at[0] ? c->last_used_at : "-",
+               c->revoked_at[0] ? c->revoked_at : "-",
+               c->scopes[0] ? c->scopes : (c->person ? "-" : "(every route of its role)"));
+    }
     free(rows);
     return 0;
 }

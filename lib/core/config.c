@@ -80,10 +80,45 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_WEB_VENDOR_DIR", "(the source tree's node_modules/dkfds/dist)",
      "the design system's files (DKFDS: css/, fonts/, img/), served under `/web/<build>/dkfds/`"},
     {"GLASPLADE_OIDC_ISSUER", "(none)",
-     "OpenID Connect issuer the page signs in with (authorization code with PKCE); "
-     "unset: the page offers only sign-in with an access key"},
+     "the identity provider whose JWT access tokens are accepted beside the opaque keys, "
+     "exactly as its tokens' `iss` says (e.g. `https://login.kommune.dk/realms/staff`); its "
+     "keys come from the `jwks_uri` of `ISSUER/.well-known/openid-configuration`; unset: "
+     "opaque keys only; set, the page signs in with it too (authorization code with PKCE, "
+     "GLASPLADE_OIDC_WEB_CLIENT_ID); https, or http only on loopback"},
+    {"GLASPLADE_OIDC_AUDIENCE", "(required with an issuer)",
+     "the `aud` value that names this server in the provider's access tokens"},
+    {"GLASPLADE_OIDC_JWKS_FILE", "(none)",
+     "read the provider's keys (a JWK set) from this file instead of its discovery document"},
+    {"GLASPLADE_OIDC_ROLE_MAP", "(none)",
+     "path of the mapping table (JSON) from the provider's group or role names to Glasplade "
+     "roles, departments and default purposes (docs/operations.md#identity); without it only "
+     "citizen tokens map to a caller"},
+    {"GLASPLADE_OIDC_ROLES_CLAIM", "groups",
+     "the claim holding the person's groups or roles (`roles` for Entra ID app roles; a dotted "
+     "path such as `realm_access.roles` reads a nested claim)"},
+    {"GLASPLADE_OIDC_DEPARTMENT_CLAIM", "(none)",
+     "a claim holding the person's department, looked up in the mapping table, else taken as a "
+     "Glasplade department id"},
+    {"GLASPLADE_OIDC_PURPOSE_CLAIM", "(none)",
+     "a claim holding the person's default purpose (one of the vocabulary); else the mapping "
+     "row's"},
+    {"GLASPLADE_OIDC_NAME_CLAIM", "name",
+     "the claim with the person's display name, as audit rows and the citizen's access log show "
+     "it (else `preferred_username`, else `sub`)"},
+    {"GLASPLADE_OIDC_CPR_CLAIM", "(none)",
+     "the claim that carries a citizen's CPR number (NemLog-in: "
+     "`https://data.gov.dk/model/core/eid/cprNumber`); a token with it is a citizen's, bound to "
+     "that CPR; unset: no citizen tokens"},
+    {"GLASPLADE_OIDC_CLOCK_SKEW_S", "60",
+     "seconds of clock difference tolerated on `exp`, `nbf` and `iat`, 0-300"},
+    {"GLASPLADE_OIDC_JWKS_MIN_REFRESH_S", "60",
+     "a token with an unknown key id fetches the provider's keys again at most this often, "
+     "0-3600"},
+    {"GLASPLADE_OIDC_JWKS_MAX_AGE_S", "3600",
+     "the provider's keys are fetched again when older than this, 60-86400"},
     {"GLASPLADE_OIDC_WEB_CLIENT_ID", "(none)",
-     "the page's client id at GLASPLADE_OIDC_ISSUER (a public client, no secret)"},
+     "the page's client id at GLASPLADE_OIDC_ISSUER (a public client, no secret); unset: the "
+     "page offers only sign-in with an access key"},
     {NULL, NULL, NULL},
 };
 
@@ -130,6 +165,80 @@ static bool get_int(gp_getenv_fn env, void *cls, const char *name, long lo, long
     }
     *out = n;
     return true;
+}
+
+/* A string variable: NULL when unset or empty, else a copy of at most maxlen characters. */
+static bool get_str(gp_getenv_fn env, void *cls, const char *name, const char *def, size_t maxlen,
+                    char **out, char *err, size_t errlen)
+{
+    const char *v = env(name, cls);
+    if (!v || !*v)
+        v = def;
+    *out = v ? gp_xstrdup(v) : NULL;
+    if (v && strlen(v) > maxlen) {
+        snprintf(err, errlen, "%s must be at most %zu characters", name, maxlen);
+        return false;
+    }
+    return true;
+}
+
+static bool load_oidc(struct gp_oidc_config *o, gp_getenv_fn env, void *cls, char *err,
+                      size_t errlen)
+{
+    long n;
+    if (!get_str(env, cls, "GLASPLADE_OIDC_ISSUER", NULL, 1000, &o->issuer, err, errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_AUDIENCE", NULL, 1000, &o->audience, err, errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_JWKS_FILE", NULL, 4096, &o->jwks_file, err, errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_ROLE_MAP", NULL, 4096, &o->role_map, err, errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_ROLES_CLAIM", "groups", 200, &o->roles_claim, err,
+                 errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_DEPARTMENT_CLAIM", NULL, 200, &o->department_claim, err,
+                 errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_PURPOSE_CLAIM", NULL, 200, &o->purpose_claim, err,
+                 errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_NAME_CLAIM", "name", 200, &o->name_claim, err, errlen) ||
+        !get_str(env, cls, "GLASPLADE_OIDC_CPR_CLAIM", NULL, 200, &o->cpr_claim, err, errlen))
+        return false;
+    if (!get_int(env, cls, "GLASPLADE_OIDC_CLOCK_SKEW_S", 0, 300, 60, &n, err, errlen))
+        return false;
+    o->clock_skew_s = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_OIDC_JWKS_MIN_REFRESH_S", 0, 3600, 60, &n, err, errlen))
+        return false;
+    o->jwks_min_refresh_s = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_OIDC_JWKS_MAX_AGE_S", 60, 86400, 3600, &n, err, errlen))
+        return false;
+    o->jwks_max_age_s = (int)n;
+    if (o->issuer && !issuer_ok(o->issuer)) {
+        snprintf(err, errlen,
+                 "GLASPLADE_OIDC_ISSUER must be a plain https:// URL (http:// only on loopback), "
+                 "got '%.80s'",
+                 o->issuer);
+        return false;
+    }
+    if (o->issuer && !o->audience) {
+        snprintf(err, errlen, "GLASPLADE_OIDC_AUDIENCE is required with GLASPLADE_OIDC_ISSUER");
+        return false;
+    }
+    if (!o->issuer && (o->audience || o->jwks_file || o->role_map)) {
+        snprintf(err, errlen,
+                 "GLASPLADE_OIDC_AUDIENCE, _JWKS_FILE and _ROLE_MAP need "
+                 "GLASPLADE_OIDC_ISSUER");
+        return false;
+    }
+    return true;
+}
+
+static void free_oidc(struct gp_oidc_config *o)
+{
+    free(o->issuer);
+    free(o->audience);
+    free(o->jwks_file);
+    free(o->role_map);
+    free(o->roles_claim);
+    free(o->department_claim);
+    free(o->purpose_claim);
+    free(o->name_claim);
+    free(o->cpr_claim);
 }
 
 static bool get_bool(gp_getenv_fn env, void *cls, const char *name, bool def, bool *out, char *err,
@@ -312,15 +421,8 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     cfg->web_dir = v && *v ? gp_xstrdup(v) : NULL;
     v = env("GLASPLADE_WEB_VENDOR_DIR", cls);
     cfg->web_vendor_dir = v && *v ? gp_xstrdup(v) : NULL;
-    v = env("GLASPLADE_OIDC_ISSUER", cls);
-    if (v && *v && !issuer_ok(v)) {
-        snprintf(err, errlen,
-                 "GLASPLADE_OIDC_ISSUER must be a plain https:// URL (http:// only on loopback), "
-                 "got '%.80s'",
-                 v);
+    if (!load_oidc(&cfg->oidc, env, cls, err, errlen))
         goto fail;
-    }
-    cfg->oidc_issuer = v && *v ? gp_xstrdup(v) : NULL;
     v = env("GLASPLADE_OIDC_WEB_CLIENT_ID", cls);
     cfg->oidc_web_client_id = v && *v ? gp_xstrdup(v) : NULL;
     return true;
@@ -341,10 +443,10 @@ void gp_config_free(struct gp_config *cfg)
     free(cfg->listen);
     free(cfg->web_dir);
     free(cfg->web_vendor_dir);
-    free(cfg->oidc_issuer);
     free(cfg->oidc_web_client_id);
     for (size_t i = 0; i < cfg->cors_origin_count; i++)
         free(cfg->cors_origins[i]);
+    free_oidc(&cfg->oidc);
     memset(cfg, 0, sizeof *cfg);
 }
 

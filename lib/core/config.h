@@ -10,6 +10,23 @@
 
 #define GP_CORS_MAX_ORIGINS 16
 
+/* Sign-in at the identity provider (OpenID Connect): JWT access tokens beside the opaque keys.
+ * Off while issuer is NULL. */
+struct gp_oidc_config {
+    char *issuer;           /* GLASPLADE_OIDC_ISSUER */
+    char *audience;         /* GLASPLADE_OIDC_AUDIENCE; required with an issuer */
+    char *jwks_file;        /* GLASPLADE_OIDC_JWKS_FILE; NULL: the issuer's discovery document */
+    char *role_map;         /* GLASPLADE_OIDC_ROLE_MAP: path of the mapping table; NULL: none */
+    char *roles_claim;      /* GLASPLADE_OIDC_ROLES_CLAIM */
+    char *department_claim; /* GLASPLADE_OIDC_DEPARTMENT_CLAIM; NULL: none */
+    char *purpose_claim;    /* GLASPLADE_OIDC_PURPOSE_CLAIM; NULL: none */
+    char *name_claim;       /* GLASPLADE_OIDC_NAME_CLAIM */
+    char *cpr_claim;        /* GLASPLADE_OIDC_CPR_CLAIM; NULL: no citizen tokens */
+    int clock_skew_s;       /* GLASPLADE_OIDC_CLOCK_SKEW_S */
+    int jwks_min_refresh_s; /* GLASPLADE_OIDC_JWKS_MIN_REFRESH_S */
+    int jwks_max_age_s;     /* GLASPLADE_OIDC_JWKS_MAX_AGE_S */
+};
+
 struct gp_config {
     char *database_url;         /* GLASPLADE_DATABASE_URL; NULL when unset */
     char *migrate_database_url; /* GLASPLADE_MIGRATE_DATABASE_URL; NULL: database_url */
@@ -44,11 +61,12 @@ struct gp_config {
     /* Lawful sharing. */
     int token_ttl_days;        /* GLASPLADE_TOKEN_TTL_DAYS: a new token's life */
     int oral_consent_max_days; /* GLASPLADE_ORAL_CONSENT_MAX_DAYS */
-    /* The page (web/) and its sign-in. NULL when unset. */
+    /* The page (web/) and its sign-in (at oidc.issuer). NULL when unset. */
     char *web_dir;            /* GLASPLADE_WEB_DIR; NULL: the source tree's web/ */
     char *web_vendor_dir;     /* GLASPLADE_WEB_VENDOR_DIR; NULL: node_modules/dkfds/dist */
-    char *oidc_issuer;        /* GLASPLADE_OIDC_ISSUER: https://... or http://127.0.0.1:... */
     char *oidc_web_client_id; /* GLASPLADE_OIDC_WEB_CLIENT_ID: the page's public client */
+    /* Sign-in at the identity provider: its JWT access tokens (api/auth_oidc.h). */
+    struct gp_oidc_config oidc;
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */

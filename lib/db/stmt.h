@@ -50,7 +50,7 @@ enum gp_qs gp_db_exec_batch(struct gp_db_conn *conn, struct gp_db_batch_item *it
  * load, a round trip includes waiting for this thread to be scheduled). At most one per
  * transaction; parameters are copied; its result is not returned: its failure is the commit's
  * (a soft error retries the whole transaction as usual). Outside gp_db_tx it runs at once. */
-#define GP_DB_AT_COMMIT_MAX_PARAMS 16
+#define GP_DB_AT_COMMIT_MAX_PARAMS 24
 enum gp_qs gp_db_exec_at_commit(struct gp_db_conn *conn, const struct gp_stmt *stmt, int nparams,
                                 const char *const *params);
 

@@ -21,14 +21,15 @@ static const struct gp_stmt stmt_append = {
     "audit_append",
     "INSERT INTO audit_log (client_id, client_name, role, department, purpose, legal_basis,"
     "  cpr, action, route, sources_asked, sources_answered, visibility, override_used,"
-    "  request_id, details)"
+    "  request_id, details, subject, client_app)"
     " VALUES (nullif($1::bigint, 0), $2, $3, nullif($4, ''), nullif($5, ''),"
     "  nullif($6, ''), nullif($7, ''), $8, $9,"
     "  ARRAY(SELECT x FROM jsonb_array_elements_text($10::jsonb) WITH ORDINALITY t(x, n)"
     "   ORDER BY n),"
     "  ARRAY(SELECT x FROM jsonb_array_elements_text($11::jsonb) WITH ORDINALITY t(x, n)"
     "   ORDER BY n),"
-    "  nullif($12, ''), $13::boolean, nullif($14, ''), nullif($15, '')::jsonb)"
+    "  nullif($12, ''), $13::boolean, nullif($14, ''), nullif($15, '')::jsonb,"
+    "  nullif($16, ''), nullif($17, ''))"
     " RETURNING id"};
 
 static const struct gp_stmt stmt_verify = {
@@ -42,7 +43,8 @@ static const struct gp_stmt stmt_head = {
     " coalesce(department, ''), coalesce(purpose, ''), coalesce(legal_basis, '')," \
     " coalesce(cpr, ''), action, route, array_to_json(sources_asked)::text," \
     " array_to_json(sources_answered)::text, coalesce(visibility, ''), override_used," \
-    " coalesce(request_id, ''), coalesce(details::text, '')"
+    " coalesce(request_id, ''), coalesce(details::text, ''), coalesce(subject, '')," \
+    " coalesce(client_app, '')"
 
 static const struct gp_stmt stmt_search = {
     "audit_search",
@@ -63,7 +65,8 @@ static const struct gp_stmt stmt_access_log = {
     "SELECT id, " ISO_UTC_US("at") ", action, client_name, role, coalesce(department, ''),"
     " coalesce(purpose, ''), coalesce(legal_basis, ''), override_used,"
     " coalesce(details ->> 'op', ''), details @> '{\"refused\": true}',"
-    " details @> '{\"recorder_benefits\": true}'"
+    " details @> '{\"recorder_benefits\": true}',"
+    " coalesce(subject, ''), coalesce(client_app, '')"
     " FROM audit_log"
     /* Rows about the citizen, and the CPR-list searches that returned them (migration 0012). */
     /* $1 is char(10), as the column (whose index a text comparison would not use). */
@@ -112,7 +115,7 @@ enum gp_qs gp_audit_append(struct gp_db_conn *c, const struct gp_audit_entry *e,
     snprintf(client, sizeof client, "%lld", (long long)e->client_id);
     char *asked = strv_to_json(e->sources_asked, e->n_sources_asked);
     char *answered = strv_to_json(e->sources_answered, e->n_sources_answered);
-    const char *p[15] = {client,
+    const char *p[17] = {client,
                          e->client_name,
                          e->role,
                          e->department,
@@ -126,17 +129,19 @@ enum gp_qs gp_audit_append(struct gp_db_conn *c, const struct gp_audit_entry *e,
                          e->visibility,
                          e->override_used ? "true" : "false",
                          e->request_id,
-                         e->details};
+                         e->details,
+                         e->subject,
+                         e->client_app};
     PGresult *r = NULL;
     enum gp_qs qs;
     if (id) {
-        qs = gp_db_exec(c, &stmt_append, 15, p, &r);
+        qs = gp_db_exec(c, &stmt_append, 17, p, &r);
         if (qs == GP_QS_ONE_RESULT)
             *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     } else {
         /* Sent with the COMMIT: one round trip less. (Under v1 this also kept the chain lock
          * off the round trip; appending takes no lock since migration 0014.) */
-        qs = gp_db_exec_at_commit(c, &stmt_append, 15, p);
+        qs = gp_db_exec_at_commit(c, &stmt_append, 17, p);
         if (qs == GP_QS_NO_RESULTS)
             qs = GP_QS_ONE_RESULT;
     }
@@ -257,6 +262,8 @@ static void row_to_entry(const PGresult *r, int row, struct gp_audit_entry *e)
     const char *details = PQgetvalue(r, row, 16);
     if (strlen(details) < sizeof e->details)
         snprintf(e->details, sizeof e->details, "%s", details);
+    snprintf(e->subject, sizeof e->subject, "%s", PQgetvalue(r, row, 17));
+    snprintf(e->client_app, sizeof e->client_app, "%s", PQgetvalue(r, row, 18));
 }
 
 enum gp_qs gp_audit_search(struct gp_db_conn *c, const struct gp_audit_filter *f,
@@ -318,6 +325,8 @@ enum gp_qs gp_access_log(struct gp_db_conn *c, const char *cpr, int limit, int64
         snprintf(e->op, sizeof e->op, "%s", PQgetvalue(r, row, 9));
         e->refused = PQgetvalue(r, row, 10)[0] == 't';
         e->recorder_benefits = PQgetvalue(r, row, 11)[0] == 't';
+        snprintf(e->subject, sizeof e->subject, "%s", PQgetvalue(r, row, 12));
+        snprintf(e->client_app, sizeof e->client_app, "%s", PQgetvalue(r, row, 13));
     }
     PQclear(r);
     return qs;

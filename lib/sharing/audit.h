@@ -32,6 +32,8 @@ struct gp_audit_entry {
     char at[40];       /* ISO 8601 UTC with microseconds */
     int64_t client_id; /* 0 = none */
     char client_name[201];
+    char subject[256];    /* the person (sub at the identity provider); "" for a key */
+    char client_app[129]; /* the person's client application (azp); "" for a key */
     char role[24];
     char department[64];
     char purpose[64];
@@ -123,6 +125,8 @@ struct gp_access_entry {
     bool refused;    /* a change that was refused (a block's lifting by a non-owner) */
     bool recorder_benefits; /* a consent that benefits the department that recorded it */
     char client_name[201];
+    char subject[256];    /* "" for a key */
+    char client_app[129]; /* "" for a key */
     char role[24];
     char department[64];
     char purpose[64];

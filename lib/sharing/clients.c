@@ -7,6 +7,7 @@
 #include "lib/core/purpose.h"
 #include "lib/sharing/audit.h"
 
+#include <fnmatch.h>
 #include <jansson.h>
 
 #include <openssl/evp.h>
@@ -22,17 +23,22 @@
     " coalesce(cpr, ''), coalesce(created_by, 0), coalesce(approved_by, 0)," \
     " " ISO_UTC("created_at") ", coalesce(" ISO_UTC("approved_at") ", '')," \
     " " ISO_UTC("expires_at") ", coalesce(" ISO_UTC("revoked_at") ", '')," \
-    " expires_at <= now()"
+    " expires_at <= now()," \
+    " kind, coalesce(subject, ''), coalesce(client_app, '')," \
+    " coalesce(array_to_string(scopes, ', '), ''), coalesce(" ISO_UTC("last_used_at") ", '')," \
+    " coalesce(last_used_at < now() - interval '1 minute', true)"
 
 /* A client made on the command line ($7 = 0) works at once; one made by an admin waits for a
  * second admin (approved_at NULL). */
 static const struct gp_stmt stmt_insert = {
     "client_insert",
     "INSERT INTO api_client (token_hash, role, name, department, default_purpose, cpr,"
-    "  created_by, approved_at, expires_at)"
+    "  created_by, approved_at, expires_at, scopes)"
     " VALUES ($1::bytea, $2::client_role, $3, nullif($4, ''), nullif($5, ''), nullif($6, ''),"
     "  nullif($7::bigint, 0), CASE WHEN $7::bigint = 0 THEN now() END,"
-    "  now() + make_interval(days => $8::integer))"
+    "  now() + make_interval(days => $8::integer),"
+    "  (SELECT nullif(array_agg(x ORDER BY n), '{}') FROM jsonb_array_elements_text($9::jsonb)"
+    "   WITH ORDINALITY t(x, n)))"
     " RETURNING " CLIENT_COLUMNS};
 /* Every request pays for this one statement: the client (revoked, expired or pending ones too,
  * to say which) and the purposes its role may claim on the route. */
@@ -41,7 +47,9 @@ static const struct gp_stmt stmt_by_token = {
     "SELECT " CLIENT_COLUMNS ", revoked_at IS NOT NULL, approved_at IS NULL,"
     " coalesce((SELECT string_agg(p.purpose, ',') FROM role_purpose p"
     "   WHERE p.role = c.role AND p.route = $2), '')"
-    " FROM api_client c WHERE token_hash = $1::bytea"};
+    " FROM api_client c WHERE token_hash = $1::bytea AND kind = 'key'"};
+static const struct gp_stmt stmt_touch = {
+    "client_touch", "UPDATE api_client SET last_used_at = now() WHERE id = $1::bigint"};
 static const struct gp_stmt stmt_by_id = {
     "client_by_id", "SELECT " CLIENT_COLUMNS " FROM api_client WHERE id = $1::bigint"};
 static const struct gp_stmt stmt_for_update = {
@@ -119,10 +127,15 @@ static void row_to_client(const PGresult *r, int row, struct gp_client *c)
     snprintf(c->expires_at, sizeof c->expires_at, "%s", PQgetvalue(r, row, 10));
     snprintf(c->revoked_at, sizeof c->revoked_at, "%s", PQgetvalue(r, row, 11));
     c->expired = PQgetvalue(r, row, 12)[0] == 't';
+    c->person = !strcmp(PQgetvalue(r, row, 13), "person");
+    snprintf(c->subject, sizeof c->subject, "%s", PQgetvalue(r, row, 14));
+    snprintf(c->client_app, sizeof c->client_app, "%s", PQgetvalue(r, row, 15));
+    snprintf(c->scopes, sizeof c->scopes, "%s", PQgetvalue(r, row, 16));
+    snprintf(c->last_used_at, sizeof c->last_used_at, "%s", PQgetvalue(r, row, 17));
+    c->use_stale = PQgetvalue(r, row, 18)[0] == 't';
 }
 
-/* The purposes of a comma-separated list as bits (unknown codes are left out). */
-static unsigned purpose_bits(const char *list)
+unsigned gp_client_purpose_bits(const char *list)
 {
     unsigned bits = 0;
     char code[64];
@@ -206,15 +219,22 @@ static enum gp_qs run_create(struct gp_db_conn *conn, void *cls)
     char by[24], days[16];
     snprintf(by, sizeof by, "%lld", (long long)in->created_by);
     snprintf(days, sizeof days, "%d", in->expires_days);
-    const char *p[8] = {call->hash,
+    json_t *a = json_array();
+    for (size_t i = 0; i < in->n_scopes; i++)
+        json_array_append_new(a, json_string(in->scopes[i]));
+    char *scopes_json = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    const char *p[9] = {call->hash,
                         gp_role_name(in->role),
                         in->name,
                         in->department ? in->department : "",
                         in->default_purpose ? in->default_purpose : "",
                         in->cpr ? in->cpr : "",
                         by,
-                        days};
-    enum gp_qs qs = exec_one(conn, &stmt_insert, 8, p, call->out, call->sqlstate);
+                        days,
+                        scopes_json ? scopes_json : "[]"};
+    enum gp_qs qs = exec_one(conn, &stmt_insert, 9, p, call->out, call->sqlstate);
+    free(scopes_json);
     if (qs != GP_QS_ONE_RESULT)
         return qs < 0 ? qs : GP_QS_HARD_ERROR;
     return audit_client(conn, call->actor, "create", call->out,
@@ -249,9 +269,9 @@ static enum gp_qs run_auth(struct gp_db_conn *conn, void *cls)
     enum gp_qs qs = gp_db_exec(conn, &stmt_by_token, 2, p, &r);
     if (qs == GP_QS_ONE_RESULT) {
         row_to_client(r, 0, call->out);
-        call->revoked = PQgetvalue(r, 0, 13)[0] == 't';
-        call->pending = PQgetvalue(r, 0, 14)[0] == 't';
-        call->out->purposes = purpose_bits(PQgetvalue(r, 0, 15));
+        call->revoked = PQgetvalue(r, 0, 19)[0] == 't';
+        call->pending = PQgetvalue(r, 0, 20)[0] == 't';
+        call->out->purposes = gp_client_purpose_bits(PQgetvalue(r, 0, 21));
     }
     PQclear(r);
     return qs;
@@ -272,6 +292,54 @@ enum gp_client_rc gp_client_authenticate(struct gp_db_pool *pool, const char *to
     if (out->expired)
         return GP_CLIENT_EXPIRED;
     return call.pending ? GP_CLIENT_PENDING : GP_CLIENT_OK;
+}
+
+/* ---- scopes and last use (keys) ---- */
+
+bool gp_client_scope_valid(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len < 3 || len > GP_CLIENT_SCOPE_MAX || strchr(s, ','))
+        return false;
+    size_t m = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ*");
+    return m > 0 && s[m] == ' ' && s[m + 1] == '/';
+}
+
+bool gp_client_scope_allows(const struct gp_client *c, const char *method, const char *pattern)
+{
+    if (!c->scopes[0])
+        return true;
+    char route[256];
+    snprintf(route, sizeof route, "%s %s", method, pattern);
+    const char *p = c->scopes;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char scope[GP_CLIENT_SCOPE_MAX + 1];
+        if (n <= GP_CLIENT_SCOPE_MAX) {
+            memcpy(scope, p, n);
+            scope[n] = '\0';
+            if (fnmatch(scope, route, 0) == 0)
+                return true;
+        }
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return false;
+}
+
+static enum gp_qs run_touch(struct gp_db_conn *conn, void *cls)
+{
+    const char *p[1] = {cls};
+    return gp_db_exec(conn, &stmt_touch, 1, p, NULL);
+}
+
+enum gp_client_rc gp_client_touch(struct gp_db_pool *pool, int64_t id)
+{
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    enum gp_qs qs = gp_db_with_conn(pool, "client_touch", run_touch, idtext);
+    return qs < 0 ? GP_CLIENT_DB_ERROR : GP_CLIENT_OK;
 }
 
 /* ---- one client by id ---- */

@@ -7,7 +7,12 @@
  * approves it (four eyes), whatever its role — every role an admin can create either reads
  * personal data or can approve clients that do. Every token expires. Every creation, approval
  * and revocation writes an audit row (action "client") naming its actor, in the same
- * transaction as the change. */
+ * transaction as the change.
+ *
+ * A client is a key (kind "key": an integration's opaque token, which may be limited to some
+ * routes by its scopes) or a person (kind "person", migration 0018: someone who signed in at
+ * the identity provider; lib/sharing/identity.h writes their row, and their tokens are the
+ * provider's JWTs, never stored; a person needs no approval). */
 #ifndef GP_CLIENTS_H
 #define GP_CLIENTS_H
 
@@ -15,6 +20,7 @@
 #include "lib/db/db.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define GP_TOKEN_LEN 47 /* "gpt_" + 43 base64url characters */
@@ -37,6 +43,13 @@ struct gp_client {
      * authenticated for, a bit (1u << gp_purpose_index) per purpose; 0: none (then the role
      * states none there). */
     unsigned purposes;
+    /* Identity (migration 0018) */
+    bool person;           /* kind "person": signed in at the identity provider */
+    char subject[256];     /* a person's sub; "" for a key */
+    char client_app[129];  /* a person's client application (azp); "" for a key */
+    char scopes[1024];     /* a key's route patterns, joined by ", "; "" = every route */
+    char last_used_at[40]; /* "" = never used */
+    bool use_stale;        /* last_used_at is a minute old or more: gp_client_touch it */
 };
 
 enum gp_client_rc {
@@ -50,6 +63,9 @@ enum gp_client_rc {
     GP_CLIENT_REVOKED,    /* approval: the client is revoked */
     GP_CLIENT_DB_ERROR,
 };
+
+#define GP_CLIENT_MAX_SCOPES 32
+#define GP_CLIENT_SCOPE_MAX  120 /* characters of one scope */
 
 /* "revoked", "expired", "pending" or "active", in that order of precedence. */
 const char *gp_client_status(const struct gp_client *c);
@@ -68,6 +84,9 @@ struct gp_client_new {
     int expires_days;            /* the token works this many days, >= 1 */
     int64_t created_by;          /* the creating admin's client id; 0: the command line, and
                                     then the client is approved at once */
+    const char *const *scopes;   /* n_scopes patterns "METHOD /path" (gp_client_scope_allows);
+                                    n_scopes 0: every route of its role */
+    size_t n_scopes;
 };
 
 /* The actor of a client change, as its audit row names them: fill client_id (0 for the command
@@ -87,6 +106,21 @@ enum gp_client_rc gp_client_create(struct gp_db_pool *pool, const struct gp_clie
 enum gp_client_rc gp_client_authenticate(struct gp_db_pool *pool, const char *token,
                                          const char *route, struct gp_client *out);
 
+/* The purposes of a comma-separated list of purpose codes as bits (1u << gp_purpose_index;
+ * unknown codes are left out), as gp_client.purposes holds them. */
+unsigned gp_client_purpose_bits(const char *list);
+
+/* Whether a scope is well-formed: "METHOD /path" (METHOD a word of capitals or *), at most
+ * GP_CLIENT_SCOPE_MAX characters, no comma. */
+bool gp_client_scope_valid(const char *scope);
+/* Whether c may call the route method pattern ("GET", "/v1/citizens/{cpr}"): always for a
+ * client without scopes, else when one of its scopes matches "METHOD pattern" (fnmatch(3)).
+ * Pure. */
+bool gp_client_scope_allows(const struct gp_client *c, const char *method, const char *pattern);
+
+/* Records that client id was used now (last_used_at). */
+enum gp_client_rc gp_client_touch(struct gp_db_pool *pool, int64_t id);
+
 enum gp_client_rc gp_client_get(struct gp_db_pool *pool, int64_t id, struct gp_client *out);
 
 /* Approves a pending client by the admin actor->client_id: OK (also when it was approved
@@ -100,7 +134,7 @@ enum gp_client_rc gp_client_approve(struct gp_db_pool *pool, int64_t id,
 enum gp_client_rc gp_client_revoke(struct gp_db_pool *pool, int64_t id,
                                    const struct gp_audit_entry *actor, struct gp_client *out);
 
-/* All clients, oldest first. *out is malloc'd (free()); count in *n. */
+/* All clients, keys and persons, oldest first. *out is malloc'd (free()); count in *n. */
 enum gp_client_rc gp_client_list(struct gp_db_pool *pool, struct gp_client **out, size_t *n);
 
 /* Whether a department id exists. */

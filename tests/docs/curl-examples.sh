@@ -11,7 +11,9 @@
 #
 # It starts what scripts/run starts, on free loopback ports and in a fresh database of the
 # test cluster: migrations, the demo token (a caseworker in job_centre, default purpose
-# rehabilitation), deptsim (size 1000, seed 42) registered as the five sources, and the server.
+# rehabilitation), deptsim (size 1000, seed 42) registered as the five sources, the demo identity
+# provider (scripts/idp/idp.mjs; GLASPLADE_IDP_URL) whose tokens the server accepts, and the
+# server.
 # Then it runs each file's ```sh blocks that contain a curl command, in order, in one bash per
 # file, in a scratch folder that stands in for the repository: var/run.env there holds the four
 # lines scripts/run prints, build/glasplade is the binary under test (refused unless it points at
@@ -94,11 +96,12 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/gp-docs-curl.XXXXXX")"
 DB="gp_docs_curl_$$"
 server_pid=""
 sim_pid=""
+idp_pid=""
 
 # shellcheck disable=SC2317 # reached from the trap
 cleanup() {
     local pid
-    for pid in "$server_pid" "$sim_pid"; do
+    for pid in "$server_pid" "$sim_pid" "$idp_pid"; do
         [[ -n "$pid" ]] || continue
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -172,8 +175,30 @@ region fhir-r4 region 3
 family dubu family 4
 EOF
 
+# The identity provider, as scripts/run starts it (the examples sign in there).
+if ! command -v node >/dev/null || [[ ! -d "$GP_ROOT/node_modules/oidc-provider" ]]; then
+    gp_die "node and node_modules/oidc-provider are needed (scripts/install-deps installs them)"
+fi
+for ((try = 1; ; try++)); do
+    IDP_PORT="$(free_base_port)" || gp_die "no free port for the identity provider"
+    setsid node "$GP_ROOT/scripts/idp/idp.mjs" --port "$IDP_PORT" --state "$WORK/idp" \
+        >"$WORK/idp.log" 2>&1 </dev/null &
+    idp_pid=$!
+    gp_wait_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 30 "$idp_pid" && break
+    kill -TERM "$idp_pid" 2>/dev/null || true
+    wait "$idp_pid" 2>/dev/null || true
+    idp_pid=""
+    if ((try == 5)); then
+        gp_log_tail "$WORK/idp.log"
+        gp_die "the identity provider did not start (5 tries)"
+    fi
+done
+IDP_URL="http://127.0.0.1:$IDP_PORT"
+
 setsid env GLASPLADE_DATABASE_URL="$DB_URL" GLASPLADE_PORT=0 GLASPLADE_LISTEN=127.0.0.1 \
-    GLASPLADE_MIGRATE_ON_START=0 GLASPLADE_THREADS=4 \
+    GLASPLADE_MIGRATE_ON_START=0 GLASPLADE_THREADS=4 GLASPLADE_OIDC_ISSUER="$IDP_URL" \
+    GLASPLADE_OIDC_AUDIENCE=urn:glasplade GLASPLADE_OIDC_CPR_CLAIM=cpr \
+    GLASPLADE_OIDC_ROLE_MAP="$GP_ROOT/scripts/idp/role-map.json" \
     "$GLASPLADE_BIN" serve >"$WORK/server.log" 2>&1 </dev/null &
 server_pid=$!
 PORT=""
@@ -198,6 +223,7 @@ mkdir -p "$WORK/repo/var" "$WORK/repo/build" "$WORK/calls"
     printf 'GLASPLADE_TOKEN=%s\n' "$TOKEN"
     printf 'GLASPLADE_DATABASE_URL=%s\n' "$DB_URL"
     printf 'GLASPLADE_SIM_BASE_PORT=%s\n' "$SIM_BASE"
+    printf 'GLASPLADE_IDP_URL=%s\n' "$IDP_URL"
 } >"$WORK/repo/var/run.env"
 cat >"$WORK/repo/build/glasplade" <<'EOF'
 #!/usr/bin/env bash
@@ -340,7 +366,7 @@ for f in "${files[@]}"; do
     (
         cd "$WORK/repo"
         export GLASPLADE_URL="$URL" GLASPLADE_TOKEN="$TOKEN" GLASPLADE_DATABASE_URL="$DB_URL" \
-            GLASPLADE_SIM_BASE_PORT="$SIM_BASE"
+            GLASPLADE_SIM_BASE_PORT="$SIM_BASE" GLASPLADE_IDP_URL="$IDP_URL"
         timeout 120 bash "$script" >"$WORK/out.${f//\//_}" 2>&1
     ) || gp_fail_file=1
     tail -n +"$((before + 1))" "$GP_DOCS_REPORT" >&2

@@ -494,7 +494,7 @@ bool gpt_http_try(int port, const struct gpt_req *req, struct gpt_resp *resp)
     CURL *h = curl_easy_init();
     struct sink body = {0}, head = {0};
     struct curl_slist *hdrs = NULL;
-    char url[8192], line[512];
+    char url[8192], line[8400]; /* a JWT bearer is up to 8192 characters */
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, req->path);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");

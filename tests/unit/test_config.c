@@ -49,7 +49,7 @@ START_TEST(defaults)
     ck_assert_str_eq(c.audit_checkpoint_file, "var/audit/checkpoints.jsonl");
     ck_assert_int_eq(c.audit_checkpoint_rows, 1000);
     ck_assert_int_eq(c.audit_checkpoint_interval_s, 60);
-    ck_assert_ptr_null(c.oidc_issuer);
+    ck_assert_ptr_null(c.oidc.issuer);
     ck_assert_ptr_null(c.oidc_web_client_id);
     ck_assert_ptr_null(c.web_dir);
     gp_config_free(&c);
@@ -77,6 +77,7 @@ START_TEST(values)
                          "GLASPLADE_TOKEN_TTL_DAYS=7",
                          "GLASPLADE_ORAL_CONSENT_MAX_DAYS=14",
                          "GLASPLADE_OIDC_ISSUER=http://127.0.0.1:9000/oidc",
+                         "GLASPLADE_OIDC_AUDIENCE=glasplade",
                          "GLASPLADE_OIDC_WEB_CLIENT_ID=glasplade-web",
                          "GLASPLADE_WEB_DIR=/srv/web",
                          NULL};
@@ -102,7 +103,7 @@ START_TEST(values)
     ck_assert_str_eq(c.audit_checkpoint_file, "/srv/audit/cp.jsonl");
     ck_assert_int_eq(c.audit_checkpoint_rows, 1);
     ck_assert_int_eq(c.audit_checkpoint_interval_s, 86400);
-    ck_assert_str_eq(c.oidc_issuer, "http://127.0.0.1:9000/oidc");
+    ck_assert_str_eq(c.oidc.issuer, "http://127.0.0.1:9000/oidc");
     ck_assert_str_eq(c.oidc_web_client_id, "glasplade-web");
     ck_assert_str_eq(c.web_dir, "/srv/web");
     gp_config_free(&c);

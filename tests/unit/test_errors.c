@@ -4,6 +4,8 @@
 #include "lib/core/error.h"
 #include "lib/core/log.h"
 
+#include "lib/core/jwt.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,15 +82,21 @@ START_TEST(bearer_parsing)
 }
 END_TEST
 
+/* Up to GP_JWT_MAX_LEN characters: an identity provider's JWT is far longer than a key. */
 START_TEST(bearer_length_limit)
 {
-    char h[300] = "Bearer ";
-    memset(h + 7, 'a', 129);
-    char tok[200];
+    static char h[GP_JWT_MAX_LEN + 16] = "Bearer ";
+    static char tok[GP_JWT_MAX_LEN + 8];
+    memset(h + 7, 'a', GP_JWT_MAX_LEN + 1);
     ck_assert(!gp_auth_parse_bearer(h, tok, sizeof tok));
-    h[7 + 128] = '\0';
+    h[7 + GP_JWT_MAX_LEN] = '\0';
     ck_assert(gp_auth_parse_bearer(h, tok, sizeof tok));
+    ck_assert_uint_eq(strlen(tok), GP_JWT_MAX_LEN);
     ck_assert(!gp_auth_parse_bearer(h, tok, 100)); /* never overflows the caller's buffer */
+    h[7 + 100] = '\0';
+    ck_assert(!gp_auth_parse_bearer(h, tok, 100));
+    h[7 + 99] = '\0';
+    ck_assert(gp_auth_parse_bearer(h, tok, 100));
 }
 END_TEST
 
