@@ -41,6 +41,12 @@ int gp_cmd_serve(int argc, char **argv)
     int rc = gp_cmd_load_config(&cfg, 1);
     if (rc)
         return rc;
+    char listen_err[512];
+    if (!gp_config_check_listen(&cfg, listen_err, sizeof listen_err)) {
+        fprintf(stderr, "glasplade: refusing to serve plain HTTP: %s\n", listen_err);
+        gp_config_free(&cfg);
+        return 2;
+    }
 
     /* Block the stop signals in every thread (libmicrohttpd's threads inherit the mask), so
      * that sigwait below is the only place they arrive. */
@@ -88,8 +94,10 @@ int gp_cmd_serve(int argc, char **argv)
         gp_config_free(&cfg);
         return 1;
     }
-    json_t *line = json_pack("{s:s, s:s, s:i, s:i, s:s}", "msg", "listening", "address", cfg.listen,
-                             "port", server.port, "threads", cfg.threads, "version", GP_VERSION);
+    json_t *line =
+        json_pack("{s:s, s:s, s:i, s:s, s:i, s:i, s:s}", "msg", "listening", "address", cfg.listen,
+                  "port", server.port, "scheme", server.tls ? "https" : "http", "threads",
+                  cfg.threads, "max_connections", server.max_connections, "version", GP_VERSION);
     gp_log_json_steal(GP_LOG_INFO, line);
 
     int sig = 0;
