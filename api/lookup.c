@@ -10,8 +10,11 @@
 #include <string.h>
 
 /* Time kept back from the request deadline for parsing, storing and answering, so the whole
- * answer stays within the deadline even when a source never answers. */
+ * answer stays within the deadline even when a source never answers: a fifth of the deadline,
+ * at least GP_LOOKUP_MARGIN_MS. The database work gets what is left (lib/db/db.h), so this is
+ * also what storing the answers may take when a source is slow. */
 #define GP_LOOKUP_MARGIN_MS 60
+#define GP_LOOKUP_DB_SHARE  5
 
 struct lookup_state {
     struct gp_press press;
@@ -108,8 +111,10 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
         finish_lookup(req);
         return;
     }
-    int deadline =
-        (int)lround(srv->cfg->request_deadline_ms - gp_req_elapsed_ms(req) - GP_LOOKUP_MARGIN_MS);
+    int margin = srv->cfg->request_deadline_ms / GP_LOOKUP_DB_SHARE;
+    if (margin < GP_LOOKUP_MARGIN_MS)
+        margin = GP_LOOKUP_MARGIN_MS;
+    int deadline = (int)lround(gp_req_remaining_ms(req) - margin);
     if (deadline < 10)
         deadline = 10;
     gp_req_suspend(req, finish_lookup);
