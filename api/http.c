@@ -607,16 +607,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     gp_db_deadline_set(req->deadline_ms);
 
     if (!req->request_id[0]) {
-        /* First call: the head is in; the body (if any) comes next, within the receive
-         * deadline again. */
-        gp_conn_set_phase(req->cx, GP_CONN_BODY);
+        /* First call: the head is in. Admitting it is our work (the token is looked up), not
+         * the client's; the body, if any, then comes within the receive deadline again. */
+        gp_conn_set_phase(req->cx, GP_CONN_HANDLING);
         const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
         if (rid && gp_strict_request_id(rid))
             snprintf(req->request_id, sizeof req->request_id, "%s", rid);
         else
             new_request_id(req->request_id);
         gp_log_set_request_id(req->request_id);
-        admit(req, url, method, version);
+        if (admit(req, url, method, version) && has_body(req))
+            gp_conn_set_phase(req->cx, GP_CONN_BODY);
         goto done; /* come back for the body, or for the final call */
     }
 
@@ -910,14 +911,15 @@ bool gp_server_start(struct gp_server *s, char *err, size_t errlen)
     };
     struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 
-    s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, gp_conn_accept, s->guard, on_request, s, MHD_OPTION_SOCK_ADDR,
-        &ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_URI_LOG_CALLBACK,
-        uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-        gp_conn_notify, s->guard, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)GP_CONNECTION_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
-        s->tls ? tls_options : no_options, MHD_OPTION_END);
+    s->daemon =
+        MHD_start_daemon(flags, (uint16_t)cfg->port, gp_conn_accept, s->guard, on_request, s,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, gp_conn_notify, s->guard,
+                         MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                         idle_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GP_CONNECTION_MEMORY,
+                         MHD_OPTION_ARRAY, s->tls ? tls_options : no_options, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s port %d (in use, not permitted%s)", cfg->listen,
                  cfg->port, s->tls ? ", or the certificate and key do not fit" : "");
