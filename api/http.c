@@ -195,7 +195,7 @@ reply_problem_v(struct gp_request *req, enum gp_error e, json_t *extra, const ch
                  "the request did not finish within its deadline of %d ms; retry later",
                  req->server->cfg->request_deadline_ms);
     }
-    if (e == GP_E_DEADLINE)
+    if (e == GP_E_DEADLINE || e == GP_E_BUSY)
         gp_req_add_header(req, "Retry-After", GP_RETRY_AFTER_DEADLINE_S);
     else if (gp_error_status(e) == 503)
         gp_req_add_header(req, "Retry-After", GP_RETRY_AFTER_DATABASE_S);
@@ -207,7 +207,7 @@ reply_problem_v(struct gp_request *req, enum gp_error e, json_t *extra, const ch
         json_decref(extra);
     }
     int status = gp_error_status(e);
-    if (e == GP_E_DEADLINE)
+    if (e == GP_E_DEADLINE || e == GP_E_BUSY)
         GP_LOG_WARN("answering %d: %s", status, detail);
     else if (status >= 500)
         GP_LOG_ERROR("answering %d: %s", status, detail);

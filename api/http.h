@@ -44,6 +44,7 @@ struct gp_server {
     struct MHD_Daemon *daemon;
     uint16_t port; /* the bound port (useful with GLASPLADE_PORT=0) */
     _Atomic int inflight;
+    _Atomic int presses;          /* presses of the CPR button in flight (api/lookup.c) */
     struct gp_conn_guard *guard;  /* owned: connection limits and the receive deadline */
     struct gp_throttle *throttle; /* owned: failed authentications per address */
     bool tls;                     /* serving HTTPS */

@@ -56,6 +56,9 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_MAX_CONNECTIONS", "4096",
      "open client connections at most, 16-65536; more are refused at once (the file-descriptor "
      "limit is raised to fit)"},
+    {"GLASPLADE_MAX_PRESSES", "64",
+     "presses of the CPR button in flight at most, 1-4096; more are answered 503 at once (this "
+     "bounds the memory they take)"},
     {"GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS", "128",
      "open connections from one client address at most, 1-65536 (a trusted proxy has no limit)"},
     {"GLASPLADE_RECEIVE_TIMEOUT_MS", "10000",
@@ -280,6 +283,9 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_int(env, cls, "GLASPLADE_MAX_CONNECTIONS", 16, 65536, 4096, &n, err, errlen))
         goto fail;
     cfg->max_connections = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_MAX_PRESSES", 1, 4096, 64, &n, err, errlen))
+        goto fail;
+    cfg->max_presses = (int)n;
     if (!get_int(env, cls, "GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS", 1, 65536, 128, &n, err, errlen))
         goto fail;
     cfg->max_connections_per_address = (int)n;

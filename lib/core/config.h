@@ -39,6 +39,7 @@ struct gp_config {
     int rec_source_max_age_s; /* GLASPLADE_REC_SOURCE_MAX_AGE_S */
     /* What the server protects itself with (api/conn.h, api/throttle.h). */
     int max_connections;             /* GLASPLADE_MAX_CONNECTIONS */
+    int max_presses;                 /* GLASPLADE_MAX_PRESSES */
     int max_connections_per_address; /* GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS */
     int receive_timeout_ms;          /* GLASPLADE_RECEIVE_TIMEOUT_MS */
     int auth_failures;               /* GLASPLADE_AUTH_FAILURES */

@@ -42,6 +42,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.cors_origin_count, 0);
     ck_assert(!gp_config_cors_allowed(&c, "https://a.example"));
     ck_assert_int_eq(c.max_connections, 4096);
+    ck_assert_int_eq(c.max_presses, 64);
     ck_assert_int_eq(c.max_connections_per_address, 128);
     ck_assert_int_eq(c.receive_timeout_ms, 10000);
     ck_assert_int_eq(c.auth_failures, 20);
@@ -184,6 +185,7 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_CORS_ORIGINS=https://", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_MAX_CONNECTIONS=15", "GLASPLADE_MAX_CONNECTIONS"},
     {"GLASPLADE_MAX_CONNECTIONS=65537", "GLASPLADE_MAX_CONNECTIONS"},
+    {"GLASPLADE_MAX_PRESSES=0", "GLASPLADE_MAX_PRESSES"},
     {"GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS=0", "GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS"},
     {"GLASPLADE_RECEIVE_TIMEOUT_MS=99", "GLASPLADE_RECEIVE_TIMEOUT_MS"},
     {"GLASPLADE_AUTH_FAILURES=0", "GLASPLADE_AUTH_FAILURES"},
