@@ -37,6 +37,9 @@
  * head. Allocated with mmap and touched only as far as used, returned when the connection
  * closes; a request head larger than about half of it is answered 431 by libmicrohttpd. */
 #define GP_CONNECTION_MEMORY (64 * 1024)
+/* Request bodies being received at once, in bodies of GLASPLADE_MAX_BODY_BYTES: the memory
+ * all of them may take together. */
+#define GP_BODY_BUDGET 32
 /* Header lines of one request at most (the strict checks look at every one). */
 #define GP_MAX_HEADER_LINES 256
 /* Descriptors kept for everything but client connections: the pool, the sources, logs. */
@@ -556,6 +559,21 @@ static bool admit(struct gp_request *req, const char *url, const char *method, c
                              s->cfg->max_body_bytes);
             return false;
         }
+        /* Bodies are held whole until the handler runs: all of them together stay within
+         * GP_BODY_BUDGET caps, whatever the number of connections sending one. A chunked body
+         * reserves the cap. */
+        long long want = cl ? (long long)strtoull(cl, NULL, 10) : (long long)s->cfg->max_body_bytes;
+        long long budget = (long long)s->cfg->max_body_bytes * GP_BODY_BUDGET;
+        if (atomic_fetch_add(&req->server->body_bytes, want) + want > budget) {
+            atomic_fetch_sub(&req->server->body_bytes, want);
+            gp_req_add_header(req, "Connection", "close");
+            gp_reply_problem(req, GP_E_BUSY,
+                             "request bodies of %lld bytes are being received, the most this "
+                             "server holds at once; retry shortly",
+                             budget);
+            return false;
+        }
+        req->body_reserved = want;
     }
     return true;
 }
@@ -715,6 +733,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (req->status)
         gp_metrics_observe(s->metrics, req->route_index, req->method, req->status, secs);
+    if (req->body_reserved)
+        atomic_fetch_sub(&s->body_bytes, req->body_reserved);
     for (size_t i = 0; i < req->nextra; i++)
         free(req->extra[i].value);
     if (req->state_free)

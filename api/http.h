@@ -45,6 +45,7 @@ struct gp_server {
     uint16_t port; /* the bound port (useful with GLASPLADE_PORT=0) */
     _Atomic int inflight;
     _Atomic int presses;          /* presses of the CPR button in flight (api/lookup.c) */
+    _Atomic long long body_bytes; /* request bodies reserved (their Content-Length or the cap) */
     struct gp_conn_guard *guard;  /* owned: connection limits and the receive deadline */
     struct gp_throttle *throttle; /* owned: failed authentications per address */
     bool tls;                     /* serving HTTPS */
@@ -87,6 +88,7 @@ struct gp_request {
     /* Body (json_body routes): complete once the handler runs */
     char *body;
     size_t body_len;
+    long long body_reserved; /* of server->body_bytes, given back when the request completes */
 
     /* Answer */
     int status;

@@ -466,6 +466,39 @@ START_TEST(a_1_gib_chunked_body_is_not_read_past_the_cap)
 }
 END_TEST
 
+/* Bodies are held whole until their handler runs: together they stay within a budget of 32
+ * bodies of GLASPLADE_MAX_BODY_BYTES, however many connections send one. */
+START_TEST(bodies_being_received_share_a_budget)
+{
+    char head[512];
+    snprintf(head, sizeof head,
+             "POST /v1/citizens/" METTE "/consents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+             "%s\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             tok_case);
+    int fds[32];
+    for (int i = 0; i < 32; i++) {
+        fds[i] = connect_from("127.0.0.8", srv.port);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(send(fds[i], head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    }
+    sleep_ms(300); /* admitted, each waiting for its body */
+    struct raw r;
+    raw_exchange("127.0.0.8", srv.port, head, &r);
+    ck_assert_msg(raw_status(&r) == 503, "%.300s", r.data);
+    ck_assert_ptr_nonnull(strstr(r.data, "urn:glasplade:problem:busy"));
+    ck_assert_ptr_nonnull(strstr(r.data, "Retry-After: 1"));
+    ck_assert(r.closed);
+    for (int i = 0; i < 32; i++)
+        close(fds[i]);
+    sleep_ms(300);
+    /* Room again: a body is received and judged (this one is empty). */
+    char whole[600];
+    snprintf(whole, sizeof whole, "%s0\r\n\r\n", head);
+    raw_exchange("127.0.0.8", srv.port, whole, &r);
+    ck_assert_msg(raw_status(&r) == 400, "%.300s", r.data);
+}
+END_TEST
+
 /* ---- connections ---- */
 
 #define IDLE_ADDRS    40
@@ -1061,6 +1094,7 @@ static Suite *hostile_suite(void)
     tcase_add_loop_test(tc, smuggling_is_refused_and_the_connection_closed, 0,
                         (int)(sizeof smuggles / sizeof smuggles[0]));
     tcase_add_test(tc, a_1_gib_chunked_body_is_not_read_past_the_cap);
+    tcase_add_test(tc, bodies_being_received_share_a_budget);
     tcase_add_test(tc, slowloris_and_2000_idle_connections_do_not_starve_the_server);
     tcase_add_test(tc, per_address_limit_refuses_at_once);
     tcase_add_test(tc, total_limit_refuses_at_once);
