@@ -41,10 +41,18 @@ static void unauthorized(struct gp_request *req, const char *challenge, const ch
     gp_reply_problem(req, GP_E_UNAUTHORIZED, "%s", detail);
 }
 
+/* Whether the client's address is throttled at all: not when it is one of our own proxies
+ * (one that did not name the client in X-Forwarded-For), or everyone behind it would pay. */
+static bool throttled(const struct gp_request *req)
+{
+    return req->server->throttle && req->client_ip.family &&
+           !gp_config_trusted_proxy(req->server->cfg, &req->client_ip);
+}
+
 /* Counts a failed authentication against the client's address (api/throttle.h). */
 static void failed(struct gp_request *req)
 {
-    if (req->server->throttle && req->client_ip.family)
+    if (throttled(req))
         gp_throttle_failure(req->server->throttle, &req->client_ip, gp_db_now_ms());
 }
 
@@ -52,7 +60,7 @@ bool gp_auth_check(struct gp_request *req)
 {
     char token[130];
     int retry_after = 0;
-    if (req->server->throttle && req->client_ip.family &&
+    if (throttled(req) &&
         gp_throttle_refused(req->server->throttle, &req->client_ip, gp_db_now_ms(), &retry_after)) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", retry_after);

@@ -886,6 +886,37 @@ START_TEST(bad_tokens_are_throttled_per_address_and_logged_once)
 }
 END_TEST
 
+/* Behind a trusted proxy the client is the address X-Forwarded-For names: that one is
+ * throttled, the proxy and everyone else behind it are not. */
+START_TEST(behind_a_trusted_proxy_the_forwarded_client_is_throttled)
+{
+    char req[512];
+    struct raw r;
+    for (int i = 0; i < FAILURES + 3; i++) {
+        raw_exchange(
+            PROXY, srv.port,
+            "GET /v1/citizens/0101901234 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            "gpt_not-a-token\r\nX-Forwarded-For: 198.51.100.9\r\nConnection: close\r\n\r\n",
+            &r);
+        ck_assert_int_eq(raw_status(&r), i < FAILURES ? 401 : 429);
+    }
+    snprintf(req, sizeof req,
+             "GET /v1/citizens/0101901234 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "X-Forwarded-For: 198.51.100.10\r\nConnection: close\r\n\r\n",
+             tok_case);
+    raw_exchange(PROXY, srv.port, req, &r);
+    ck_assert_int_eq(raw_status(&r), 200);
+    /* A proxy that names nobody is never throttled as one client. */
+    for (int i = 0; i < FAILURES + 3; i++) {
+        raw_exchange(PROXY, srv.port,
+                     "GET /v1/citizens/0101901234 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                     "gpt_not-a-token\r\nConnection: close\r\n\r\n",
+                     &r);
+        ck_assert_int_eq(raw_status(&r), 401);
+    }
+}
+END_TEST
+
 START_TEST(request_ids_that_could_be_a_cpr_are_replaced)
 {
     static const char *const bad[] = {"1203849318", "trace-1203849318", "120384-9318", "a b",
@@ -1102,6 +1133,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, a_locked_table_is_503_in_time_and_the_wait_is_cancelled);
     tcase_add_test(tc, presses_beyond_the_cap_are_503_busy_at_once);
     tcase_add_test(tc, bad_tokens_are_throttled_per_address_and_logged_once);
+    tcase_add_test(tc, behind_a_trusted_proxy_the_forwarded_client_is_throttled);
     tcase_add_test(tc, request_ids_that_could_be_a_cpr_are_replaced);
     tcase_add_test(tc, access_lines_name_the_client_and_the_forwarded_address);
     tcase_add_test(tc, tls_serves_https_with_tls_1_2_and_up_only);
