@@ -21,12 +21,19 @@ static enum gp_qs select_one(struct gp_db_conn *conn, void *cls)
     return gp_db_exec_simple(conn, "SELECT 1");
 }
 
+/* /readyz answers within this many milliseconds of the request's arrival, whatever PostgreSQL
+ * does (a probe that hangs is no probe). */
+#define GP_READYZ_BUDGET_MS 800
+
 /* GET /readyz: 200 while the database answers, 503 while it does not; the pool reconnects by
  * itself, so readiness comes back without a restart. */
 void gp_handle_readyz(struct gp_request *req)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long until = gp_db_now_ms() + GP_READYZ_BUDGET_MS - (long long)gp_req_elapsed_ms(req);
+    if (!gp_db_deadline() || until < gp_db_deadline())
+        gp_db_deadline_set(until);
     char err[256] = "";
     struct gp_db_conn *c = gp_db_acquire(req->server->pool, err, sizeof err);
     enum gp_qs qs = GP_QS_HARD_ERROR;
@@ -36,6 +43,7 @@ void gp_handle_readyz(struct gp_request *req)
             strncpy(err, gp_db_error(c), sizeof err - 1);
         gp_db_release(req->server->pool, c);
     }
+    bool slow = gp_db_out_of_time();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (qs >= 0) {
@@ -44,10 +52,13 @@ void gp_handle_readyz(struct gp_request *req)
                                 "status", "ok", "latency_ms", ms));
         return;
     }
-    gp_reply_problem_extra(
-        req, GP_E_NOT_READY,
-        json_pack("{s:{s:{s:s, s:s}}}", "checks", "database", "status", "error", "error", err),
-        "the database is not reachable");
+    json_t *checks = json_pack("{s:{s:{s:s, s:s}}}", "checks", "database", "status",
+                               slow ? "timeout" : "error", "error", err);
+    if (slow)
+        gp_reply_problem_extra(req, GP_E_NOT_READY, checks,
+                               "the database did not answer within %d ms", GP_READYZ_BUDGET_MS);
+    else
+        gp_reply_problem_extra(req, GP_E_NOT_READY, checks, "the database is not reachable");
 }
 
 /* GET /metrics */
