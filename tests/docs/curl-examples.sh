@@ -354,7 +354,8 @@ done
 # Every route of docs/api.md's table, called by at least one example that passed.
 routes_checked=0
 cpr_re='[0-9]{6}-?[0-9]{4}'
-id_re='[0-9]+'
+# ids: numbers (clients) or UUIDs (consents, blocks, overrides)
+id_re='([0-9]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'
 if ((route_check)); then
     mapfile -t routes < <(grep -E '^\| `(GET|POST|PUT|PATCH|DELETE) /' "$GP_ROOT/docs/api.md" |
         cut -d'|' -f2 | grep -oE '(GET|POST|PUT|PATCH|DELETE) /[^`]*')
