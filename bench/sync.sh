@@ -137,13 +137,13 @@ systems=(jobcentre social health region family)
 kinds=(momentum sensum fhir-r4 fhir-r4 dubu)
 # The FHIR simulators at their FHIR base, asked as before 0014 (one system search by the chained
 # CPR identifier), so runs stay comparable; the service's default is IHE PDQm per type.
-paths=("" "" /fhir /fhir "")
+fhir_base=("" "" /fhir /fhir "")
 departments=(job_centre social_services municipal_health region family)
 for i in "${!systems[@]}"; do
   opts=()
   [[ "${kinds[$i]}" != fhir-r4 ]] || opts=(--option search=system --option patient=identifier)
   GLASPLADE_DATABASE_URL="$db_url" "$glasplade" source set "${systems[$i]}" --kind "${kinds[$i]}" \
-    --department "${departments[$i]}" --url "http://127.0.0.1:$((sim_port + i))${paths[$i]}" "${opts[@]}" \
+    --department "${departments[$i]}" --url "http://127.0.0.1:$((sim_port + i))${fhir_base[$i]}" "${opts[@]}" \
     >>"$raw/migrate.log" 2>&1 || die "source set ${systems[$i]} failed"
 done
 
