@@ -656,6 +656,9 @@ START_TEST(circuit_opens_and_closes)
     long before = sim_lookups("social");
     gpt_http(quick.port, &q, &r);
     ck_assert_str_eq(source_status(r.json, "social"), "circuit_open");
+    /* Behind an open circuit nothing was sent: not asked, no latency. */
+    ck_assert(json_is_false(json_object_get(source_entry(r.json, "social"), "asked")));
+    ck_assert(json_is_null(json_object_get(source_entry(r.json, "social"), "latency_ms")));
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "partial");
     gpt_resp_free(&r);
     ck_assert_int_eq(sim_lookups("social"), before); /* not even asked */
