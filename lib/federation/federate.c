@@ -17,6 +17,7 @@
 #include "lib/federation/federate.h"
 #include "lib/federation/federate_internal.h"
 #include "lib/federation/http_get.h"
+#include "lib/federation/sources.h"
 
 #include "lib/core/alloc.h"
 #include "lib/core/buf.h"
@@ -407,14 +408,13 @@ static void source_account(struct gp_federate *f, const struct fetch *ft,
 
 /* ---- one request ------------------------------------------------------------------------- */
 
-/* The request's first URL with the CPR masked and line breaks as blanks, for a log line. */
+/* The request's first URL for a log line: the CPR masked, user information (a source written
+ * before credentials were configured apart) masked, nothing after its line. */
 static void shown_url(const struct gp_fetch_request *rq, char *out, size_t len)
 {
-    snprintf(out, len, "%s", rq->url);
-    for (char *p = out; *p; p++) {
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    }
+    char first[sizeof rq->url];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(rq->url, "\r\n"), rq->url);
+    gp_source_url_shown(first, out, len);
     gp_cpr_mask_in_place(out);
 }
 
