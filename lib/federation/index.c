@@ -190,7 +190,7 @@ static size_t nseen;
 
 static void note_unclassified(const char *source_id, const char *code, const char *legal_basis)
 {
-    char key[384];
+    char key[64 + 512 + 128 + 8];
     snprintf(key, sizeof key, "%s|%s|%s", source_id, code, legal_basis);
     pthread_mutex_lock(&seen_lock);
     bool known = false;
