@@ -659,6 +659,13 @@ static void teardown(void)
 {
     if (srv.pid > 0)
         ck_assert_int_eq(gpt_proc_stop(&srv, SIGTERM), 0);
+    static const char *const files[] = {"ca.pem", "client.pem", "client.key", "basic-password"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, files[i]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
 }
 
 /* For each test, in its own process (the test steers and counts them): the fixture servers,
