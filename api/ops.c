@@ -1,7 +1,9 @@
 /* Operations endpoints: liveness, readiness, metrics and the contract. None needs a token. */
 #include "api/handlers.h"
 #include "api/http.h"
+#include "lib/core/buf.h"
 #include "lib/core/embedded.h"
+#include "lib/federation/sources.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,12 @@ void gp_handle_metrics(struct gp_request *req)
                                   .version = req->server->version};
     size_t len = 0;
     char *text = gp_metrics_render(req->server->metrics, &g, &len);
+    /* Unmapped codes per source, from the database (every instance sees the same). */
+    struct gp_buf out = {0};
+    gp_buf_append(&out, text, len);
+    free(text);
+    gp_sources_unmapped_metrics(req->server->pool, &out);
+    text = gp_buf_steal(&out, &len);
     gp_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
 }
