@@ -1,7 +1,13 @@
 # Dockerfile: Glasplade's server (`glasplade`) and department simulator (`deptsim`) in one image.
 #
 #   docker build -t glasplade:local .
-#   docker run --rm -e GLASPLADE_DATABASE_URL=postgresql://... -p 8080:8080 glasplade:local
+#   docker run --rm -e GLASPLADE_DATABASE_URL=postgresql://... \
+#       -v /etc/glasplade/tls:/tls:ro -e GLASPLADE_TLS_CERT=/tls/cert.pem \
+#       -e GLASPLADE_TLS_KEY=/tls/key.pem -p 8443:8080 glasplade:local
+#
+# The server listens on 0.0.0.0 in the container, which `glasplade serve` refuses in plain HTTP:
+# give it a certificate and key (HTTPS, TLS 1.2+), or GLASPLADE_PLAIN_HTTP=1 when a
+# TLS-terminating edge (the production topology's proxy) is the only way in.
 #
 # Two stages: a Debian bookworm builder compiles a Release build; the runtime stage has only the
 # shared libraries the binaries link against, and runs as the unprivileged user `glasplade`.
@@ -31,7 +37,9 @@ USER glasplade
 ENV GLASPLADE_LISTEN=0.0.0.0 \
     GLASPLADE_PORT=8080
 EXPOSE 8080
+# A liveness probe from inside the container: whether the certificate verifies is not its question.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD curl -fsS "http://127.0.0.1:${GLASPLADE_PORT}/healthz" >/dev/null || exit 1
+    CMD if [ -n "$GLASPLADE_TLS_CERT" ]; then scheme=https; else scheme=http; fi; \
+        curl -fsSk "$scheme://127.0.0.1:${GLASPLADE_PORT}/healthz" >/dev/null || exit 1
 ENTRYPOINT ["glasplade"]
 CMD ["serve"]

@@ -2,6 +2,7 @@
 
 #include "api/auth_oidc.h"
 #include "api/http.h"
+#include "api/throttle.h"
 #include "lib/core/jwt.h"
 #include "lib/core/log.h"
 #include "lib/core/role.h"
@@ -42,9 +43,36 @@ static void unauthorized(struct gp_request *req, const char *challenge, const ch
     gp_reply_problem(req, GP_E_UNAUTHORIZED, "%s", detail);
 }
 
+/* Whether the client's address is throttled at all: not when it is one of our own proxies
+ * (one that did not name the client in X-Forwarded-For), or everyone behind it would pay. */
+static bool throttled(const struct gp_request *req)
+{
+    return req->server->throttle && req->client_ip.family &&
+           !gp_config_trusted_proxy(req->server->cfg, &req->client_ip);
+}
+
+/* Counts a failed authentication against the client's address (api/throttle.h). */
+static void failed(struct gp_request *req)
+{
+    if (throttled(req))
+        gp_throttle_failure(req->server->throttle, &req->client_ip, gp_db_now_ms());
+}
+
 bool gp_auth_check(struct gp_request *req)
 {
     char token[GP_JWT_MAX_LEN + 1];
+    int retry_after = 0;
+    if (throttled(req) &&
+        gp_throttle_refused(req->server->throttle, &req->client_ip, gp_db_now_ms(), &retry_after)) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry_after);
+        gp_req_add_header(req, "Retry-After", secs);
+        req->quiet = true; /* the throttle logs refusals once per interval */
+        gp_reply_problem(req, GP_E_TOO_MANY_REQUESTS,
+                         "too many failed authentications from this address; retry in %d s",
+                         retry_after);
+        return false;
+    }
     const char *h = gp_req_header(req, "Authorization");
     if (!h) {
         unauthorized(req, "Bearer realm=\"glasplade\"",
@@ -52,6 +80,7 @@ bool gp_auth_check(struct gp_request *req)
         return false;
     }
     if (!gp_auth_parse_bearer(h, token, sizeof token)) {
+        failed(req);
         unauthorized(req, "Bearer realm=\"glasplade\", error=\"invalid_request\"",
                      "the Authorization header must be 'Bearer <token>'");
         return false;
@@ -69,6 +98,7 @@ bool gp_auth_check(struct gp_request *req)
     case GP_CLIENT_OK:
         break;
     case GP_CLIENT_NOT_FOUND:
+        failed(req);
         unauthorized(req, "Bearer realm=\"glasplade\", error=\"invalid_token\"",
                      "the token is unknown or has been revoked");
         return false;

@@ -118,6 +118,8 @@ static json_t *record_json(const struct gp_view *v, bool stale)
                           "label_en", v->label_en);
     json_object_set_new(o, "legal_basis", gp_json_string_or_null(v->legal_basis));
     json_object_set_new(o, "status", json_string(v->status));
+    if (v->status_note && v->status_note[0])
+        json_object_set_new(o, "status_note", json_string(v->status_note));
     json_object_set_new(o, "start_date", gp_json_string_or_null(v->start));
     json_object_set_new(o, "end_date", gp_json_string_or_null(v->end));
     json_object_set_new(o, "caseworker",

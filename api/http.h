@@ -14,6 +14,7 @@
 #include "lib/db/db.h"
 #include "lib/core/error.h"
 #include "lib/core/metrics.h"
+#include "lib/core/netaddr.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
@@ -30,6 +31,9 @@ struct MHD_Connection;
 struct gp_federate;
 struct gp_static;
 struct gp_oidc;
+struct gp_conn;
+struct gp_conn_guard;
+struct gp_throttle;
 
 struct gp_server {
     const struct gp_config *cfg;  /* borrowed */
@@ -44,6 +48,14 @@ struct gp_server {
     struct MHD_Daemon *daemon;
     uint16_t port; /* the bound port (useful with GLASPLADE_PORT=0) */
     _Atomic int inflight;
+    _Atomic int presses;          /* presses of the CPR button in flight (api/lookup.c) */
+    _Atomic long long body_bytes; /* request bodies reserved (their Content-Length or the cap) */
+    struct gp_conn_guard *guard;  /* owned: connection limits and the receive deadline */
+    struct gp_throttle *throttle; /* owned: failed authentications per address */
+    bool tls;                     /* serving HTTPS */
+    int max_connections;          /* in effect (the descriptor limit may lower the setting) */
+    char *tls_cert_pem;           /* owned while the daemon runs */
+    char *tls_key_pem;
 };
 
 #define GP_MAX_EXTRA_HEADERS 4
@@ -56,6 +68,17 @@ struct gp_request {
     size_t uri_len; /* the full request target, query included */
     bool uri_nul;   /* the request target holds an encoded NUL (%00) */
     struct timespec start;
+    long long deadline_ms; /* start + GLASPLADE_REQUEST_DEADLINE_MS, monotonic (gp_db_now_ms) */
+
+    /* Who asks: the peer, or when it is a trusted proxy, the address X-Forwarded-For names. */
+    struct gp_conn *cx; /* the connection (libmicrohttpd's socket context) */
+    struct gp_ipaddr client_ip;
+    char client_addr[GP_ADDR_TEXT_MAX];   /* the peer's address */
+    char forwarded_for[GP_ADDR_TEXT_MAX]; /* the client behind a trusted proxy, "" none */
+    bool target_bad;                      /* the raw request target failed gp_strict_target */
+    enum gp_error target_error;
+    char target_detail[256];
+    bool quiet; /* no access line: a throttled refusal (the throttle logs those per interval) */
 
     /* Routing */
     bool routed;
@@ -70,7 +93,7 @@ struct gp_request {
     /* Body (json_body routes): complete once the handler runs */
     char *body;
     size_t body_len;
-    bool body_too_large;
+    long long body_reserved; /* of server->body_bytes, given back when the request completes */
 
     /* Answer */
     int status;
@@ -114,6 +137,8 @@ void gp_req_resume(struct gp_request *req);
 
 /* Milliseconds since the request arrived. */
 double gp_req_elapsed_ms(const struct gp_request *req);
+/* Milliseconds left before the request's deadline (negative once it has passed). */
+double gp_req_remaining_ms(const struct gp_request *req);
 
 /* A JSON string of s, or null for NULL or "" (answers say null for what is absent). */
 json_t *gp_json_string_or_null(const char *s);

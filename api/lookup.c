@@ -10,14 +10,18 @@
 #include <string.h>
 
 /* Time kept back from the request deadline for parsing, storing and answering, so the whole
- * answer stays within the deadline even when a source never answers. */
+ * answer stays within the deadline even when a source never answers: a fifth of the deadline,
+ * at least GP_LOOKUP_MARGIN_MS. The database work gets what is left (lib/db/db.h), so this is
+ * also what storing the answers may take when a source is slow. */
 #define GP_LOOKUP_MARGIN_MS 60
+#define GP_LOOKUP_DB_SHARE  5
 
 struct lookup_state {
     struct gp_press press;
-    struct gp_request *req; /* for the engine's done callback */
-    gp_handler_fn finish;   /* the route's continuation */
-    void *route_state;      /* the route's own state, freed by route_state_free */
+    struct gp_request *req;    /* for the engine's done callback */
+    struct gp_server *counted; /* counted in its presses in flight (GLASPLADE_MAX_PRESSES) */
+    gp_handler_fn finish;      /* the route's continuation */
+    void *route_state;         /* the route's own state, freed by route_state_free */
     void (*route_state_free)(void *);
 };
 
@@ -29,6 +33,8 @@ static void lookup_free(void *p)
     if (st->route_state_free)
         st->route_state_free(st->route_state);
     gp_press_free(&st->press);
+    if (st->counted)
+        atomic_fetch_sub(&st->counted->presses, 1);
     free(st);
 }
 
@@ -93,6 +99,19 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
     req->state = st;
     req->state_free = lookup_free;
 
+    /* Presses in flight hold the sources' answers and the citizen's records: a cap bounds the
+     * memory they take together, and shedding the excess at once keeps the deadline for the
+     * others (bench/README-memory.md). */
+    if (atomic_fetch_add(&srv->presses, 1) >= srv->cfg->max_presses) {
+        atomic_fetch_sub(&srv->presses, 1);
+        gp_reply_problem(req, GP_E_BUSY,
+                         "%d presses of the CPR button are in flight, the most this server takes "
+                         "at once; retry shortly",
+                         srv->cfg->max_presses);
+        return;
+    }
+    st->counted = srv;
+
     struct gp_policy_caller caller = gp_citizen_caller(req);
     gp_press_init(&st->press, cpr, refresh, &caller);
     struct gp_press_settings s = settings_of(srv);
@@ -108,8 +127,10 @@ void gp_lookup_begin(struct gp_request *req, const struct gp_cpr *cpr, enum gp_r
         finish_lookup(req);
         return;
     }
-    int deadline =
-        (int)lround(srv->cfg->request_deadline_ms - gp_req_elapsed_ms(req) - GP_LOOKUP_MARGIN_MS);
+    int margin = srv->cfg->request_deadline_ms / GP_LOOKUP_DB_SHARE;
+    if (margin < GP_LOOKUP_MARGIN_MS)
+        margin = GP_LOOKUP_MARGIN_MS;
+    int deadline = (int)lround(gp_req_remaining_ms(req) - margin);
     if (deadline < 10)
         deadline = 10;
     gp_req_suspend(req, finish_lookup);

@@ -1,5 +1,7 @@
 /* GET /v1/sources: the configured department systems with their health — circuit state,
- * request and failure counts, latency percentiles, last outcome. No personal data. */
+ * request and failure counts, latency percentiles, last outcome (of the transfer, or what the
+ * press found wrong with the answer). No personal data, and no secret: of a source's
+ * credentials only their kind, and its URL with any user information masked. */
 #include "api/handlers.h"
 #include "api/http.h"
 #include "lib/federation/federate.h"
@@ -36,10 +38,16 @@ void gp_handle_sources(struct gp_request *req)
     }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *s =
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "id", all[i].id, "kind", all[i].kind,
-                      "department", all[i].department, "area", all[i].area, "base_url",
-                      all[i].base_url, "timeout_ms", all[i].timeout_ms, "enabled", all[i].enabled);
+        char shown[sizeof all[i].base_url];
+        gp_source_url_shown(all[i].base_url, shown, sizeof shown);
+        json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:s}", "id", all[i].id, "kind",
+                              all[i].kind, "department", all[i].department, "area", all[i].area,
+                              "base_url", shown, "timeout_ms", all[i].timeout_ms, "enabled",
+                              all[i].enabled, "auth", gp_auth_kind_name(all[i].auth.kind));
+        json_t *opts = json_loads(all[i].options, 0, NULL);
+        json_object_set_new(s, "options", json_is_object(opts) ? opts : json_object());
+        if (!json_is_object(opts))
+            json_decref(opts);
         json_object_set_new(s, "health", health_json(req->server->federate, all[i].id));
         json_array_append_new(list, s);
     }

@@ -170,6 +170,9 @@ curl -sf "http://127.0.0.1:$((sim_port + 5))/population" | grep -q "\"seed\":$se
 
 systems=(jobcentre social health region family)
 kinds=(momentum sensum fhir-r4 fhir-r4 dubu)
+# The FHIR simulators at their FHIR base, asked as before 0014 (one system search by the chained
+# CPR identifier), so runs stay comparable; the service's default is IHE PDQm per type.
+fhir_base=("" "" /fhir /fhir "")
 departments=(job_centre social_services municipal_health region family)
 # The lookup each adapter asks (adapters/*.c lookup_url), as a format with %s for the CPR.
 fhir="/fhir?_type=EpisodeOfCare,CarePlan,DocumentReference,Encounter&patient.identifier=urn%%3Aoid%%3A1.2.208.176.1.2%%7C%s&_count=1000"
@@ -181,8 +184,10 @@ paths=(
   "/dubu/rest/parents/%s/children-cases"
 )
 for i in "${!systems[@]}"; do
+  opts=()
+  [[ "${kinds[$i]}" != fhir-r4 ]] || opts=(--option search=system --option patient=identifier)
   GLASPLADE_DATABASE_URL="$db_url" "$glasplade" source set "${systems[$i]}" --kind "${kinds[$i]}" \
-    --department "${departments[$i]}" --url "http://127.0.0.1:$((sim_port + i))" --timeout-ms 1500 \
+    --department "${departments[$i]}" --url "http://127.0.0.1:$((sim_port + i))${fhir_base[$i]}" "${opts[@]}" --timeout-ms 1500 \
     >>"$raw/migrate.log" 2>&1 || die "source set ${systems[$i]} failed"
 done
 

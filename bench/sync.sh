@@ -135,10 +135,15 @@ curl -sf "http://127.0.0.1:$((sim_port + 5))/population" | grep -q "\"seed\":$se
   die "the deptsim on port $((sim_port + 5)) is not ours (seed $seed, size $size)"
 systems=(jobcentre social health region family)
 kinds=(momentum sensum fhir-r4 fhir-r4 dubu)
+# The FHIR simulators at their FHIR base, asked as before 0014 (one system search by the chained
+# CPR identifier), so runs stay comparable; the service's default is IHE PDQm per type.
+fhir_base=("" "" /fhir /fhir "")
 departments=(job_centre social_services municipal_health region family)
 for i in "${!systems[@]}"; do
+  opts=()
+  [[ "${kinds[$i]}" != fhir-r4 ]] || opts=(--option search=system --option patient=identifier)
   GLASPLADE_DATABASE_URL="$db_url" "$glasplade" source set "${systems[$i]}" --kind "${kinds[$i]}" \
-    --department "${departments[$i]}" --url "http://127.0.0.1:$((sim_port + i))" \
+    --department "${departments[$i]}" --url "http://127.0.0.1:$((sim_port + i))${fhir_base[$i]}" "${opts[@]}" \
     >>"$raw/migrate.log" 2>&1 || die "source set ${systems[$i]} failed"
 done
 

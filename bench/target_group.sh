@@ -246,10 +246,16 @@ for size in "${sizes[@]}"; do
   "$glasplade" migrate >"$raw/migrate-$size.log" 2>&1 || { cat "$raw/migrate-$size.log" >&2; die "migrate failed"; }
   systems=(jobcentre social health region family)
   kinds=(momentum sensum fhir-r4 fhir-r4 dubu)
+  # The FHIR simulators at their FHIR base, asked as before 0019 (one system search by the
+  # chained CPR identifier), so runs stay comparable; the service's default is IHE PDQm per type.
+  fhir_base=("" "" /fhir /fhir "")
   departments=(job_centre social_services municipal_health region family)
   for i in "${!systems[@]}"; do
+    opts=()
+    [[ "${kinds[$i]}" != fhir-r4 ]] || opts=(--option search=system --option patient=identifier)
     "$glasplade" source set "${systems[$i]}" --kind "${kinds[$i]}" --department "${departments[$i]}" \
-      --url "http://127.0.0.1:$((sim_port + i))" --timeout-ms 60000 >>"$raw/migrate-$size.log" 2>&1 ||
+      --url "http://127.0.0.1:$((sim_port + i))${fhir_base[$i]}" "${opts[@]}" --timeout-ms 60000 \
+      >>"$raw/migrate-$size.log" 2>&1 ||
       die "source set ${systems[$i]} failed"
   done
   token=$("$glasplade" token create --role analyst --name "bench-tg" 2>>"$raw/migrate-$size.log")

@@ -50,6 +50,10 @@ size_t ds_fhir_resources(const struct ds_record *r, enum ds_fhir_type t, json_t 
 json_t *ds_fhir_bundle(json_t *resources, const char *base_url, long total, const char *self,
                        const char *next);
 
+/* The citizen's Patient resource, as the patient search (IHE PDQm) answers it: logical id id
+ * (the server's, not the CPR), the CPR as identifier, the name and birth date. */
+json_t *ds_fhir_patient(const struct ds_record *r, const char *id);
+
 /* An OperationOutcome with one issue. */
 json_t *ds_fhir_outcome(const char *severity, const char *code, const char *diagnostics);
 

@@ -2,8 +2,10 @@
  * CarePlan, DocumentReference) and region (EPJ-like: Encounter, EpisodeOfCare,
  * DocumentReference). The patient is referenced by identifier only — {"identifier": {"system":
  * "urn:oid:1.2.208.176.1.2", "value": cpr}} — never by a Patient resource id, as cross-sector
- * Danish FHIR does. The case manager travels as a contained Practitioner with telecom, because
- * a Reference.display cannot carry a phone number. Status codes are R4's own value sets. */
+ * Danish FHIR does; the patient search (GET /fhir/Patient?identifier=...) answers a Patient
+ * with a logical id that searches take as patient=Patient/<id>. The case manager travels as a
+ * contained Practitioner with telecom, because a Reference.display cannot carry a phone number.
+ * Status codes are R4's own value sets. */
 #include "cmd/deptsim/render.h"
 
 #include "cmd/deptsim/dates.h"
@@ -333,6 +335,15 @@ json_t *ds_fhir_bundle(json_t *resources, const char *base_url, long total, cons
     }
     json_decref(resources);
     return bundle;
+}
+
+json_t *ds_fhir_patient(const struct ds_record *r, const char *id)
+{
+    char birth[11];
+    ds_fmt_date(r->birth, birth);
+    return json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s}], s:s, s:s}", "resourceType", "Patient",
+                     "id", id, "identifier", "system", DS_FHIR_CPR_SYSTEM, "value", r->cpr, "name",
+                     "text", r->name, "gender", r->female ? "female" : "male", "birthDate", birth);
 }
 
 json_t *ds_fhir_outcome(const char *severity, const char *code, const char *diagnostics)

@@ -393,6 +393,7 @@ struct fhir_query {
     size_t ntypes;
     long count;
     const char *ident;    /* patient.identifier as given */
+    const char *patient;  /* patient as given (Patient/<id>, comma-separated) */
     const char *type_arg; /* _type as given */
     const char *path;
 };
@@ -419,27 +420,108 @@ static void fhir_link(const struct ds_request *rq, const struct fhir_query *q, c
         url_encode(q->ident, ident, sizeof ident);
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "patient.identifier=%s&", ident);
     }
+    if (q->patient) {
+        char pat[300];
+        url_encode(q->patient, pat, sizeof pat);
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "patient=%s&", pat);
+    }
     o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "_count=%ld", q->count);
     if (cursor)
         snprintf(buf + o, o < len ? len - o : 0, "&_cursor=%s", cursor);
 }
 
+/* A Patient's logical id: opaque, never the CPR; it names a population position (the cursor
+ * code with an offset no page uses). */
+#define PATIENT_OFF 0xfffffffeu
+
+static void patient_id(const struct ds_population *pop, enum ds_system s, uint64_t pos,
+                       char buf[33])
+{
+    cursor_encode(pop, s, pos, PATIENT_OFF, buf);
+}
+
+/* The position the patient parameter names ("Patient/<id>" or "<id>", the first of a comma
+ * list that is one of ours): false when none is. */
+static bool patient_pos(const struct ds_population *pop, enum ds_system s, const char *param,
+                        uint64_t *pos)
+{
+    for (const char *p = param; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char id[64];
+        snprintf(id, sizeof id, "%.*s", (int)(n < 63 ? n : 63), p);
+        const char *bare = strncmp(id, "Patient/", 8) == 0 ? id + 8 : id;
+        uint32_t off = 0;
+        if (cursor_decode(pop, s, bare, pos, &off) && off == PATIENT_OFF)
+            return true;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* GET /fhir/Patient?identifier=urn:oid:1.2.208.176.1.2|<cpr>: the patient search of IHE PDQm,
+ * the only Patient search the simulators serve. A citizen the system does not know is an empty
+ * searchset. */
+static bool fhir_patients(const struct ds_population *pop, const struct ds_request *rq,
+                          struct ds_reply *out)
+{
+    out->kind = DS_RK_LOOKUP;
+    const char *ident = arg(rq, "identifier");
+    if (!ident)
+        return ds_route_error(rq->sys, 400,
+                              "identifier is required: only the patient search by "
+                              "CPR is supported",
+                              out);
+    const char *bar = strchr(ident, '|');
+    if (!bar || (size_t)(bar - ident) != strlen(DS_FHIR_CPR_SYSTEM) ||
+        strncmp(ident, DS_FHIR_CPR_SYSTEM, strlen(DS_FHIR_CPR_SYSTEM)) != 0)
+        return ds_route_error(rq->sys, 400, "identifier: only the CPR system is supported", out);
+    uint64_t pos = 0;
+    enum ds_find f = find_cpr(pop, bar + 1, strlen(bar + 1), &pos, out);
+    if (f == DS_FIND_INVALID)
+        return ds_route_error(rq->sys, 400, "identifier: not a valid CPR number", out);
+    json_t *found = json_array();
+    struct ds_record rec;
+    if (f == DS_FIND_OK && ds_pop_generate(pop, pos, rq->sys, &rec)) {
+        char id[33];
+        patient_id(pop, rq->sys, pos, id);
+        out->known = true;
+        json_array_append_new(found, ds_fhir_patient(&rec, id));
+        ds_record_free(&rec);
+    }
+    char self[512], enc[128];
+    url_encode(ident, enc, sizeof enc);
+    snprintf(self, sizeof self, "%s/fhir/Patient?identifier=%s", rq->base_url, enc);
+    long total = (long)json_array_size(found);
+    return reply_json(out, 200, CT_FHIR, ds_fhir_bundle(found, rq->base_url, total, self, NULL));
+}
+
 static bool fhir_lookup(const struct ds_population *pop, const struct ds_request *rq,
                         const struct fhir_query *q, struct ds_reply *out)
 {
-    out->kind = DS_RK_LOOKUP;
-    const char *value = q->ident;
-    const char *bar = strchr(q->ident, '|');
-    bool system_ok = true;
-    if (bar) {
-        value = bar + 1;
-        system_ok = (size_t)(bar - q->ident) == strlen(DS_FHIR_CPR_SYSTEM) &&
-                    strncmp(q->ident, DS_FHIR_CPR_SYSTEM, strlen(DS_FHIR_CPR_SYSTEM)) == 0;
-    }
+    /* By the chained identifier, a search is the lookup; by the patient's id, it goes on from
+     * the patient search, which was. */
+    out->kind = q->patient ? DS_RK_SEARCH : DS_RK_LOOKUP;
     uint64_t pos = 0;
-    enum ds_find f = find_cpr(pop, value, strlen(value), &pos, out);
-    if (f == DS_FIND_INVALID && system_ok)
-        return ds_route_error(rq->sys, 400, "patient.identifier: not a valid CPR number", out);
+    bool system_ok = true;
+    enum ds_find f = DS_FIND_OK;
+    if (q->patient) {
+        /* An id we never handed out names no patient of ours: an empty searchset. */
+        if (!patient_pos(pop, rq->sys, q->patient, &pos))
+            f = DS_FIND_UNKNOWN;
+    } else {
+        const char *value = q->ident;
+        const char *bar = strchr(q->ident, '|');
+        if (bar) {
+            value = bar + 1;
+            system_ok = (size_t)(bar - q->ident) == strlen(DS_FHIR_CPR_SYSTEM) &&
+                        strncmp(q->ident, DS_FHIR_CPR_SYSTEM, strlen(DS_FHIR_CPR_SYSTEM)) == 0;
+        }
+        f = find_cpr(pop, value, strlen(value), &pos, out);
+        if (f == DS_FIND_INVALID && system_ok)
+            return ds_route_error(rq->sys, 400, "patient.identifier: not a valid CPR number", out);
+    }
     uint64_t cpos = 0;
     uint32_t off = 0;
     const char *cursor = arg(rq, "_cursor");
@@ -549,6 +631,8 @@ static bool route_fhir(const struct ds_population *pop, const struct ds_request 
             return ds_route_error(rq->sys, 400, "_type is empty", out);
     } else if (strncmp(rq->path, "/fhir/", 6) == 0) {
         const char *name = rq->path + 6;
+        if (strcmp(name, "Patient") == 0)
+            return fhir_patients(pop, rq, out);
         int t = ds_fhir_type_from_name(name, strlen(name));
         if (t < 0 || !ds_fhir_serves(rq->sys, (enum ds_fhir_type)t))
             return ds_route_error(rq->sys, 404, "Unknown or unsupported resource type", out);
@@ -563,7 +647,12 @@ static bool route_fhir(const struct ds_population *pop, const struct ds_request 
     q.ident = arg(rq, "patient.identifier");
     if (!q.ident)
         q.ident = arg(rq, "subject.identifier");
-    if (q.ident)
+    q.patient = arg(rq, "patient");
+    if (!q.patient)
+        q.patient = arg(rq, "subject");
+    if (q.ident && q.patient)
+        return ds_route_error(rq->sys, 400, "give patient or patient.identifier, not both", out);
+    if (q.ident || q.patient)
         return fhir_lookup(pop, rq, &q, out);
     return fhir_export(pop, rq, &q, out);
 }

@@ -40,6 +40,7 @@ enum ds_reply_kind {
     DS_RK_HEALTHZ,
     DS_RK_LOOKUP, /* per-CPR lookup */
     DS_RK_EXPORT, /* bulk export page */
+    DS_RK_SEARCH, /* FHIR search by a patient's id, after the patient search (the lookup) */
 };
 
 struct ds_reply {

@@ -389,10 +389,9 @@ static enum MHD_Result sys_access(void *cls, struct MHD_Connection *conn, const 
     }
     snprintf(rc->cpr_masked, sizeof rc->cpr_masked, "%s", rep.cpr_masked);
     static const enum ds_stat kind_stat[] = {
-        [DS_RK_OTHER] = DS_STAT_OTHER,
-        [DS_RK_HEALTHZ] = DS_STAT_HEALTHZ,
-        [DS_RK_LOOKUP] = DS_STAT_LOOKUPS,
-        [DS_RK_EXPORT] = DS_STAT_EXPORTS,
+        [DS_RK_OTHER] = DS_STAT_OTHER,     [DS_RK_HEALTHZ] = DS_STAT_HEALTHZ,
+        [DS_RK_LOOKUP] = DS_STAT_LOOKUPS,  [DS_RK_EXPORT] = DS_STAT_EXPORTS,
+        [DS_RK_SEARCH] = DS_STAT_SEARCHES,
     };
     ds_stats_add(&srv->stats, sys, kind_stat[rep.kind], 1);
     if (rep.kind == DS_RK_LOOKUP && rep.known)

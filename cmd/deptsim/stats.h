@@ -14,7 +14,8 @@
     X(REQUESTS, "requests")           /* every request on the port, /healthz included */           \
     X(LOOKUPS, "lookups")             /* per-CPR lookups */                                        \
     X(LOOKUPS_KNOWN, "lookups_known") /* … of citizens the system knows */                       \
-    X(EXPORTS, "exports")             /* bulk export pages */                                      \
+    X(SEARCHES, "searches") /* FHIR searches by a patient's id: the rest of a PDQm lookup */       \
+    X(EXPORTS, "exports")   /* bulk export pages */                                                \
     X(HEALTHZ, "healthz")                                                                          \
     X(OTHER, "other") /* 404, 405, metadata */                                                     \
     X(STATUS_2XX, "status_2xx")                                                                    \

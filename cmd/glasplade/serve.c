@@ -9,10 +9,31 @@
 #include "lib/sharing/audit.h"
 #include "lib/sharing/audit_sealer.h"
 
+#include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+/* Memory (bench/README-memory.md). Under presses of a citizen with hundreds of records glibc's
+ * malloc held four to six times what the server had in use: one arena per worker thread (up to
+ * eight per core), each keeping its own high-water mark, and a mmap threshold that rises after
+ * every large free so that later large buffers stay in the arenas. So: few arenas, fixed
+ * thresholds (buffers of 128 KiB and more are mapped and unmapped, never kept), and what is free
+ * is given back every GP_TRIM_INTERVAL_S seconds. */
+#define GP_MALLOC_ARENAS   4
+#define GP_MMAP_THRESHOLD  (128 * 1024)
+#define GP_TRIM_THRESHOLD  (256 * 1024)
+#define GP_TRIM_INTERVAL_S 5
+
+static void tune_malloc(void)
+{
+    mallopt(M_ARENA_MAX, GP_MALLOC_ARENAS);
+    mallopt(M_MMAP_THRESHOLD, GP_MMAP_THRESHOLD);
+    mallopt(M_TRIM_THRESHOLD, GP_TRIM_THRESHOLD);
+}
 
 static void help(void)
 {
@@ -45,13 +66,20 @@ int gp_cmd_serve(int argc, char **argv)
         fprintf(stderr, "glasplade serve: unexpected argument '%s' (see --help)\n", argv[1]);
         return 2;
     }
+    tune_malloc(); /* before any thread exists: arenas are made per thread */
     struct gp_config cfg;
     int rc = gp_cmd_load_config(&cfg, 1);
     if (rc)
         return rc;
+    char listen_err[512];
+    if (!gp_config_check_listen(&cfg, listen_err, sizeof listen_err)) {
+        fprintf(stderr, "glasplade: refusing to serve plain HTTP: %s\n", listen_err);
+        gp_config_free(&cfg);
+        return 2;
+    }
 
     /* Block the stop signals in every thread (libmicrohttpd's threads inherit the mask), so
-     * that sigwait below is the only place they arrive. */
+     * that sigtimedwait below is the only place they arrive. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
@@ -142,12 +170,20 @@ int gp_cmd_serve(int argc, char **argv)
         gp_config_free(&cfg);
         return 1;
     }
-    json_t *line = json_pack("{s:s, s:s, s:i, s:i, s:s}", "msg", "listening", "address", cfg.listen,
-                             "port", server.port, "threads", cfg.threads, "version", GP_VERSION);
+    json_t *line =
+        json_pack("{s:s, s:s, s:i, s:s, s:i, s:i, s:s}", "msg", "listening", "address", cfg.listen,
+                  "port", server.port, "scheme", server.tls ? "https" : "http", "threads",
+                  cfg.threads, "max_connections", server.max_connections, "version", GP_VERSION);
     gp_log_json_steal(GP_LOG_INFO, line);
 
-    int sig = 0;
-    sigwait(&stop, &sig);
+    /* Until a stop signal, give free memory back to the system now and then (malloc_trim walks
+     * every arena's free chunks: a few milliseconds). */
+    int sig;
+    struct timespec every = {.tv_sec = GP_TRIM_INTERVAL_S, .tv_nsec = 0};
+    while ((sig = sigtimedwait(&stop, NULL, &every)) < 0) {
+        if (errno == EAGAIN)
+            malloc_trim(0);
+    }
     GP_LOG_INFO("received %s: finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     gp_server_stop(&server);
     gp_federate_destroy(federate); /* after the server: no suspended request is left */

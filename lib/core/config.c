@@ -119,6 +119,31 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_OIDC_WEB_CLIENT_ID", "(none)",
      "the page's client id at GLASPLADE_OIDC_ISSUER (a public client, no secret); unset: the "
      "page offers only sign-in with an access key"},
+    {"GLASPLADE_MAX_CONNECTIONS", "4096",
+     "open client connections at most, 16-65536; more are refused at once (the file-descriptor "
+     "limit is raised to fit)"},
+    {"GLASPLADE_MAX_PRESSES", "64",
+     "presses of the CPR button in flight at most, 1-4096; more are answered 503 at once (this "
+     "bounds the memory they take)"},
+    {"GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS", "128",
+     "open connections from one client address at most, 1-65536 (a trusted proxy has no limit)"},
+    {"GLASPLADE_RECEIVE_TIMEOUT_MS", "10000",
+     "time a client has to send a complete request head (from connecting, or from its previous "
+     "answer), and then its body; the connection is closed after it, 100-600000"},
+    {"GLASPLADE_AUTH_FAILURES", "20",
+     "failed authentications from one address within GLASPLADE_AUTH_THROTTLE_S before it gets "
+     "429, 1-100000"},
+    {"GLASPLADE_AUTH_THROTTLE_S", "60",
+     "window of GLASPLADE_AUTH_FAILURES, and how long an address is then refused, 1-86400"},
+    {"GLASPLADE_TRUSTED_PROXIES", "(none)",
+     "comma-separated addresses or prefixes (`10.0.0.0/8`) of proxies whose X-Forwarded-For "
+     "names the client"},
+    {"GLASPLADE_TLS_CERT", "(none)",
+     "PEM certificate (chain) file: serve HTTPS, TLS 1.2 and 1.3 only; needs GLASPLADE_TLS_KEY"},
+    {"GLASPLADE_TLS_KEY", "(none)", "PEM private key file of GLASPLADE_TLS_CERT"},
+    {"GLASPLADE_PLAIN_HTTP", "0",
+     "1 allows plain HTTP on an address that is not loopback (a TLS-terminating edge in front); "
+     "without it `serve` refuses to start there"},
     {NULL, NULL, NULL},
 };
 
@@ -283,6 +308,36 @@ static bool origin_valid(const char *o)
     return true;
 }
 
+static bool parse_proxies(struct gp_config *cfg, const char *v, char *err, size_t errlen)
+{
+    if (!v)
+        return true;
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        while (*end && *end != ',' && *end != ' ')
+            end++;
+        char *one = gp_xstrndup(p, (size_t)(end - p));
+        if (cfg->trusted_proxy_count == GP_MAX_TRUSTED_PROXIES ||
+            !gp_ipprefix_parse(one, &cfg->trusted_proxies[cfg->trusted_proxy_count])) {
+            snprintf(err, errlen,
+                     "GLASPLADE_TRUSTED_PROXIES must list at most %d addresses or prefixes like "
+                     "10.0.0.0/8, got '%.60s'",
+                     GP_MAX_TRUSTED_PROXIES, one);
+            free(one);
+            return false;
+        }
+        cfg->trusted_proxy_count++;
+        free(one);
+        p = end;
+    }
+    return true;
+}
+
 static bool parse_origins(struct gp_config *cfg, const char *v, char *err, size_t errlen)
 {
     if (!v)
@@ -404,6 +459,38 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
     if (!get_bool(env, cls, "GLASPLADE_MIGRATE_ON_START", false, &cfg->migrate_on_start, err,
                   errlen))
         goto fail;
+    if (!get_int(env, cls, "GLASPLADE_MAX_CONNECTIONS", 16, 65536, 4096, &n, err, errlen))
+        goto fail;
+    cfg->max_connections = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_MAX_PRESSES", 1, 4096, 64, &n, err, errlen))
+        goto fail;
+    cfg->max_presses = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS", 1, 65536, 128, &n, err, errlen))
+        goto fail;
+    cfg->max_connections_per_address = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_RECEIVE_TIMEOUT_MS", 100, 600000, 10000, &n, err, errlen))
+        goto fail;
+    cfg->receive_timeout_ms = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_AUTH_FAILURES", 1, 100000, 20, &n, err, errlen))
+        goto fail;
+    cfg->auth_failures = (int)n;
+    if (!get_int(env, cls, "GLASPLADE_AUTH_THROTTLE_S", 1, 86400, 60, &n, err, errlen))
+        goto fail;
+    cfg->auth_throttle_s = (int)n;
+    if (!parse_proxies(cfg, env("GLASPLADE_TRUSTED_PROXIES", cls), err, errlen))
+        goto fail;
+    v = env("GLASPLADE_TLS_CERT", cls);
+    cfg->tls_cert = (v && *v) ? gp_xstrdup(v) : NULL;
+    v = env("GLASPLADE_TLS_KEY", cls);
+    cfg->tls_key = (v && *v) ? gp_xstrdup(v) : NULL;
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "%s is set but %s is not: HTTPS needs both a certificate and its key",
+                 cfg->tls_cert ? "GLASPLADE_TLS_CERT" : "GLASPLADE_TLS_KEY",
+                 cfg->tls_cert ? "GLASPLADE_TLS_KEY" : "GLASPLADE_TLS_CERT");
+        goto fail;
+    }
+    if (!get_bool(env, cls, "GLASPLADE_PLAIN_HTTP", false, &cfg->plain_http, err, errlen))
+        goto fail;
 
     v = env("GLASPLADE_LOG_LEVEL", cls);
     enum gp_log_level level = GP_LOG_INFO;
@@ -444,10 +531,31 @@ void gp_config_free(struct gp_config *cfg)
     free(cfg->web_dir);
     free(cfg->web_vendor_dir);
     free(cfg->oidc_web_client_id);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     for (size_t i = 0; i < cfg->cors_origin_count; i++)
         free(cfg->cors_origins[i]);
     free_oidc(&cfg->oidc);
     memset(cfg, 0, sizeof *cfg);
+}
+
+bool gp_config_check_listen(const struct gp_config *cfg, char *err, size_t errlen)
+{
+    struct gp_ipaddr a;
+    if (cfg->tls_cert || cfg->plain_http ||
+        (gp_ipaddr_parse(cfg->listen, &a) && gp_ipaddr_is_loopback(&a)))
+        return true;
+    snprintf(err, errlen,
+             "GLASPLADE_LISTEN=%s is not a loopback address and no TLS is configured: set "
+             "GLASPLADE_TLS_CERT and GLASPLADE_TLS_KEY to serve HTTPS, or GLASPLADE_PLAIN_HTTP=1 "
+             "when a TLS-terminating edge is in front",
+             cfg->listen);
+    return false;
+}
+
+bool gp_config_trusted_proxy(const struct gp_config *cfg, const struct gp_ipaddr *addr)
+{
+    return gp_ipprefix_match_any(cfg->trusted_proxies, cfg->trusted_proxy_count, addr);
 }
 
 bool gp_config_cors_allowed(const struct gp_config *cfg, const char *origin)

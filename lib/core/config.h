@@ -5,10 +5,13 @@
 #ifndef GP_CONFIG_H
 #define GP_CONFIG_H
 
+#include "lib/core/netaddr.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
-#define GP_CORS_MAX_ORIGINS 16
+#define GP_CORS_MAX_ORIGINS    16
+#define GP_MAX_TRUSTED_PROXIES 32
 
 /* Sign-in at the identity provider (OpenID Connect): JWT access tokens beside the opaque keys.
  * Off while issuer is NULL. */
@@ -67,6 +70,18 @@ struct gp_config {
     char *oidc_web_client_id; /* GLASPLADE_OIDC_WEB_CLIENT_ID: the page's public client */
     /* Sign-in at the identity provider: its JWT access tokens (api/auth_oidc.h). */
     struct gp_oidc_config oidc;
+    /* What the server protects itself with (api/conn.h, api/throttle.h). */
+    int max_connections;             /* GLASPLADE_MAX_CONNECTIONS */
+    int max_presses;                 /* GLASPLADE_MAX_PRESSES */
+    int max_connections_per_address; /* GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS */
+    int receive_timeout_ms;          /* GLASPLADE_RECEIVE_TIMEOUT_MS */
+    int auth_failures;               /* GLASPLADE_AUTH_FAILURES */
+    int auth_throttle_s;             /* GLASPLADE_AUTH_THROTTLE_S */
+    size_t trusted_proxy_count;
+    struct gp_ipprefix trusted_proxies[GP_MAX_TRUSTED_PROXIES]; /* GLASPLADE_TRUSTED_PROXIES */
+    char *tls_cert;  /* GLASPLADE_TLS_CERT: PEM file; NULL = plain HTTP */
+    char *tls_key;   /* GLASPLADE_TLS_KEY: PEM file; set exactly when tls_cert is */
+    bool plain_http; /* GLASPLADE_PLAIN_HTTP: plain HTTP allowed on a non-loopback address */
 };
 
 /* Describes one variable, for `glasplade serve --help` and the README. */
@@ -88,6 +103,13 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn getenv_fn, void *cls, ch
 const char *gp_config_process_env(const char *name, void *cls);
 
 void gp_config_free(struct gp_config *cfg);
+
+/* For `serve`: refuses plain HTTP on an address other than loopback unless GLASPLADE_PLAIN_HTTP
+ * says so (a TLS-terminating edge in front). False with a message naming the variables. */
+bool gp_config_check_listen(const struct gp_config *cfg, char *err, size_t errlen);
+
+/* Whether addr is one of GLASPLADE_TRUSTED_PROXIES. */
+bool gp_config_trusted_proxy(const struct gp_config *cfg, const struct gp_ipaddr *addr);
 
 /* True when origin is allowed by the configuration (exact match, or "*" configured). */
 bool gp_config_cors_allowed(const struct gp_config *cfg, const char *origin);

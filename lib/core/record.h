@@ -13,16 +13,18 @@ struct gp_record {
                                   family system: the parent) */
     char source_ref[128];      /* the system's stable id of the thing, unique per source */
     char parent_ref[128];      /* source_ref of the case an activity/document belongs to */
-    char source_code[128];     /* the system's own type code or name ("ressourceforloeb",
-                                  a FHIR type coding "system|code"), for the taxonomy */
+    char source_code[512];     /* the system's own type code or name ("ressourceforloeb"),
+                                  for the taxonomy; FHIR: the codings the resource classifies
+                                  by, "system|code" one per line, most specific first */
     char legal_basis_raw[128]; /* the legal paragraph as the system spells it ("SEL § 85") */
     char data_type[32];        /* a data_type code: case_summary, grant, assessment,
                                   certificate, journal_note, registration, history, plan,
                                   recommendation, decision, consent_form */
     char kind[32];             /* case, activity, document, encounter: what the timeline shows */
     char title[256];
-    char status[16];     /* open, closed or planned */
-    char start_date[11]; /* YYYY-MM-DD */
+    char status[16];       /* open, closed or planned */
+    char status_note[160]; /* why status is not what the source said, "" when it is */
+    char start_date[11];   /* YYYY-MM-DD */
     char end_date[11];
     char document_date[11];
     char unit[128]; /* the organisational unit in the department */

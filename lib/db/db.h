@@ -19,6 +19,26 @@ enum gp_qs {
 struct gp_db_pool;
 struct gp_db_conn;
 
+/* The deadline of this thread's database work: a request's, which the HTTP layer sets while a
+ * handler runs (GLASPLADE_REQUEST_DEADLINE_MS from the request's arrival). While one is set,
+ * every wait in gp_db_* ends by it — for a pooled connection, for connecting, for each result —
+ * and every transaction (gp_db_tx) and gp_db_with_conn runs with PostgreSQL's
+ * statement_timeout and lock_timeout set to what is left, so that the server gives up first
+ * with a clean error. Should the server not answer at all (frozen, or the network gone), the
+ * connection is closed at the deadline (a cancel request would wait on the same frozen server)
+ * and the pool connects anew for its next user. Work that finds no time left is not started.
+ * Soft errors are not retried past the deadline.
+ *
+ * Times are milliseconds of CLOCK_MONOTONIC (gp_db_now_ms). 0 clears the deadline; setting it
+ * also clears gp_db_out_of_time. */
+long long gp_db_now_ms(void);
+void gp_db_deadline_set(long long deadline_ms);
+long long gp_db_deadline(void);
+/* Whether database work on this thread failed because of the deadline — our own wait ended,
+ * PostgreSQL's statement_timeout or lock_timeout struck, or no time was left to begin — since
+ * the deadline was last set. */
+bool gp_db_out_of_time(void);
+
 /* Creates a pool of `size` connections to conninfo (libpq conninfo or URI), connected lazily.
  * Each connection uses application_name=glasplade, TimeZone=UTC, and connect_timeout unless
  * conninfo says otherwise. */
@@ -26,7 +46,8 @@ struct gp_db_pool *gp_db_pool_create(const char *conninfo, int size, int connect
 void gp_db_pool_destroy(struct gp_db_pool *pool);
 
 /* Takes a connection, connecting or reconnecting it as needed. Returns NULL (and a reason in
- * err) when no connection can be had within the connect timeout. Pair with gp_db_release. */
+ * err) when no connection can be had within the connect timeout (or the thread's deadline,
+ * whichever comes first). Pair with gp_db_release. */
 struct gp_db_conn *gp_db_acquire(struct gp_db_pool *pool, char *err, size_t errlen);
 /* Returns a connection; an open or aborted transaction is rolled back first, so no request ever
  * leaves one behind. Accepts NULL. */

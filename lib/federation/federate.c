@@ -17,6 +17,7 @@
 #include "lib/federation/federate.h"
 #include "lib/federation/federate_internal.h"
 #include "lib/federation/http_get.h"
+#include "lib/federation/sources.h"
 
 #include "lib/core/alloc.h"
 #include "lib/core/buf.h"
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define DEFAULT_MAX_BODY_BYTES   ((size_t)8 << 20)
@@ -184,6 +186,21 @@ void gp_federate_iso8601(const struct timespec *ts, char out[32])
     snprintf(out + n, 32 - n, ".%03ldZ", (long)(ts->tv_nsec / 1000000L));
 }
 
+bool gp_warn_gate_pass(struct gp_warn_gate *g, int64_t now_ms, int interval_ms,
+                       unsigned long *skipped)
+{
+    *skipped = 0;
+    if (g->any && now_ms - g->last_ms < interval_ms) {
+        g->suppressed++;
+        return false;
+    }
+    *skipped = g->suppressed;
+    g->suppressed = 0;
+    g->any = true;
+    g->last_ms = now_ms;
+    return true;
+}
+
 /* ---- the engine's state ------------------------------------------------------------------ */
 
 /* Circuit and figures of one source id; guarded by stats_lock. Sources are few (one per
@@ -197,6 +214,7 @@ struct source {
     char last_status[16];
     char last_error[256];
     char last_at[32];
+    struct gp_warn_gate warn; /* failed fetches logged at most once per interval */
     struct source *next;
 };
 
@@ -210,14 +228,44 @@ struct waiter {
     struct waiter *next;
 };
 
+/* What libcurl's private pointer of an easy handle points to: a leg of a request or its
+ * OAuth 2.0 token request (the first member of both). */
+enum xfer_kind { X_LEG = 1, X_TOKEN };
+
+/* One leg of a request: a URL and the pages that follow from it (lib/federation/federate.h). */
+struct leg {
+    enum xfer_kind what; /* X_LEG */
+    struct fetch *ft;
+    struct gp_http_get get; /* get.easy non-NULL while the leg has a handle */
+    bool in_multi;          /* its handle is in the multi handle */
+    char *url;              /* the page under way */
+    struct gp_buf pages;    /* its pages so far */
+    size_t npages;
+    size_t page_len[GP_FETCH_MAX_PAGES];
+    unsigned gen; /* the generation of the OAuth 2.0 token it was sent with */
+    bool parked;  /* waiting for the request's token */
+    bool done;
+};
+
+struct token_xfer {
+    enum xfer_kind what; /* X_TOKEN */
+    struct fetch *ft;
+    struct gp_http_get get;
+};
+
 /* One request of a fan-out, on the engine thread. */
 struct fetch {
     struct fanout *fo;
     size_t idx;
-    struct gp_http_get get; /* get.easy non-NULL while it is in the multi handle */
-    struct gp_buf pages;    /* the pages before this one (a paged answer) */
-    size_t npages;
-    size_t page_len[GP_FETCH_MAX_PAGES];
+    struct leg *legs[GP_FETCH_MAX_LEGS];
+    size_t nlegs, open_legs;
+    struct token_xfer *token; /* the token request under way, NULL none */
+    char *bearer;             /* OAuth 2.0: the access token in use, NULL none */
+    unsigned gen;             /* bumped with every new bearer */
+    bool refreshed;           /* a 401 made it fetch a fresh token (once per request) */
+    size_t npages, bytes;     /* over all legs */
+    char content_type[128];   /* of its pages: the first, or the first that differs */
+    bool mixed_types;
     bool sent;
     bool probe; /* the circuit let it through as its half-open probe */
     bool finished;
@@ -360,128 +408,494 @@ static void source_account(struct gp_federate *f, const struct fetch *ft,
 
 /* ---- one request ------------------------------------------------------------------------- */
 
-/* Logs a settled request without leaking the CPR that its URL carries. */
-static void log_fetch(const struct fanout *fo, const struct fetch *ft)
+/* The request's first URL for a log line: the CPR masked, user information (a source written
+ * before credentials were configured apart) masked, nothing after its line. */
+static void shown_url(const struct gp_fetch_request *rq, char *out, size_t len)
 {
-    const struct gp_fetch_result *r = &fo->results[ft->idx];
-    if (r->status == GP_FETCH_OK || gp_log_get_level() > GP_LOG_DEBUG)
+    char first[sizeof rq->url];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(rq->url, "\r\n"), rq->url);
+    gp_source_url_shown(first, out, len);
+    gp_cpr_mask_in_place(out);
+}
+
+/* Logs a failure of source_id at warning level, at most once per interval per source. */
+static void warn_failure(struct gp_federate *f, const char *rid, const char *source_id,
+                         const char *status, const char *error, double latency_ms, const char *url)
+{
+    pthread_mutex_lock(&f->stats_lock);
+    unsigned long skipped = 0;
+    bool pass = gp_warn_gate_pass(&source_get(f, source_id)->warn, mono_us() / 1000,
+                                  GP_FEDERATE_WARN_INTERVAL_MS, &skipped);
+    pthread_mutex_unlock(&f->stats_lock);
+    if (!pass)
         return;
-    char url[sizeof fo->reqs[0].url];
-    snprintf(url, sizeof url, "%s", fo->reqs[ft->idx].url);
-    gp_cpr_mask_in_place(url);
-    gp_log_set_request_id(fo->rid[0] ? fo->rid : NULL);
-    GP_LOG_DEBUG("source %s: %s (%s) after %.0f ms: %s", r->source_id,
-                 gp_fetch_status_name(r->status), r->error, r->latency_ms, url);
+    char more[96] = "";
+    if (skipped)
+        snprintf(more, sizeof more, " (%lu more failures since the last report)", skipped);
+    gp_log_set_request_id(rid && rid[0] ? rid : NULL);
+    if (url)
+        GP_LOG_WARN("source %s: %s (%s) after %.0f ms%s: %s", source_id, status, error, latency_ms,
+                    more, url);
+    else
+        GP_LOG_WARN("source %s: %s (%s)%s", source_id, status, error, more);
     gp_log_set_request_id(NULL);
 }
 
-/* Takes the request out of the multi handle and frees its transfer state. */
-static void fetch_release(struct gp_federate *f, struct fetch *ft)
+/* Logs a settled request that failed, without leaking the CPR that its URL carries. */
+static void log_fetch(struct gp_federate *f, const struct fanout *fo, const struct fetch *ft)
 {
-    if (ft->get.easy)
-        curl_multi_remove_handle(f->multi, ft->get.easy);
-    CURL *easy = gp_http_get_release(&ft->get);
+    const struct gp_fetch_result *r = &fo->results[ft->idx];
+    if (r->status == GP_FETCH_OK || r->status == GP_FETCH_CIRCUIT_OPEN)
+        return;
+    char url[sizeof fo->reqs[0].url];
+    shown_url(&fo->reqs[ft->idx], url, sizeof url);
+    warn_failure(f, fo->rid, r->source_id, gp_fetch_status_name(r->status), r->error, r->latency_ms,
+                 url);
+}
+
+/* Hands an easy handle back: to the spares, or cleaned up. */
+static void easy_return(struct gp_federate *f, CURL *easy)
+{
     if (easy && f->nspare < MAX_SPARE_EASY) {
         curl_easy_reset(easy); /* every option back to its default */
         f->spare[f->nspare++] = easy;
     } else if (easy) {
         curl_easy_cleanup(easy);
     }
-    gp_buf_free(&ft->pages);
+}
+
+static void leg_free(struct gp_federate *f, struct leg *l)
+{
+    if (!l)
+        return;
+    if (l->in_multi)
+        curl_multi_remove_handle(f->multi, l->get.easy);
+    easy_return(f, gp_http_get_release(&l->get));
+    gp_buf_free(&l->pages);
+    free(l->url);
+    free(l);
+}
+
+static void token_free(struct gp_federate *f, struct token_xfer *t)
+{
+    if (!t)
+        return;
+    if (t->get.easy)
+        curl_multi_remove_handle(f->multi, t->get.easy);
+    easy_return(f, gp_http_get_release(&t->get));
+    free(t);
+}
+
+/* Takes the request's transfers out of the multi handle and frees them. */
+static void fetch_release(struct gp_federate *f, struct fetch *ft)
+{
+    for (size_t i = 0; i < ft->nlegs; i++) {
+        leg_free(f, ft->legs[i]);
+        ft->legs[i] = NULL;
+    }
+    ft->nlegs = ft->open_legs = 0;
+    token_free(f, ft->token);
+    ft->token = NULL;
+    if (ft->bearer) {
+        explicit_bzero(ft->bearer, strlen(ft->bearer));
+        free(ft->bearer);
+        ft->bearer = NULL;
+    }
     ft->finished = true;
     ft->fo->pending--;
 }
 
-/* The next page of a paged answer, on the same transfer: within what is left of the request's
- * timeout (counted from its first page) and of the fan-out's deadline, and of the body limit.
- * False with why when it cannot be sent. */
-static bool fetch_next_page(struct gp_federate *f, struct fetch *ft, const char *url, char *why,
-                            size_t whylen)
+/* What is left of the request's time: of its own timeout (counted from its first send) and of
+ * the fan-out's deadline. *deadline_bound says which is shorter. */
+static long time_left_ms(const struct fetch *ft, bool *deadline_bound)
 {
-    struct fanout *fo = ft->fo;
+    const struct fanout *fo = ft->fo;
     const struct gp_fetch_request *rq = &fo->reqs[ft->idx];
     int64_t now = mono_us();
     long limit_ms = (long)((fo->deadline_us - now) / 1000);
-    ft->get.terms.deadline_bound = true;
+    *deadline_bound = true;
     if (rq->timeout_ms > 0) {
         long left = rq->timeout_ms - (long)((now - ft->sent_us) / 1000);
         if (left < limit_ms) {
             limit_ms = left;
-            ft->get.terms.deadline_bound = false;
+            *deadline_bound = false;
         }
     }
+    return limit_ms;
+}
+
+/* Settles the request: its result is already filled in; accounting and logging. */
+static void fetch_settle(struct gp_federate *f, struct fetch *ft)
+{
+    struct fanout *fo = ft->fo;
+    struct gp_fetch_result *r = &fo->results[ft->idx];
+    r->latency_ms = ft->sent ? (double)(mono_us() - ft->sent_us) / 1000.0 : 0;
+    now_iso(r->fetched_at);
+    if (!r->body)
+        r->body = gp_xstrdup("");
+    fetch_release(f, ft);
+    log_fetch(f, fo, ft);
+    source_account(f, ft, r);
+}
+
+/* The request failed: status, error and (the failing page's) body. */
+static void fetch_fail(struct gp_federate *f, struct fetch *ft, enum gp_fetch_status status,
+                       const char *error, const struct gp_http_get *g)
+{
+    struct gp_fetch_result *r = &ft->fo->results[ft->idx];
+    r->status = status;
+    snprintf(r->error, sizeof r->error, "%s", error);
+    gp_cpr_mask_in_place(r->error);
+    if (g) {
+        r->http_status = g->http_status;
+        snprintf(r->content_type, sizeof r->content_type, "%s", g->content_type);
+        if (!g->too_large && g->body.data) {
+            free(r->body);
+            r->body = gp_xstrndup(g->body.data, g->body.len);
+            r->body_len = g->body.len;
+        }
+    }
+    fetch_settle(f, ft);
+}
+
+/* Every leg has ended: the answer is its legs' pages, in order. */
+static void fetch_complete(struct gp_federate *f, struct fetch *ft)
+{
+    struct gp_fetch_result *r = &ft->fo->results[ft->idx];
+    struct gp_buf all = {0};
+    size_t k = 0;
+    for (size_t i = 0; i < ft->nlegs; i++) {
+        struct leg *l = ft->legs[i];
+        for (size_t p = 0; p < l->npages; p++)
+            r->page_len[k++] = l->page_len[p];
+        gp_buf_append(&all, l->pages.data ? l->pages.data : "", l->pages.len);
+    }
+    r->status = GP_FETCH_OK;
+    r->error[0] = '\0';
+    r->http_status = ft->legs[0]->get.http_status;
+    r->npages = k;
+    snprintf(r->content_type, sizeof r->content_type, "%s", ft->content_type);
+    gp_buf_append(&all, "", 0); /* NUL-terminated, also when empty */
+    free(r->body);
+    r->body = gp_buf_steal(&all, &r->body_len);
+    fetch_settle(f, ft);
+}
+
+static void token_start(struct gp_federate *f, struct fetch *ft);
+
+/* Sends (or sends on) leg l: its url, within what is left of the request's time. False when it
+ * cannot be sent; the request has then failed (settled). */
+static bool leg_send(struct gp_federate *f, struct leg *l)
+{
+    struct fetch *ft = l->ft;
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    bool deadline_bound;
+    long limit_ms = time_left_ms(ft, &deadline_bound);
+    char why[256];
     if (limit_ms < 1) {
-        snprintf(why, whylen, "no time left for page %zu", ft->npages + 1);
+        snprintf(why, sizeof why, "no time left for page %zu", ft->npages + 1);
+        fetch_fail(f, ft, GP_FETCH_TIMEOUT, why, NULL);
         return false;
     }
-    curl_multi_remove_handle(f->multi, ft->get.easy);
-    gp_http_get_url(&ft->get, url, limit_ms, f->max_body_bytes - ft->pages.len);
-    if (curl_multi_add_handle(f->multi, ft->get.easy) != CURLM_OK) {
-        snprintf(why, whylen, "could not start the transfer of page %zu", ft->npages + 1);
+    size_t room = f->max_body_bytes - ft->bytes;
+    if (l->get.easy) { /* a next page on the same handle (and connection) */
+        if (l->in_multi)
+            curl_multi_remove_handle(f->multi, l->get.easy);
+        l->in_multi = false;
+        gp_http_get_url(&l->get, l->url, limit_ms, room);
+        l->get.terms.deadline_bound = deadline_bound;
+        if (ft->bearer && l->gen != ft->gen && !gp_http_get_bearer(&l->get, ft->bearer)) {
+            fetch_fail(f, ft, GP_FETCH_ERROR, "credentials: the access token is not usable", NULL);
+            return false;
+        }
+    } else {
+        struct gp_http_get_opts o = {
+            .url = l->url,
+            .accept = rq->accept,
+            .prefer = rq->prefer,
+            .user_agent = "glasplade-federate",
+            .auth = rq->auth.kind == GP_AUTH_NONE && !rq->auth.ca_file[0] && !rq->auth.cert_file[0]
+                        ? NULL
+                        : &rq->auth,
+            .oauth2_token = ft->bearer,
+            .limit_ms = limit_ms,
+            .max_body = room,
+            .private_data = l,
+            .terms = {.timeout_ms = rq->timeout_ms,
+                      .deadline_bound = deadline_bound,
+                      .deadline_ms = ft->fo->deadline_ms,
+                      .not_found_is_answer = rq->not_found_is_answer,
+                      .body_limit = f->max_body_bytes},
+        };
+        if (!gp_http_get_setup(&l->get, f->nspare ? f->spare[--f->nspare] : NULL, &o)) {
+            snprintf(why, sizeof why, "%s", l->get.error);
+            fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+            return false;
+        }
+    }
+    l->gen = ft->gen;
+    if (curl_multi_add_handle(f->multi, l->get.easy) != CURLM_OK) {
+        fetch_fail(f, ft, GP_FETCH_ERROR, "could not start a transfer", NULL);
         return false;
     }
+    l->in_multi = true;
+    l->parked = false;
     atomic_fetch_add(&f->sent, 1);
     return true;
 }
 
-/* A page of a paged answer arrived OK: keeps it, and asks for the next one when there is one.
- * True when the answer goes on; else r says how it ended (OK, or why not). */
-static bool fetch_paging(struct gp_federate *f, struct fetch *ft, struct gp_fetch_result *r)
+/* A new leg of ft for url (copied up to its line end). False when it cannot be added (too many;
+ * the request has then failed). */
+static struct leg *leg_add(struct gp_federate *f, struct fetch *ft, const char *url, size_t len)
 {
-    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
-    const struct gp_buf *body = &ft->get.body;
-    char next[sizeof rq->url] = "";
-    int more = rq->next_page(rq->url, body->data, body->len, next, sizeof next);
-    ft->page_len[ft->npages++] = body->len;
-    gp_buf_append(&ft->pages, body->data, body->len);
-    ft->get.body.len = 0;
-    char why[200] = "";
-    if (more < 0)
-        snprintf(why, sizeof why, "unusable link to the next page: %.150s", next);
-    else if (more > 0 && ft->npages == GP_FETCH_MAX_PAGES)
-        snprintf(why, sizeof why, "the answer has more than %d pages", GP_FETCH_MAX_PAGES);
-    else if (more > 0 && fetch_next_page(f, ft, next, why, sizeof why))
-        return true;
-    if (why[0]) {
-        r->status = GP_FETCH_ERROR;
-        snprintf(r->error, sizeof r->error, "%s", why);
+    if (ft->nlegs == GP_FETCH_MAX_LEGS) {
+        char why[96];
+        snprintf(why, sizeof why, "the answer needs more than %d searches", GP_FETCH_MAX_LEGS);
+        fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+        return NULL;
     }
-    return false;
+    struct leg *l = gp_xcalloc(1, sizeof *l);
+    l->what = X_LEG;
+    l->ft = ft;
+    l->url = gp_xstrndup(url, len);
+    ft->legs[ft->nlegs++] = l;
+    ft->open_legs++;
+    return l;
 }
 
-/* Settles a request that libcurl finished with code (for a paged answer: its last page). */
-static void fetch_finish(struct gp_federate *f, struct fetch *ft, CURLcode code)
+/* Sends l now, or parks it until the request's OAuth 2.0 token is there. */
+static bool leg_go(struct gp_federate *f, struct leg *l)
 {
-    struct fanout *fo = ft->fo;
-    struct gp_fetch_result *r = &fo->results[ft->idx];
-    r->status = gp_http_get_end(&ft->get, code);
-    snprintf(r->error, sizeof r->error, "%s", ft->get.error);
-    r->http_status = ft->get.http_status;
-    if (ft->get.content_type[0])
-        snprintf(r->content_type, sizeof r->content_type, "%s", ft->get.content_type);
-    bool paged = fo->reqs[ft->idx].next_page != NULL;
-    if (paged && r->status == GP_FETCH_OK && fetch_paging(f, ft, r))
-        return; /* the next page is on its way */
-    r->latency_ms = (double)(mono_us() - ft->sent_us) / 1000.0;
-    now_iso(r->fetched_at);
-    if (r->status == GP_FETCH_OK && paged) {
-        free(r->body);
-        r->body = gp_buf_steal(&ft->pages, &r->body_len);
-        r->npages = ft->npages;
-        memcpy(r->page_len, ft->page_len, sizeof r->page_len);
-    } else if (!ft->get.too_large && ft->get.body.data) {
-        free(r->body);
-        r->body = gp_buf_steal(&ft->get.body, &r->body_len);
+    struct fetch *ft = l->ft;
+    if (ft->fo->reqs[ft->idx].auth.kind == GP_AUTH_OAUTH2_CC && !ft->bearer) {
+        l->parked = true;
+        if (!ft->token)
+            token_start(f, ft);
+        return !ft->finished;
     }
-    if (r->status == GP_FETCH_OK && !paged) {
-        r->npages = 1;
-        r->page_len[0] = r->body_len;
+    return leg_send(f, l);
+}
+
+/* The media type of a content type (up to ';', blanks trimmed) has the same length and text. */
+static bool same_media(const char *a, const char *b)
+{
+    size_t na = strcspn(a, "; "), nb = strcspn(b, "; ");
+    return na == nb && !strncasecmp(a, b, na);
+}
+
+/* A page of leg l arrived OK: kept, and what the adapter says comes next is asked for. */
+static void leg_page(struct gp_federate *f, struct leg *l)
+{
+    struct fetch *ft = l->ft;
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    const struct gp_buf *body = &l->get.body;
+    char why[256];
+    if (ft->npages == GP_FETCH_MAX_PAGES) {
+        snprintf(why, sizeof why, "the answer has more than %d pages", GP_FETCH_MAX_PAGES);
+        fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+        return;
     }
-    if (!r->body)
-        r->body = gp_xstrdup(""); /* a paged answer with nothing in it */
-    fetch_release(f, ft);
-    log_fetch(fo, ft);
-    source_account(f, ft, r);
+    /* The answer's media type is its first page's, unless a page differs: then that one's
+     * (the press refuses an answer that is not all JSON). */
+    if (ft->npages == 0) {
+        snprintf(ft->content_type, sizeof ft->content_type, "%s", l->get.content_type);
+    } else if (!ft->mixed_types && !same_media(ft->content_type, l->get.content_type)) {
+        snprintf(ft->content_type, sizeof ft->content_type, "%s",
+                 l->get.content_type[0] ? l->get.content_type : "(none)");
+        ft->mixed_types = true;
+    }
+    l->page_len[l->npages++] = body->len;
+    ft->npages++;
+    ft->bytes += body->len;
+    gp_buf_append(&l->pages, body->data, body->len);
+    int n = 0;
+    char *next = NULL;
+    if (rq->next_page) {
+        size_t cap = GP_FETCH_MAX_LEGS * GP_FETCH_URL_MAX;
+        next = gp_xcalloc(1, cap);
+        n = rq->next_page(rq->next_arg, l->url, body->data, body->len, next, cap);
+        if (n < 0) {
+            snprintf(why, sizeof why, "%.250s", next);
+            free(next);
+            fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+            return;
+        }
+    }
+    l->get.body.len = 0;
+    if (ft->bytes > f->max_body_bytes) {
+        free(next);
+        snprintf(why, sizeof why, "response too large (over %zu bytes)", f->max_body_bytes);
+        fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+        return;
+    }
+    struct leg *go[GP_FETCH_MAX_LEGS];
+    size_t ngo = 0;
+    const char *p = next;
+    for (int i = 0; i < n && p && *p; i++) {
+        size_t len = strcspn(p, "\n");
+        if (len == 0 || len >= GP_FETCH_URL_MAX)
+            break;
+        struct leg *target = l;
+        if (i == 0) {
+            free(l->url);
+            l->url = gp_xstrndup(p, len);
+        } else if (!(target = leg_add(f, ft, p, len))) {
+            free(next);
+            return;
+        }
+        go[ngo++] = target;
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    free(next);
+    /* Every leg under way, and every follow-up, brings at least one more page. */
+    if (ngo > 0 && ft->npages + (ft->open_legs - 1) + ngo > GP_FETCH_MAX_PAGES) {
+        snprintf(why, sizeof why, "the answer has more than %d pages", GP_FETCH_MAX_PAGES);
+        fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+        return;
+    }
+    if (ngo == 0) {
+        l->done = true;
+        if (--ft->open_legs == 0)
+            fetch_complete(f, ft);
+        return;
+    }
+    for (size_t i = 0; i < ngo; i++) {
+        if (!leg_go(f, go[i]))
+            return; /* the request has failed */
+    }
+}
+
+/* A 401 on a leg of an OAuth 2.0 source: the token is no good (revoked, expired early). The
+ * first one makes the request fetch a fresh token and send its legs again; a leg that was
+ * sent with an older token than the request has now is simply sent again. True when the leg
+ * goes on. */
+static bool leg_unauthorised(struct gp_federate *f, struct leg *l)
+{
+    struct fetch *ft = l->ft;
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    if (rq->auth.kind != GP_AUTH_OAUTH2_CC)
+        return false;
+    if (l->in_multi)
+        curl_multi_remove_handle(f->multi, l->get.easy);
+    l->in_multi = false;
+    if (ft->bearer && l->gen != ft->gen) {
+        leg_send(f, l); /* on failure the request is settled */
+        return true;
+    }
+    if (ft->refreshed && !ft->token)
+        return false;
+    if (!ft->refreshed) {
+        char secret[1024], why[200];
+        if (ft->bearer && gp_secret_read(rq->auth.secret, secret, sizeof secret, why, sizeof why))
+            gp_oauth2_cache_forget(&rq->auth, secret, ft->bearer);
+        explicit_bzero(secret, sizeof secret);
+        ft->refreshed = true;
+        if (ft->bearer) {
+            explicit_bzero(ft->bearer, strlen(ft->bearer));
+            free(ft->bearer);
+            ft->bearer = NULL;
+        }
+    }
+    l->parked = true;
+    if (!ft->token)
+        token_start(f, ft);
+    return true;
+}
+
+/* A leg's transfer ended with code. */
+static void leg_finish(struct gp_federate *f, struct leg *l, CURLcode code)
+{
+    struct fetch *ft = l->ft;
+    enum gp_fetch_status st = gp_http_get_end(&l->get, code);
+    if (st == GP_FETCH_OK) {
+        leg_page(f, l);
+        return;
+    }
+    if (st == GP_FETCH_ERROR && l->get.http_status == 401 && leg_unauthorised(f, l))
+        return;
+    char why[256];
+    snprintf(why, sizeof why, "%s", l->get.error);
+    fetch_fail(f, ft, st, why, &l->get);
+}
+
+static double mono_s(void)
+{
+    return (double)mono_us() / 1e6;
+}
+
+/* Asks the token endpoint for the request's OAuth 2.0 token (or takes it from the cache). */
+static void token_start(struct gp_federate *f, struct fetch *ft)
+{
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    char secret[1024], why[256];
+    if (!gp_secret_read(rq->auth.secret, secret, sizeof secret, why, sizeof why)) {
+        fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+        return;
+    }
+    char token[GP_OAUTH2_MAX_TOKEN];
+    bool cached =
+        !ft->refreshed && gp_oauth2_cache_get(&rq->auth, secret, mono_s(), token, sizeof token);
+    explicit_bzero(secret, sizeof secret);
+    if (cached) {
+        ft->bearer = gp_xstrdup(token);
+        explicit_bzero(token, sizeof token);
+        ft->gen++;
+        for (size_t i = 0; i < ft->nlegs && !ft->finished; i++) {
+            if (ft->legs[i]->parked)
+                leg_send(f, ft->legs[i]);
+        }
+        return;
+    }
+    bool deadline_bound;
+    long limit_ms = time_left_ms(ft, &deadline_bound);
+    if (limit_ms < 1) {
+        fetch_fail(f, ft, GP_FETCH_TIMEOUT, "no time left for the OAuth 2.0 token request", NULL);
+        return;
+    }
+    struct token_xfer *t = gp_xcalloc(1, sizeof *t);
+    t->what = X_TOKEN;
+    t->ft = ft;
+    ft->token = t;
+    if (!gp_http_token_setup(&t->get, f->nspare ? f->spare[--f->nspare] : NULL, &rq->auth, limit_ms,
+                             t)) {
+        snprintf(why, sizeof why, "OAuth 2.0 token request: %.200s", t->get.error);
+        fetch_fail(f, ft, GP_FETCH_ERROR, why, NULL);
+        return;
+    }
+    if (curl_multi_add_handle(f->multi, t->get.easy) != CURLM_OK) {
+        fetch_fail(f, ft, GP_FETCH_ERROR, "could not start the OAuth 2.0 token request", NULL);
+        return;
+    }
+    atomic_fetch_add(&f->sent, 1);
+}
+
+/* The token request ended with code: the parked legs go with the new token, or the request
+ * fails with why there is none. */
+static void token_finish(struct gp_federate *f, struct token_xfer *t, CURLcode code)
+{
+    struct fetch *ft = t->ft;
+    const struct gp_fetch_request *rq = &ft->fo->reqs[ft->idx];
+    gp_http_get_end(&t->get, code);
+    char token[GP_OAUTH2_MAX_TOKEN];
+    bool ok = gp_http_token_take(&t->get, &rq->auth, mono_s(), token, sizeof token);
+    if (!ok) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", t->get.error);
+        enum gp_fetch_status st = t->get.status == GP_FETCH_OK ? GP_FETCH_ERROR : t->get.status;
+        fetch_fail(f, ft, st, why, NULL);
+        return;
+    }
+    ft->token = NULL;
+    token_free(f, t);
+    ft->bearer = gp_xstrdup(token);
+    explicit_bzero(token, sizeof token);
+    ft->gen++;
+    for (size_t i = 0; i < ft->nlegs && !ft->finished; i++) {
+        if (ft->legs[i]->parked)
+            leg_send(f, ft->legs[i]);
+    }
 }
 
 /* Settles a request that will not finish: its fan-out's time is up, or the engine stops.
@@ -495,12 +909,13 @@ static void fetch_abandon(struct gp_federate *f, struct fetch *ft, const char *w
         r->latency_ms = (double)(mono_us() - ft->sent_us) / 1000.0;
     now_iso(r->fetched_at);
     fetch_release(f, ft);
-    log_fetch(ft->fo, ft);
-    if (count)
+    if (count) {
+        log_fetch(f, ft->fo, ft);
         source_account(f, ft, r);
+    }
 }
 
-/* Settles a request that could not even be handed to libcurl. */
+/* Settles a request that could not even be handed to libcurl: our own fault. */
 static void fetch_fail_local(struct gp_federate *f, struct fetch *ft, const char *why)
 {
     struct gp_fetch_result *r = &ft->fo->results[ft->idx];
@@ -524,8 +939,8 @@ static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
         return;
     /* A header line break would let configuration smuggle headers: our bug, not the
      * source's, so it is settled before the circuit is asked. */
-    if (!gp_http_header_value_ok(rq->accept)) {
-        fetch_fail_local(f, ft, "invalid Accept header value");
+    if (!gp_http_header_value_ok(rq->accept) || !gp_http_header_value_ok(rq->prefer)) {
+        fetch_fail_local(f, ft, "invalid Accept or Prefer header value");
         return;
     }
 
@@ -542,30 +957,22 @@ static void fetch_send(struct gp_federate *f, struct fetch *ft, int64_t now_us)
     ft->probe = v == GP_BREAKER_PROBE;
     ft->sent = true;
     ft->sent_us = now_us;
-    bool deadline_bound = rq->timeout_ms <= 0 || left_ms <= rq->timeout_ms;
-    struct gp_http_get_opts o = {
-        .url = rq->url,
-        .accept = rq->accept,
-        .user_agent = "glasplade-federate",
-        .limit_ms = deadline_bound ? (long)left_ms : (long)rq->timeout_ms,
-        .max_body = f->max_body_bytes,
-        .private_data = ft,
-        .terms = {.timeout_ms = rq->timeout_ms,
-                  .deadline_bound = deadline_bound,
-                  .deadline_ms = fo->deadline_ms,
-                  .not_found_is_answer = rq->not_found_is_answer,
-                  .body_limit = f->max_body_bytes},
-    };
-    char why[sizeof ft->get.error] = "could not start a transfer";
-    bool set = gp_http_get_setup(&ft->get, f->nspare ? f->spare[--f->nspare] : NULL, &o);
-    if (!set || curl_multi_add_handle(f->multi, ft->get.easy) != CURLM_OK) {
-        if (!set)
-            snprintf(why, sizeof why, "%s", ft->get.error);
-        gp_http_get_free(&ft->get); /* not in the multi handle */
-        fetch_fail_local(f, ft, why);
+    for (const char *p = rq->url; *p && !ft->finished;) {
+        size_t len = strcspn(p, "\n");
+        if (len > 0 && !leg_add(f, ft, p, len))
+            return;
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    if (ft->finished)
+        return;
+    if (ft->nlegs == 0) {
+        fetch_fail_local(f, ft, "the request has no URL");
         return;
     }
-    atomic_fetch_add(&f->sent, 1);
+    for (size_t i = 0; i < ft->nlegs && !ft->finished; i++)
+        leg_go(f, ft->legs[i]);
 }
 
 /* ---- fan-outs ---------------------------------------------------------------------------- */
@@ -589,6 +996,8 @@ static struct fanout *fanout_new(const char *key, const struct gp_fetch_request 
         fo->reqs[i].source_id[sizeof fo->reqs[i].source_id - 1] = '\0';
         fo->reqs[i].url[sizeof fo->reqs[i].url - 1] = '\0';
         fo->reqs[i].accept[sizeof fo->reqs[i].accept - 1] = '\0';
+        fo->reqs[i].prefer[sizeof fo->reqs[i].prefer - 1] = '\0';
+        fo->reqs[i].next_arg[sizeof fo->reqs[i].next_arg - 1] = '\0';
         struct gp_fetch_result *r = &fo->results[i];
         memcpy(r->source_id, fo->reqs[i].source_id, sizeof r->source_id);
         r->status = GP_FETCH_TIMEOUT;
@@ -746,8 +1155,18 @@ static void drain_messages(struct gp_federate *f)
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
         /* m points into the multi handle: read it before the handle is removed. */
         CURLcode code = m->data.result;
-        if (priv)
-            fetch_finish(f, (struct fetch *)(void *)priv, code);
+        if (!priv)
+            continue;
+        if (*(enum xfer_kind *)(void *)priv == X_TOKEN) {
+            struct token_xfer *t = (struct token_xfer *)(void *)priv;
+            curl_multi_remove_handle(f->multi, t->get.easy);
+            token_finish(f, t, code);
+        } else {
+            struct leg *l = (struct leg *)(void *)priv;
+            curl_multi_remove_handle(f->multi, l->get.easy);
+            l->in_multi = false;
+            leg_finish(f, l, code);
+        }
     }
 }
 
@@ -955,16 +1374,23 @@ bool gp_federate_start(struct gp_federate *f, const char *key, const struct gp_f
     return true;
 }
 
-void gp_federate_report_failure(struct gp_federate *f, const char *source_id)
+void gp_federate_report_failure(struct gp_federate *f, const char *source_id, const char *why)
 {
     pthread_mutex_lock(&f->stats_lock);
     struct source *s = source_get(f, source_id);
     s->failures++;
+    snprintf(s->last_status, sizeof s->last_status, "error");
+    snprintf(s->last_error, sizeof s->last_error, "%s", why ? why : "");
+    gp_cpr_mask_in_place(s->last_error);
     bool changed = gp_breaker_report_failure(&s->breaker, f->breaker_failures, mono_us() / 1000);
     struct gp_breaker seen = s->breaker;
     pthread_mutex_unlock(&f->stats_lock);
     if (changed)
         log_circuit(source_id, &seen);
+    char shown[256];
+    snprintf(shown, sizeof shown, "%s", why ? why : "");
+    gp_cpr_mask_in_place(shown);
+    warn_failure(f, gp_log_request_id(), source_id, "error", shown, 0, NULL);
 }
 
 void gp_federate_health(struct gp_federate *f, const char *source_id, struct gp_source_health *out)

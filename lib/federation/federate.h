@@ -21,6 +21,8 @@
 #ifndef GP_FEDERATE_H
 #define GP_FEDERATE_H
 
+#include "lib/federation/credentials.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,27 +37,41 @@ enum gp_fetch_status {
 /* Static names: "ok", "timeout", "error", "unavailable", "circuit_open". */
 const char *gp_fetch_status_name(enum gp_fetch_status s);
 
-/* Paged answers. Called on the engine thread with each page that arrived OK: returns 1 with the
- * URL of the next page in next (the answer goes on there), 0 when this page is the last, -1
- * when the page's link to the next one is unusable (a reason in next). first_url is the
- * request's url. Must not block. */
-typedef int (*gp_fetch_next_fn)(const char *first_url, const char *body, size_t len, char *next,
-                                size_t next_len);
+/* Answers of several requests: paged answers, and conversations (FHIR: resolve the patient, then
+ * search each resource type, each search paged). A request begins with one URL or several (one
+ * per line, asked in parallel); each is a leg. Called on the engine thread with each page that
+ * arrived OK on a leg: arg is the request's next_arg, leg_url the URL the page came from.
+ * Returns the number n of URLs written into next, one per line: 0 when the leg ends here; the
+ * first continues this leg (its next page, on the same connection), the others start legs of
+ * their own, in parallel. -1 when the answer is unusable, with the reason in next (the answer
+ * fails with it: nothing more is asked). Must not block. */
+typedef int (*gp_fetch_next_fn)(const char *arg, const char *leg_url, const char *body, size_t len,
+                                char *next, size_t next_len);
 
-/* Pages one answer may have; an answer with more fails (status ERROR). */
+/* Pages one answer may have, over all its legs; an answer with more fails (status ERROR). */
 #define GP_FETCH_MAX_PAGES 16
+/* Legs one answer may have. */
+#define GP_FETCH_MAX_LEGS 8
+/* A request's URLs, one per line. */
+#define GP_FETCH_URL_MAX 4096
 
 struct gp_fetch_request {
     char source_id[64];
-    char url[1024];
-    char accept[64];          /* Accept header value, "" for none */
-    int timeout_ms;           /* per-request timeout (also bounded by the fan-out deadline) */
-    bool not_found_is_answer; /* a 404 is the system's way of saying "no such citizen": OK,
-                                 with its body, and a success for the circuit */
-    /* NULL: the answer is one body. Else the pages are fetched one after the other, within the
-     * request's timeout and the fan-out's deadline, and the answer is OK only when every page
-     * is; the body size limit holds for all pages together. */
+    char url[GP_FETCH_URL_MAX]; /* one URL, or several one per line (legs, in parallel) */
+    char accept[128];           /* Accept header value, "" for none */
+    char prefer[64];            /* Prefer header value, "" for none */
+    int timeout_ms;             /* per-request timeout (also bounded by the fan-out deadline),
+                                   counted from the first leg for all of them */
+    bool not_found_is_answer;   /* a 404 is the system's way of saying "no such citizen": OK,
+                                   with its body, and a success for the circuit */
+    /* NULL: each leg is one body. Else after each page the adapter says what to ask next; the
+     * answer is OK only when every page of every leg is; the body size limit holds for all
+     * pages together. */
     gp_fetch_next_fn next_page;
+    char next_arg[256];
+    /* The source's credentials (kind none: none). OAuth 2.0 tokens are fetched through the
+     * engine's own multi handle, cached process-wide, and fetched again once after a 401. */
+    struct gp_source_auth auth;
 };
 
 struct gp_fetch_result {
@@ -67,8 +83,10 @@ struct gp_fetch_result {
     char content_type[128];
     char *body; /* NUL-terminated; owned by the fan-out (freed with it) */
     size_t body_len;
-    /* An OK answer's pages, in order, one after the other in body: page k is page_len[k]
-     * bytes (no separator). npages is 1 for an answer of one page, 0 when not OK. */
+    /* An OK answer's pages, leg by leg in the order the legs began, each leg's in order, one
+     * after the other in body: page k is page_len[k] bytes (no separator). npages is 1 for an
+     * answer of one page, 0 when not OK. A failed answer's body is what its failing page said
+     * (an OperationOutcome, say). */
     size_t npages;
     size_t page_len[GP_FETCH_MAX_PAGES];
     char fetched_at[32]; /* ISO 8601 UTC with milliseconds, when the answer completed (for a
@@ -108,8 +126,13 @@ bool gp_federate_start(struct gp_federate *f, const char *key, const struct gp_f
                        size_t n, int deadline_ms, gp_fanout_done_fn done, void *cls);
 
 /* Counts a failure found after the transfer (e.g. the body could not be parsed) against the
- * source's circuit, as if the request had failed. */
-void gp_federate_report_failure(struct gp_federate *f, const char *source_id);
+ * source's circuit, as if the request had failed: the source's last status becomes "error"
+ * with why (English, CPR numbers masked), and it is logged as failed fetches are. */
+void gp_federate_report_failure(struct gp_federate *f, const char *source_id, const char *why);
+
+/* Failed fetches are logged at warning level with the reason, at most once per source per
+ * this many milliseconds; the next line says how many more there were meanwhile. */
+#define GP_FEDERATE_WARN_INTERVAL_MS 60000
 
 enum gp_circuit_state { GP_CIRCUIT_CLOSED = 0, GP_CIRCUIT_OPEN, GP_CIRCUIT_HALF_OPEN };
 const char *gp_circuit_state_name(enum gp_circuit_state s); /* "closed", "open", "half_open" */

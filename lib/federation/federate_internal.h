@@ -56,6 +56,17 @@ static inline enum gp_fetch_status gp_federate_classify(const struct gp_transfer
     return gp_http_classify(t, err, err_len);
 }
 
+/* Rate limit of a warning: the first passes, then at most one per interval_ms; the others are
+ * counted, and the next that passes gets their number in *skipped. Not thread-safe: the caller
+ * guards g. */
+struct gp_warn_gate {
+    bool any;
+    int64_t last_ms;
+    unsigned long suppressed;
+};
+bool gp_warn_gate_pass(struct gp_warn_gate *g, int64_t now_ms, int interval_ms,
+                       unsigned long *skipped);
+
 /* Nearest-rank percentile (p in 0..100) of n samples; sorts samples in place. 0 when n is 0. */
 double gp_federate_percentile(double *samples, size_t n, double p);
 

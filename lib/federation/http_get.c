@@ -5,7 +5,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 /* ---- how a transfer ended (pure) ---------------------------------------------------------- */
 
@@ -19,7 +22,10 @@ enum gp_fetch_status gp_http_classify(const struct gp_transfer_end *t, char *err
             return GP_FETCH_OK;
         if (t->http_status == 404 && t->not_found_is_answer)
             return GP_FETCH_OK;
-        snprintf(err, err_len, "HTTP %ld", t->http_status);
+        if (t->http_status == 401 && t->challenge && t->challenge[0])
+            snprintf(err, err_len, "HTTP 401 (WWW-Authenticate: %.180s)", t->challenge);
+        else
+            snprintf(err, err_len, "HTTP %ld", t->http_status);
         return GP_FETCH_ERROR;
     case CURLE_OPERATION_TIMEDOUT:
         /* Say which limit struck: the caller's deadline or the source's own timeout. */
@@ -73,6 +79,34 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *cls)
     return n;
 }
 
+/* Keeps a 401's WWW-Authenticate challenge (the last one, trimmed). Header lines arrive one
+ * at a time, for every response of the transfer. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *cls)
+{
+    struct gp_http_get *g = cls;
+    size_t n = size * nmemb;
+    static const char name[] = "www-authenticate:";
+    if (n > sizeof name - 1 && !strncasecmp(data, name, sizeof name - 1)) {
+        const char *v = data + sizeof name - 1;
+        size_t len = n - (sizeof name - 1);
+        while (len && (*v == ' ' || *v == '\t')) {
+            v++;
+            len--;
+        }
+        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+            len--;
+        if (len >= sizeof g->challenge)
+            len = sizeof g->challenge - 1;
+        memcpy(g->challenge, v, len);
+        g->challenge[len] = '\0';
+        for (size_t i = 0; i < len; i++) {
+            if ((unsigned char)g->challenge[i] < 0x20)
+                g->challenge[i] = ' ';
+        }
+    }
+    return n;
+}
+
 /* Cuts a transfer short once the caller's cancel flag is set. */
 static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
@@ -109,7 +143,92 @@ static void clear(struct gp_http_get *g)
     g->http_status = 0;
     g->answered = false;
     g->content_type[0] = '\0';
+    g->challenge[0] = '\0';
     g->error[0] = '\0';
+}
+
+/* The header list: Accept, Prefer and, when bearer is not NULL, the bearer token. */
+static bool build_headers(struct gp_http_get *g, const char *bearer)
+{
+    curl_slist_free_all(g->headers);
+    g->headers = NULL;
+    const char *lines[2] = {g->accept_line, g->prefer_line};
+    for (size_t i = 0; i < 2; i++) {
+        if (!lines[i][0])
+            continue;
+        struct curl_slist *l = curl_slist_append(g->headers, lines[i]);
+        if (!l)
+            return false;
+        g->headers = l;
+    }
+    if (bearer) {
+        if (!bearer[0] || !gp_http_header_value_ok(bearer))
+            return false;
+        size_t n = strlen(bearer) + 32;
+        char *line = malloc(n);
+        if (!line)
+            return false;
+        snprintf(line, n, "Authorization: Bearer %s", bearer);
+        struct curl_slist *l = curl_slist_append(g->headers, line);
+        explicit_bzero(line, n);
+        free(line);
+        if (!l)
+            return false;
+        g->headers = l;
+    }
+    if (g->easy)
+        curl_easy_setopt(g->easy, CURLOPT_HTTPHEADER, g->headers);
+    return true;
+}
+
+bool gp_http_get_bearer(struct gp_http_get *g, const char *token)
+{
+    return build_headers(g, token);
+}
+
+/* The credentials of a (see credentials.h) on the handle: headers rebuilt with a bearer token,
+ * or HTTP Basic, and the client certificate and CA bundle. False with the reason in g->error. */
+static bool apply_auth(struct gp_http_get *g, const struct gp_source_auth *a,
+                       const char *oauth2_token)
+{
+    CURL *e = g->easy;
+    char secret[GP_OAUTH2_MAX_TOKEN];
+    bool ok = true;
+    secret[0] = '\0';
+    if (a->cert_file[0]) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, a->cert_file);
+        curl_easy_setopt(e, CURLOPT_SSLKEY, a->key_file);
+    }
+    if (a->ca_file[0])
+        curl_easy_setopt(e, CURLOPT_CAINFO, a->ca_file);
+    switch (a->kind) {
+    case GP_AUTH_BEARER:
+        ok = gp_secret_read(a->secret, secret, sizeof secret, g->error, sizeof g->error);
+        if (ok && !build_headers(g, secret)) {
+            snprintf(g->error, sizeof g->error, "credentials: the bearer token is not one line");
+            ok = false;
+        }
+        break;
+    case GP_AUTH_OAUTH2_CC:
+        if (!oauth2_token || !build_headers(g, oauth2_token)) {
+            snprintf(g->error, sizeof g->error, "credentials: no usable OAuth 2.0 access token");
+            ok = false;
+        }
+        break;
+    case GP_AUTH_BASIC:
+        ok = gp_secret_read(a->secret, secret, sizeof secret, g->error, sizeof g->error);
+        if (ok) {
+            curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+            curl_easy_setopt(e, CURLOPT_USERNAME, a->username);
+            curl_easy_setopt(e, CURLOPT_PASSWORD, secret);
+        }
+        break;
+    case GP_AUTH_NONE:
+    case GP_AUTH_MTLS:
+        break;
+    }
+    explicit_bzero(secret, sizeof secret);
+    return ok;
 }
 
 bool gp_http_get_setup(struct gp_http_get *g, CURL *easy, const struct gp_http_get_opts *o)
@@ -124,18 +243,24 @@ bool gp_http_get_setup(struct gp_http_get *g, CURL *easy, const struct gp_http_g
         snprintf(g->error, sizeof g->error, "could not create a transfer");
         return false;
     }
+    g->accept_line[0] = g->prefer_line[0] = '\0';
     if (o->accept && o->accept[0]) {
-        if (!gp_http_header_value_ok(o->accept)) {
+        if (!gp_http_header_value_ok(o->accept) || strlen(o->accept) > 180) {
             snprintf(g->error, sizeof g->error, "invalid Accept header value");
             return false;
         }
-        char line[256];
-        snprintf(line, sizeof line, "Accept: %s", o->accept);
-        g->headers = curl_slist_append(NULL, line);
-        if (!g->headers) {
-            snprintf(g->error, sizeof g->error, "could not create a transfer");
+        snprintf(g->accept_line, sizeof g->accept_line, "Accept: %s", o->accept);
+    }
+    if (o->prefer && o->prefer[0]) {
+        if (!gp_http_header_value_ok(o->prefer) || strlen(o->prefer) > 80) {
+            snprintf(g->error, sizeof g->error, "invalid Prefer header value");
             return false;
         }
+        snprintf(g->prefer_line, sizeof g->prefer_line, "Prefer: %s", o->prefer);
+    }
+    if (!build_headers(g, NULL)) {
+        snprintf(g->error, sizeof g->error, "could not create a transfer");
+        return false;
     }
     CURL *e = g->easy;
     curl_easy_setopt(e, CURLOPT_URL, o->url);
@@ -158,8 +283,12 @@ bool gp_http_get_setup(struct gp_http_get *g, CURL *easy, const struct gp_http_g
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, g);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, g);
     if (g->headers)
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, g->headers);
+    if (o->auth && !apply_auth(g, o->auth, o->oauth2_token))
+        return false;
     if (o->cancel) {
         curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -190,6 +319,7 @@ enum gp_fetch_status gp_http_get_end(struct gp_http_get *g, CURLcode code)
         .timeout_ms = g->terms.timeout_ms,
         .deadline_ms = g->terms.deadline_ms,
         .detail = g->errbuf,
+        .challenge = g->challenge,
         .not_found_is_answer = g->terms.not_found_is_answer,
     };
     char *ct = NULL;
@@ -225,4 +355,124 @@ void gp_http_get_free(struct gp_http_get *g)
     CURL *easy = gp_http_get_release(g);
     if (easy)
         curl_easy_cleanup(easy);
+}
+
+/* ---- OAuth 2.0 token requests --------------------------------------------------------------- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* s form-encoded (RFC 6749 2.3.1: the client id and secret are form-encoded before Basic). */
+static bool form_encode(const char *s, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool keep = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '*';
+        if (o + 4 > len)
+            return false;
+        if (keep) {
+            out[o++] = (char)*p;
+        } else if (*p == ' ') {
+            out[o++] = '+';
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    if (o >= len)
+        return false;
+    out[o] = '\0';
+    return true;
+}
+
+bool gp_http_token_setup(struct gp_http_get *g, CURL *easy, const struct gp_source_auth *a,
+                         long limit_ms, void *private_data)
+{
+    /* The token endpoint sees the client's certificate (some require it), never a bearer. */
+    struct gp_source_auth certs = {.kind = GP_AUTH_NONE};
+    memcpy(certs.cert_file, a->cert_file, sizeof certs.cert_file);
+    memcpy(certs.key_file, a->key_file, sizeof certs.key_file);
+    memcpy(certs.ca_file, a->ca_file, sizeof certs.ca_file);
+    struct gp_http_get_opts o = {.url = a->token_url,
+                                 .accept = "application/json",
+                                 .user_agent = "glasplade",
+                                 .auth = &certs,
+                                 .limit_ms = limit_ms,
+                                 .max_body = 65536,
+                                 .private_data = private_data,
+                                 .terms = {.timeout_ms = limit_ms}};
+    if (!gp_http_get_setup(g, easy, &o))
+        return false;
+    char secret[1024], id_enc[400], secret_enc[3100], form[1024];
+    bool ok = gp_secret_read(a->secret, secret, sizeof secret, g->error, sizeof g->error);
+    if (ok && (!form_encode(a->username, id_enc, sizeof id_enc) ||
+               !form_encode(secret, secret_enc, sizeof secret_enc) ||
+               !gp_oauth2_form(a, form, sizeof form))) {
+        snprintf(g->error, sizeof g->error,
+                 "credentials: the client id, secret or scope is too long");
+        ok = false;
+    }
+    if (ok) {
+        curl_easy_setopt(g->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(g->easy, CURLOPT_USERNAME, id_enc);
+        curl_easy_setopt(g->easy, CURLOPT_PASSWORD, secret_enc);
+        curl_easy_setopt(g->easy, CURLOPT_COPYPOSTFIELDS, form); /* a POST from here on */
+        gp_oauth2_count_request();
+    }
+    explicit_bzero(secret, sizeof secret);
+    explicit_bzero(secret_enc, sizeof secret_enc);
+    return ok;
+}
+
+bool gp_http_token_take(struct gp_http_get *g, const struct gp_source_auth *a, double now_s,
+                        char *token, size_t len)
+{
+    char why[200];
+    if (!g->answered) {
+        snprintf(why, sizeof why, "%.190s", g->error);
+        snprintf(g->error, sizeof g->error, "OAuth 2.0 token request: %s", why);
+        g->status = g->status == GP_FETCH_OK ? GP_FETCH_ERROR : g->status;
+        return false;
+    }
+    long expires = 0;
+    if (!gp_oauth2_parse(g->http_status, g->body.data, g->body.len, token, len, &expires, why,
+                         sizeof why)) {
+        snprintf(g->error, sizeof g->error, "OAuth 2.0 token request: %s", why);
+        g->status = GP_FETCH_ERROR;
+        return false;
+    }
+    char secret[1024];
+    if (gp_secret_read(a->secret, secret, sizeof secret, why, sizeof why))
+        gp_oauth2_cache_put(a, secret, now_s, token, expires);
+    explicit_bzero(secret, sizeof secret);
+    return true;
+}
+
+bool gp_http_token_blocking(const struct gp_source_auth *a, long timeout_ms, bool fresh,
+                            char *token, size_t len, char *err, size_t errlen)
+{
+    char secret[1024];
+    if (!gp_secret_read(a->secret, secret, sizeof secret, err, errlen))
+        return false;
+    bool cached = !fresh && gp_oauth2_cache_get(a, secret, mono_s(), token, len);
+    explicit_bzero(secret, sizeof secret);
+    if (cached)
+        return true;
+    struct gp_http_get g = {0};
+    bool ok = gp_http_token_setup(&g, NULL, a, timeout_ms, NULL);
+    if (ok) {
+        gp_http_get_perform(&g);
+        ok = gp_http_token_take(&g, a, mono_s(), token, len);
+    }
+    if (!ok)
+        snprintf(err, errlen, "%s", g.error);
+    gp_http_get_free(&g);
+    return ok;
 }

@@ -16,6 +16,7 @@
 #define GP_HTTP_GET_H
 
 #include "lib/core/buf.h"
+#include "lib/federation/credentials.h"
 #include "lib/federation/federate.h" /* enum gp_fetch_status */
 
 #include <curl/curl.h>
@@ -34,10 +35,19 @@ struct gp_http_terms {
                                * answer share one); 0: this transfer's max_body */
 };
 
+/* Every request a source is sent carries its credentials (lib/federation/credentials.h):
+ * a bearer token, HTTP Basic, or an OAuth 2.0 access token as a bearer token, a client
+ * certificate and key, a CA bundle. Secrets are read from where the source's configuration
+ * points, at setup, and handed to libcurl (which copies them); they are not kept here, and no
+ * error text holds one. A 401's WWW-Authenticate challenge is kept and named in the error. */
+
 struct gp_http_get_opts {
     const char *url;
-    const char *accept;         /* Accept header value; NULL or "": none (libcurl sends any) */
-    const char *user_agent;     /* names the caller in the systems' logs */
+    const char *accept;     /* Accept header value; NULL or "": none (libcurl sends any) */
+    const char *prefer;     /* Prefer header value (FHIR: "handling=strict"); NULL: none */
+    const char *user_agent; /* names the caller in the systems' logs */
+    const struct gp_source_auth *auth; /* NULL: none */
+    const char *oauth2_token;   /* auth oauth2_client_credentials: the access token to send */
     long limit_ms;              /* for connecting and for the whole transfer */
     size_t max_body;            /* larger bodies are cut off: status ERROR, too_large */
     const atomic_bool *cancel;  /* NULL, or a flag that cuts a transfer short once set */
@@ -58,10 +68,12 @@ struct gp_http_get {
     long http_status;       /* 0 when no answer */
     bool answered;          /* libcurl finished the transfer: http_status tells how it went */
     char content_type[128]; /* "" when none */
+    char challenge[200];    /* a 401's WWW-Authenticate value, "" none */
     char error[256];        /* English, "" for OK; CPR numbers masked (curl may quote the URL) */
 
     /* Private to http_get.c. */
     struct curl_slist *headers;
+    char accept_line[200], prefer_line[100]; /* kept to rebuild headers with a new token */
     size_t max_body;
     const atomic_bool *cancel;
     char errbuf[CURL_ERROR_SIZE];
@@ -79,6 +91,26 @@ bool gp_http_header_value_ok(const char *v);
  * an empty body. False with the reason in g->error (the handle, if any, is then g's: release
  * it). g must be zeroed or released before. */
 bool gp_http_get_setup(struct gp_http_get *g, CURL *easy, const struct gp_http_get_opts *o);
+
+/* Sends token as the bearer token from the next transfer on (an OAuth 2.0 token fetched
+ * again). False when it cannot be a header value. */
+bool gp_http_get_bearer(struct gp_http_get *g, const char *token);
+
+/* Sets g up for an OAuth 2.0 client-credentials token request (a POST of gp_oauth2_form to
+ * a's token URL, the client authenticated with HTTP Basic, a's client certificate if any). The
+ * secret is read here. After gp_http_get_end, gp_http_token_take reads the answer. False with
+ * the reason in g->error. */
+bool gp_http_token_setup(struct gp_http_get *g, CURL *easy, const struct gp_source_auth *a,
+                         long limit_ms, void *private_data);
+/* The token and its lifetime from a finished token request, and into the process's token cache
+ * (gp_oauth2_cache_put, at now_s). False with the reason in g->error (status ERROR). */
+bool gp_http_token_take(struct gp_http_get *g, const struct gp_source_auth *a, double now_s,
+                        char *token, size_t len);
+/* A token for a, from the cache or, when there is none, by a blocking request (the sync's
+ * path; the fan-out engine asks through its multi handle). fresh: skip the cache (after a
+ * 401). False with the reason in err. */
+bool gp_http_token_blocking(const struct gp_source_auth *a, long timeout_ms, bool fresh,
+                            char *token, size_t len, char *err, size_t errlen);
 
 /* Aims g at url for its next transfer on the same handle (and connection), with a new time
  * limit and body cap; the body so far is dropped. For a multi handle: while g's handle is out
@@ -111,6 +143,7 @@ struct gp_transfer_end {
     long timeout_ms;          /* its own timeout (for the message) */
     int deadline_ms;          /* the whole deadline (for the message) */
     const char *detail;       /* curl's error buffer; NULL or "" when empty */
+    const char *challenge;    /* a 401's WWW-Authenticate, NULL or "" when none */
     bool not_found_is_answer; /* the request's flag: 404 counts as OK */
 };
 

@@ -34,13 +34,15 @@ static const struct gp_stmt stmt_store = {
     "WITH input AS ("
     "  SELECT x.* FROM jsonb_to_recordset($2::jsonb) AS x(source_id text,"
     "   source_ref text, parent_ref text, unit text, source_code text, legal_basis_raw text,"
-    "   data_type text, kind text, title text, status text, start_date date, end_date date,"
+    "   data_type text, kind text, title text, status text, status_note text,"
+    "   start_date date, end_date date,"
     "   document_date date, caseworker_name text, caseworker_contact text,"
     "   source_updated timestamptz, case_type text, area text, legal_basis text,"
     "   sensitivity text, n bigint)"
     "), classified AS ("
     "  SELECT i.source_id, i.source_ref, i.parent_ref, i.unit, i.source_code,"
-    "   i.legal_basis_raw, i.data_type, i.kind, i.title, i.status, i.start_date, i.end_date,"
+    "   i.legal_basis_raw, i.data_type, i.kind, i.title, i.status, i.status_note,"
+    "   i.start_date, i.end_date,"
     "   i.document_date, i.caseworker_name, i.caseworker_contact, i.source_updated, i.n,"
     "   i.case_type IS NULL AS fresh, c.case_type, c.area, c.legal_basis, c.sensitivity"
     "  FROM input i CROSS JOIN LATERAL ("
@@ -66,6 +68,8 @@ static const struct gp_stmt stmt_store = {
     "  FROM changed k JOIN outcome o ON o.source_id = k.source_id"
     GP_RECORD_UPSERT_ON_CONFLICT
     "  RETURNING 1"
+    "), unmapped AS ("
+    GP_RECORD_UNMAPPED
     "), answered AS ("
     /* Each complete answer with the references it holds: a record of its source missing from
      * them is gone. (As an array, the test is a few comparisons per record; a NOT EXISTS over
@@ -148,7 +152,8 @@ static const struct gp_stmt stmt_store = {
                         " coalesce(r.document_date::text, ''), coalesce(r.unit, ''),"              \
                         " coalesce(r.caseworker_name, ''), coalesce(r.caseworker_contact, ''),"    \
                         " coalesce(" ISO_UTC("r.source_updated") ", ''),"                          \
-                                                                 " r.withheld_from_citizen"
+                                                                 " r.withheld_from_citizen,"       \
+                                                                 " coalesce(r.status_note, '')"
 
 static const struct gp_stmt stmt_read_all = {
     "index_read_all",
@@ -186,7 +191,7 @@ static size_t nseen;
 
 static void note_unclassified(const char *source_id, const char *code, const char *legal_basis)
 {
-    char key[384];
+    char key[64 + 512 + 128 + 8];
     snprintf(key, sizeof key, "%s|%s|%s", source_id, code, legal_basis);
     pthread_mutex_lock(&seen_lock);
     bool known = false;
@@ -220,6 +225,7 @@ static json_t *record_json(const char *source_id, const struct gp_record *r)
     set_text(o, "kind", r->kind);
     set_text(o, "title", r->title);
     set_text(o, "status", r->status);
+    set_text(o, "status_note", r->status_note);
     set_text(o, "start_date", r->start_date);
     set_text(o, "end_date", r->end_date);
     set_text(o, "document_date", r->document_date);
@@ -367,6 +373,7 @@ static void row_to_indexed(const PGresult *r, int row, struct gp_indexed *x)
     copy_col(e->caseworker_contact, sizeof e->caseworker_contact, r, row, 25);
     copy_col(e->source_updated, sizeof e->source_updated, r, row, 26);
     x->withheld_from_citizen = PQgetvalue(r, row, 27)[0] == 't';
+    copy_col(e->status_note, sizeof e->status_note, r, row, 28);
 }
 
 static void records_from(const PGresult *r, void *cls);

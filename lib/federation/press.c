@@ -3,6 +3,7 @@
 
 #include "adapters/adapter.h"
 #include "lib/core/alloc.h"
+#include "lib/core/cpr.h"
 #include "lib/core/digest.h"
 #include "lib/core/log.h"
 #include "lib/db/stmt.h"
@@ -154,12 +155,25 @@ size_t gp_press_plan(struct gp_press *p, const struct gp_press_settings *s,
         const struct gp_adapter *ad = gp_adapter_find(ps->src.kind);
         struct gp_fetch_request *fr = &reqs[nreqs];
         memset(fr, 0, sizeof *fr);
-        if (!ad->lookup_url(ps->src.base_url, p->cpr.digits, fr->url, sizeof fr->url)) {
-            GP_LOG_BUG("source %s: lookup URL does not fit", ps->src.id);
+        bool built =
+            ad->lookup_start
+                ? ad->lookup_start(ps->src.base_url, ps->src.options, p->cpr.digits, fr->url,
+                                   sizeof fr->url, fr->next_arg, sizeof fr->next_arg)
+                : ad->lookup_url(ps->src.base_url, p->cpr.digits, fr->url, sizeof fr->url);
+        if (!built) {
+            /* `glasplade source set` checks options and URL: a source that gets here was
+             * written around it. Not asked; its status says why. */
+            ps->planned = true;
+            snprintf(ps->status, sizeof ps->status, "error");
+            snprintf(ps->error, sizeof ps->error,
+                     "the source's options or base URL are not usable by its adapter");
+            GP_LOG_WARN("source %s: %s", ps->src.id, ps->error);
             continue;
         }
         gp_rec_set(fr->source_id, sizeof fr->source_id, ps->src.id);
         gp_rec_set(fr->accept, sizeof fr->accept, ad->accept);
+        gp_rec_set(fr->prefer, sizeof fr->prefer, ad->prefer);
+        fr->auth = ps->src.auth;
         fr->not_found_is_answer = ad->not_found_is_answer;
         fr->next_page = ad->lookup_next; /* NULL for systems that answer in one body */
         fr->timeout_ms = ps->src.timeout_ms;
@@ -205,16 +219,20 @@ static struct gp_press_source *source_of(struct gp_press *p, const char *id)
 }
 
 /* Department systems answer JSON (application/json, application/fhir+json or another
- * "+json" type). Anything else — an HTML error page from a proxy, say — is not an answer,
- * even when its bytes happen to parse. */
+ * "+json" type, or FHIR DSTU2's legacy application/json+fhir, which R4 servers still send).
+ * Anything else — an HTML error page from a proxy, say — is not an answer, even when its
+ * bytes happen to parse. */
 static bool json_media_type(const char *ct)
 {
     size_t n = strcspn(ct, ";");
     while (n > 0 && ct[n - 1] == ' ')
         n--;
-    if (n == strlen("application/json") && !strncasecmp(ct, "application/json", n))
-        return true;
-    return n > 5 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5);
+    static const char *const exact[] = {"application/json", "application/json+fhir"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        if (n == strlen(exact[i]) && !strncasecmp(ct, exact[i], n))
+            return true;
+    }
+    return n > 17 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5);
 }
 
 /* A source answered, but not with something usable: its error, and against its circuit (once
@@ -224,9 +242,27 @@ static void mark_unusable(struct gp_federate *f, const struct gp_press *p,
 {
     snprintf(ps->status, sizeof ps->status, "error");
     snprintf(ps->error, sizeof ps->error, "unusable answer: %.200s", why);
+    gp_cpr_mask_in_place(ps->error);
+    /* The engine logs it (at most once a while per source) and shows it on /v1/sources. */
     if (f && !p->fanout.joined)
-        gp_federate_report_failure(f, ps->src.id);
-    GP_LOG_WARN("source %s: %s", ps->src.id, ps->error);
+        gp_federate_report_failure(f, ps->src.id, ps->error);
+    else if (!f)
+        GP_LOG_WARN("source %s: %s", ps->src.id, ps->error);
+}
+
+/* A failed answer's own words (FHIR: its OperationOutcome's diagnostics), after the
+ * transfer's ("HTTP 400: OperationOutcome: ..."), CPR numbers masked. */
+static void explain_error(struct gp_press_source *ps, const struct gp_fetch_result *fr)
+{
+    const struct gp_adapter *ad = gp_adapter_find(ps->src.kind);
+    char said[200];
+    if (!ad->describe_error || !fr->body || !fr->body_len || fr->http_status == 0 ||
+        !ad->describe_error(fr->body, fr->body_len, said, sizeof said))
+        return;
+    char both[sizeof ps->error];
+    snprintf(both, sizeof both, "%.50s: %s", fr->error, said);
+    gp_cpr_mask_in_place(both);
+    gp_rec_set(ps->error, sizeof ps->error, both);
 }
 
 /* Parses one OK answer with its source's adapter; a body that is not what the system answers
@@ -258,11 +294,15 @@ void gp_press_parse(struct gp_press *p, const struct gp_press_settings *s, struc
         struct gp_press_source *ps = source_of(p, fr->source_id);
         if (!ps)
             continue;
-        ps->asked = true;
+        /* A source behind an open circuit was planned but not asked. */
+        ps->planned = true;
+        ps->asked = fr->status != GP_FETCH_CIRCUIT_OPEN;
         ps->fetch = fr->status;
-        ps->latency_ms = fr->latency_ms;
+        ps->latency_ms = ps->asked ? fr->latency_ms : 0;
         snprintf(ps->status, sizeof ps->status, "%s", gp_fetch_status_name(fr->status));
         gp_rec_set(ps->error, sizeof ps->error, fr->error);
+        if (fr->status == GP_FETCH_ERROR)
+            explain_error(ps, fr);
         if (fr->status != GP_FETCH_OK)
             continue;
         if (!json_media_type(fr->content_type)) {
@@ -410,8 +450,9 @@ static void apply_freshness(struct gp_press *p, const struct gp_source_fetch_lis
         if (f && f->last_ok_at[0])
             gp_rec_set(ps->fetched_at, sizeof ps->fetched_at, f->last_ok_at);
         bool fresh = f && f->ok_age_s >= 0 && f->ok_age_s <= ttl_s;
-        if (ps->asked) {
-            /* A source that failed now: the index's older answer is shown, marked stale. */
+        if (ps->planned) {
+            /* A source that failed now (or whose circuit is open): the index's older answer
+             * is shown, marked stale. */
             ps->stale = !is_ok(ps) && ps->age_s >= 0;
         } else if (fresh) {
             snprintf(ps->status, sizeof ps->status, "ok");

@@ -44,7 +44,8 @@ struct gp_press_settings {
 /* What became of one enabled source in this press. */
 struct gp_press_source {
     struct gp_source src;
-    bool asked;                 /* a request was sent (or refused by the circuit) now */
+    bool planned;               /* the plan asked for it now (sent, or refused by its circuit) */
+    bool asked;                 /* a request was sent now (not: its circuit was open) */
     bool blocked;               /* a block of the citizen's: not asked for this caller */
     enum gp_fetch_status fetch; /* when asked */
     char status[16];            /* ok, timeout, error, unavailable, circuit_open, stale, blocked */

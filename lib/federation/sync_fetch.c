@@ -91,6 +91,21 @@ static enum fetch_rc fetch(struct gp_sync_fetcher *f, const char *url, char *why
     gp_http_get_url(&f->get, url, f->o->timeout_ms, f->o->max_page_bytes);
     if (gp_http_get_perform(&f->get) == GP_FETCH_OK)
         return FETCH_OK;
+    /* An OAuth 2.0 token the system no longer takes: a fresh one, and the page once more. */
+    if (f->src->auth.kind == GP_AUTH_OAUTH2_CC && f->get.http_status == 401) {
+        char token[GP_OAUTH2_MAX_TOKEN], err[256];
+        bool got = gp_http_token_blocking(&f->src->auth, f->o->timeout_ms, true, token,
+                                          sizeof token, err, sizeof err);
+        bool set = got && gp_http_get_bearer(&f->get, token);
+        explicit_bzero(token, sizeof token);
+        if (!set) {
+            snprintf(why, whylen, "%s", got ? "the OAuth 2.0 token is not usable" : err);
+            return FETCH_FATAL;
+        }
+        gp_http_get_url(&f->get, url, f->o->timeout_ms, f->o->max_page_bytes);
+        if (gp_http_get_perform(&f->get) == GP_FETCH_OK)
+            return FETCH_OK;
+    }
     if (atomic_load(&f->stop)) {
         snprintf(why, whylen, "stopped");
         return FETCH_FATAL;
@@ -203,16 +218,28 @@ struct gp_sync_fetcher *gp_sync_fetcher_start(const struct gp_source *src,
     f->page_size = o->page_size;
     snprintf(f->cursor, sizeof f->cursor, "%s", cursor);
     atomic_init(&f->stop, false);
+    char token[GP_OAUTH2_MAX_TOKEN] = "";
+    if (src->auth.kind == GP_AUTH_OAUTH2_CC &&
+        !gp_http_token_blocking(&src->auth, o->timeout_ms, false, token, sizeof token, err,
+                                errlen)) {
+        free(f);
+        return NULL;
+    }
     struct gp_http_get_opts get = {
         .url = "",
         .accept = ad->accept,
+        .prefer = ad->prefer,
+        .auth = &src->auth,
+        .oauth2_token = token,
         .user_agent = "glasplade-sync",
         .limit_ms = o->timeout_ms,
         .max_body = o->max_page_bytes,
         .cancel = &f->stop,
         .terms = {.timeout_ms = o->timeout_ms},
     };
-    if (!gp_http_get_setup(&f->get, NULL, &get)) {
+    bool set = gp_http_get_setup(&f->get, NULL, &get);
+    explicit_bzero(token, sizeof token);
+    if (!set) {
         snprintf(err, errlen, "cannot start libcurl: %s", f->get.error);
         gp_http_get_free(&f->get);
         free(f);

@@ -61,7 +61,8 @@ static const struct gp_stmt stmt_seen_clear = {"sync_seen_clear",
  * those versioned rows are valid on it, so every date of one interval classifies alike and the
  * class's earliest date stands for all (a missing date stays missing: today's taxonomy). A
  * page of a few hundred records has a few dozen classes. If a later migration makes
- * record_classify depend on another dated table, its bounds belong in `bounds` too;
+ * record_classify depend on another dated table, its bounds belong in `bounds` too (0019 added
+ * concept_map's);
  * tests/integration/itest_sync.c compares synced records with looked-up ones and with
  * record_classify row by row across a dated taxonomy change (classified_by_the_records_date). */
 /* clang-format off */
@@ -73,7 +74,9 @@ static const struct gp_stmt stmt_merge = {
     "  SELECT coalesce(array_agg(b ORDER BY b), '{}') AS b FROM ("
     "   SELECT valid_from FROM legal_basis_alias UNION SELECT valid_to FROM legal_basis_alias"
     "   UNION SELECT valid_from FROM case_type_version"
-    "   UNION SELECT valid_to FROM case_type_version) x (b) WHERE b IS NOT NULL"
+    "   UNION SELECT valid_to FROM case_type_version"
+    "   UNION SELECT valid_from FROM concept_map UNION SELECT valid_to FROM concept_map)"
+    "   x (b) WHERE b IS NOT NULL"
     "), keyed AS ("
     "  SELECT p.*, coalesce(p.source_code, '') AS code_key,"
     "   coalesce(p.legal_basis_raw, '') AS basis_key,"
@@ -100,6 +103,8 @@ static const struct gp_stmt stmt_merge = {
     "  FROM changed k"
     GP_RECORD_UPSERT_ON_CONFLICT
     "  RETURNING r.cpr"
+    "), unmapped AS ("
+    GP_RECORD_UNMAPPED
     "), unvouched AS ("
     /* The index no longer holds exactly what a press last stored for these citizens
      * (migration 0013). */
@@ -191,7 +196,7 @@ static const char sql_page_begin[] =
 static const char sql_copy[] =
     "COPY sync_page (source_id, cpr, source_ref, parent_ref, source_code, legal_basis_raw,"
     " data_type, kind, title, status, start_date, end_date, document_date, unit,"
-    " caseworker_name, caseworker_contact, source_updated) FROM STDIN";
+    " caseworker_name, caseworker_contact, source_updated, status_note) FROM STDIN";
 
 /* On the lock session (lib/copy): plain statements, no pool. */
 static const char sql_lock[] =
@@ -453,7 +458,8 @@ static void rows_append(struct gp_buf *b, const char *source_id, const struct gp
     gp_copy_field(b, r->unit, false);
     gp_copy_field(b, r->caseworker_name, false);
     gp_copy_field(b, r->caseworker_contact, false);
-    gp_copy_field(b, r->source_updated, true);
+    gp_copy_field(b, r->source_updated, false);
+    gp_copy_field(b, r->status_note, true);
 }
 
 enum gp_qs gp_sync_pass_merge(struct gp_db_pool *pool, const char *source_id,

@@ -11,6 +11,7 @@ bool gp_view_of(const struct gp_indexed *x, enum gp_visibility vis, struct gp_vi
     *v = (struct gp_view){.vis = pj.level, .area = none};
     v->department = v->kind = v->case_type = v->label_da = v->label_en = v->legal_basis = none;
     v->status = v->start = v->end = v->caseworker_name = v->caseworker_contact = none;
+    v->status_note = none;
     v->data_type = v->title = v->document_date = v->unit = v->legal_basis_source = none;
     v->source_id = v->source_ref = v->parent_ref = v->source_code = v->fetched_at = none;
     if (pj.fields & GP_SHOW_AREA)
@@ -24,6 +25,7 @@ bool gp_view_of(const struct gp_indexed *x, enum gp_visibility vis, struct gp_vi
         v->label_en = x->case_label_en;
         v->legal_basis = x->legal_basis;
         v->status = r->status;
+        v->status_note = r->status_note;
         v->start = r->start_date;
         v->end = r->end_date;
     }

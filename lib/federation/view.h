@@ -24,6 +24,7 @@ struct gp_view {
     const char *kind; /* summary: "case" or "activity" only */
     const char *case_type, *label_da, *label_en, *legal_basis;
     const char *status, *start, *end;
+    const char *status_note; /* why status is not the source's word, "" when it is */
     /* GP_SHOW_CONTACT: summary and full */
     const char *caseworker_name, *caseworker_contact;
     /* GP_SHOW_DETAIL: full only */

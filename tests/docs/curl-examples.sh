@@ -163,16 +163,23 @@ for ((try = 1; ; try++)); do
         gp_die "deptsim did not start (5 tries)"
     fi
 done
-while read -r id kind dept offset; do
+# As scripts/run registers them: the FHIR systems at [host]/fhir, with the types each holds.
+while read -r id kind dept offset types; do
+    url="http://127.0.0.1:$((SIM_BASE + offset))"
+    extra=()
+    if [[ "$types" != - ]]; then
+        url+=/fhir
+        extra=(--option "types=$types")
+    fi
     GLASPLADE_DATABASE_URL="$DB_URL" "$GLASPLADE_BIN" source set "$id" --kind "$kind" \
-        --department "$dept" --url "http://127.0.0.1:$((SIM_BASE + offset))" >/dev/null 2>&1 ||
+        --department "$dept" --url "$url" "${extra[@]}" >/dev/null 2>&1 ||
         gp_die "could not register source $id"
 done <<'EOF'
-jobcentre momentum job_centre 0
-social sensum social_services 1
-health fhir-r4 municipal_health 2
-region fhir-r4 region 3
-family dubu family 4
+jobcentre momentum job_centre 0 -
+social sensum social_services 1 -
+health fhir-r4 municipal_health 2 EpisodeOfCare,CarePlan,DocumentReference
+region fhir-r4 region 3 EpisodeOfCare,DocumentReference,Encounter
+family dubu family 4 -
 EOF
 
 # The identity provider, as scripts/run starts it (the examples sign in there).
@@ -380,7 +387,8 @@ done
 # Every route of docs/api.md's table, called by at least one example that passed.
 routes_checked=0
 cpr_re='[0-9]{6}-?[0-9]{4}'
-id_re='[0-9]+'
+# ids: numbers (clients) or UUIDs (consents, blocks, overrides)
+id_re='([0-9]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'
 if ((route_check)); then
     mapfile -t routes < <(grep -E '^\| `(GET|POST|PUT|PATCH|DELETE) /' "$GP_ROOT/docs/api.md" |
         cut -d'|' -f2 | grep -oE '(GET|POST|PUT|PATCH|DELETE) /[^`]*')

@@ -843,7 +843,7 @@ START_TEST(audit_verify_names_the_tampered_row)
     free(mid);
     snprintf(sql, sizeof sql,
              "BEGIN; ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;"
-             " UPDATE audit_log SET purpose = 'own_case' WHERE id = %lld;"
+             " UPDATE audit_log SET route = route || ' (altered)' WHERE id = %lld;"
              " ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only; COMMIT",
              victim);
     ck_assert_int_ge(gpt_db_exec(db, sql), 0);

@@ -178,13 +178,13 @@ START_TEST(consents_answered_201_survive_sigkill)
 
     /* The restarted server seals every audit row the killed one left unsealed (within the
      * promised delay; allow for a loaded machine), and the chain verifies, as the auditor sees
-     * it. */
+     * it. Making the auditor's token is audited too (action client): made first, sealed too. */
+    char *auditor = gpt_token(db, "auditor", NULL);
     for (int waited = 0; waited < 10000 && scalar("SELECT count(*) FROM audit_log l WHERE NOT"
                                                   " EXISTS (SELECT 1 FROM audit_chain c"
                                                   " WHERE c.id = l.id)") > 0;
          waited += 20)
         nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
-    char *auditor = gpt_token(db, "auditor", NULL);
     struct gpt_resp r;
     struct gpt_req q = {.path = "/v1/audit/verify", .route = "/v1/audit/verify", .token = auditor};
     gpt_http(srv.port, &q, &r);

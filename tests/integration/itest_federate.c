@@ -411,11 +411,12 @@ static void assert_ok(const struct got_result *r)
     ck_assert_ptr_nonnull(strstr(r->body, "\"ok\":true"));
 }
 
-/* The pager of B_PAGED answers: page k of n links to page k + 1 ("?page=" on the first URL). */
-static int next_of_paged(const char *first_url, const char *body, size_t len, char *next,
-                         size_t next_len)
+/* The pager of B_PAGED answers: page k of n links to page k + 1 ("?page=" on the page's URL
+ * without its query). */
+static int next_of_paged(const char *arg, const char *leg_url, const char *body, size_t len,
+                         char *next, size_t next_len)
 {
-    (void)len;
+    (void)arg, (void)len;
     int k = 0, n = 0;
     if (sscanf(body, "{\"page\":%d,\"of\":%d", &k, &n) != 2) {
         snprintf(next, next_len, "no page number");
@@ -423,16 +424,31 @@ static int next_of_paged(const char *first_url, const char *body, size_t len, ch
     }
     if (k >= n)
         return 0;
-    snprintf(next, next_len, "%s?page=%d", first_url, k + 1);
+    snprintf(next, next_len, "%.*s?page=%d", (int)strcspn(leg_url, "?"), leg_url, k + 1);
     return 1;
 }
 
-static int next_unusable(const char *first_url, const char *body, size_t len, char *next,
-                         size_t next_len)
+static int next_unusable(const char *arg, const char *leg_url, const char *body, size_t len,
+                         char *next, size_t next_len)
 {
-    (void)first_url, (void)body, (void)len;
+    (void)arg, (void)leg_url, (void)body, (void)len;
     snprintf(next, next_len, "it points to another host");
     return -1;
+}
+
+/* A conversation: the first page of a leg whose URL ends in /start names three more searches
+ * (/a, /b, /c, each paged like B_PAGED); arg says how many pages each has. */
+static int next_forking(const char *arg, const char *leg_url, const char *body, size_t len,
+                        char *next, size_t next_len)
+{
+    size_t path = strcspn(leg_url, "?");
+    if (path >= 6 && !strncmp(leg_url + path - 6, "/start", 6)) {
+        int base = (int)(path - 6);
+        snprintf(next, next_len, "%.*s/a\n%.*s/b\n%.*s/c", base, leg_url, base, leg_url, base,
+                 leg_url);
+        return 3;
+    }
+    return next_of_paged(arg, leg_url, body, len, next, next_len);
 }
 
 static void assert_iso8601(const char *s)
@@ -491,11 +507,42 @@ START_TEST(paged_answers_come_whole_or_fail)
     ck_assert_int_eq(s.hits - hits, GP_FETCH_MAX_PAGES);
     free(g.r[0].body);
 
+    /* A conversation: the first page forks into three searches, each paged, in parallel; the
+     * answer is every leg's pages in the order the legs began. Two URLs to begin with are two
+     * legs from the start. */
+    atomic_store(&s.pages, 2);
+    req.next_page = next_forking;
+    snprintf(req.url, sizeof req.url, "http://127.0.0.1:%d/start", s.port);
+    hits = s.hits;
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    ck_assert_msg(g.r[0].status == GP_FETCH_OK, "%s", g.r[0].error);
+    ck_assert_uint_eq(g.r[0].npages, 7);
+    ck_assert_int_eq(s.hits - hits, 7);
+    static const int order[] = {1, 1, 2, 1, 2, 1, 2};
+    off = 0;
+    for (size_t k = 0; k < 7; k++) {
+        char want[40];
+        snprintf(want, sizeof want, "{\"page\":%d,\"of\":2,", order[k]);
+        ck_assert_msg(!strncmp(g.r[0].body + off, want, strlen(want)), "page %zu", k + 1);
+        off += g.r[0].page_len[k];
+    }
+    free(g.r[0].body);
+    req.next_page = next_of_paged;
+    snprintf(req.url, sizeof req.url, "http://127.0.0.1:%d/x\nhttp://127.0.0.1:%d/y", s.port,
+             s.port);
+    run_fanout(f, NULL, &req, 1, 2000, &g);
+    ck_assert_msg(g.r[0].status == GP_FETCH_OK, "%s", g.r[0].error);
+    ck_assert_uint_eq(g.r[0].npages, 4);
+    free(g.r[0].body);
+    req_for(&req, "paged", s.port, 2000);
+    req.next_page = next_of_paged;
+    atomic_store(&s.pages, 1000);
+
     /* A link the pager cannot use. */
     req.next_page = next_unusable;
     run_fanout(f, NULL, &req, 1, 2000, &g);
     ck_assert_int_eq(g.r[0].status, GP_FETCH_ERROR);
-    ck_assert_str_eq(g.r[0].error, "unusable link to the next page: it points to another host");
+    ck_assert_str_eq(g.r[0].error, "it points to another host");
     free(g.r[0].body);
     req.next_page = next_of_paged;
 
@@ -869,7 +916,7 @@ START_TEST(reported_failures_open_the_circuit)
     got_free(&g);
     /* Bodies that could not be parsed, found by the caller after the transfer. */
     for (int i = 0; i < 3; i++)
-        gp_federate_report_failure(f, "src");
+        gp_federate_report_failure(f, "src", "unusable answer: not JSON");
     struct gp_source_health h;
     gp_federate_health(f, "src", &h);
     ck_assert_int_eq(h.circuit, GP_CIRCUIT_OPEN);
@@ -1093,7 +1140,7 @@ START_TEST(header_injection_is_refused)
     struct got g;
     run_fanout(f, NULL, &req, 1, 2000, &g);
     ck_assert_int_eq(g.r[0].status, GP_FETCH_ERROR);
-    ck_assert_str_eq(g.r[0].error, "invalid Accept header value");
+    ck_assert_str_eq(g.r[0].error, "invalid Accept or Prefer header value");
     ck_assert_int_eq(tsrv_hits(&srv), 0);
     struct gp_source_health h;
     gp_federate_health(f, "src", &h);
@@ -1111,14 +1158,24 @@ START_TEST(failure_logs_mask_the_cpr)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     unlink(path);
-    gp_log_set_level(GP_LOG_DEBUG);
+    /* At warning level: a failed fetch is worth a warning, with its reason. */
+    gp_log_set_level(GP_LOG_WARN);
     gp_log_set_fd(fd);
     struct gp_fetch_request req;
-    req_for(&req, "gone", gpt_free_port(), 1000);
+    int port = gpt_free_port();
+    req_for(&req, "gone", port, 1000);
+    /* A source written before credentials were configured apart: its password never logged. */
+    snprintf(req.url, sizeof req.url, "http://u:s3cret@127.0.0.1:%d/citizens/0101901234", port);
     struct gp_federate *f = engine(0, 0);
     struct got g;
-    run_fanout(f, NULL, &req, 1, 2000, &g);
-    ck_assert_int_eq(g.r[0].status, GP_FETCH_UNAVAILABLE);
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            got_free(&g);
+        run_fanout(f, NULL, &req, 1, 2000, &g);
+        ck_assert_int_eq(g.r[0].status, GP_FETCH_UNAVAILABLE);
+    }
+    /* A body found unusable afterwards is a failure too: within the interval, not logged. */
+    gp_federate_report_failure(f, "gone", "unusable answer: about 0101901234");
     gp_federate_destroy(f);
     gp_log_set_fd(-1);
     gp_log_set_level(GP_LOG_INFO);
@@ -1130,6 +1187,13 @@ START_TEST(failure_logs_mask_the_cpr)
     log[n] = '\0';
     ck_assert_msg(strstr(log, "/citizens/010190xxxx"), "URL not logged: %s", log);
     ck_assert_msg(!strstr(log, "0101901234"), "full CPR in the log: %s", log);
+    ck_assert_msg(!strstr(log, "s3cret") && strstr(log, "http://***@127.0.0.1"), "%s", log);
+    ck_assert_msg(strstr(log, "source gone: unavailable (connection refused)"), "%s", log);
+    /* Once per interval: three failures and a reported one, one line. */
+    int lines = 0;
+    for (const char *p = log; (p = strstr(p, "source gone:")); p++)
+        lines++;
+    ck_assert_msg(lines == 1, "%d lines: %s", lines, log);
     got_free(&g);
 }
 END_TEST

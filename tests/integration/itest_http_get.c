@@ -57,7 +57,7 @@ static bool readable(int fd)
 /* Answers one request; false when the connection is to close. */
 static bool answer(int fd, const char *path)
 {
-    char head[256];
+    char head[320]; /* the longest path the client sends (255) and the status line */
     if (!strcmp(path, "/ok")) {
         const char *r = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                         "Content-Length: 11\r\n\r\n{\"ok\":true}";

@@ -136,7 +136,7 @@ START_TEST(demo_classifications_are_record_classify)
                 4, NULL, params, NULL, NULL, 0);
             ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1, "%s",
                           PQerrorMessage(pg));
-            char key[512], line[1200];
+            char key[768], line[1600];
             gpt_demo_class_key(kind, r, key, sizeof key);
             snprintf(line, sizeof line, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", key,
                      PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),

@@ -138,7 +138,7 @@ static void error_fields(const struct gpt_resp *r, char *out, size_t len)
 /* The number of audit rows matching where. */
 static long audit_count(const char *where)
 {
-    char sql[512];
+    char sql[1024];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE %s", where);
     char *n = gpt_db_scalar(db, sql);
     long v = n ? strtol(n, NULL, 10) : -1;

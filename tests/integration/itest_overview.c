@@ -96,14 +96,21 @@ static json_t *area_entry(json_t *body, const char *area)
     return NULL;
 }
 
-static long sim_lookups(const char *system)
+static long sim_stat(const char *system, const char *key)
 {
     char path[64];
     snprintf(path, sizeof path, "/stats/%s", system);
     json_t *j = gpt_deptsim_control(&sim, "GET", path, NULL);
-    long n = (long)json_integer_value(json_object_get(j, "lookups"));
+    long n = (long)json_integer_value(json_object_get(j, key));
     json_decref(j);
     return n;
+}
+
+/* Lookups of a citizen the system saw (a FHIR system: patient searches; the searches by the
+ * patient's id that follow are "searches"). */
+static long sim_lookups(const char *system)
+{
+    return sim_stat(system, "lookups");
 }
 
 static void fault(const char *system, const char *json)
@@ -356,7 +363,9 @@ START_TEST(capped_fhir_pages_are_followed)
     ck_assert_str_eq(json_string_value(json_object_get(source_entry(r.json, "region"), "status")),
                      "ok");
     gpt_resp_free(&r);
-    ck_assert_int_gt(sim_lookups("health") + sim_lookups("region"), 2);
+    /* One patient search each, and more than the one search per type each holds. */
+    ck_assert_int_eq(sim_lookups("health") + sim_lookups("region"), 2);
+    ck_assert_int_gt(sim_stat("health", "searches") + sim_stat("region", "searches"), 6);
     ck_assert_int_eq(sim_lookups("jobcentre"), 1);
     char *after = gpt_db_scalar(db, HEALTH_RECORDS);
     ck_assert_str_eq(after, before);
@@ -647,6 +656,9 @@ START_TEST(circuit_opens_and_closes)
     long before = sim_lookups("social");
     gpt_http(quick.port, &q, &r);
     ck_assert_str_eq(source_status(r.json, "social"), "circuit_open");
+    /* Behind an open circuit nothing was sent: not asked, no latency. */
+    ck_assert(json_is_false(json_object_get(source_entry(r.json, "social"), "asked")));
+    ck_assert(json_is_null(json_object_get(source_entry(r.json, "social"), "latency_ms")));
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "partial");
     gpt_resp_free(&r);
     ck_assert_int_eq(sim_lookups("social"), before); /* not even asked */

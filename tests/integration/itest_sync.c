@@ -196,7 +196,9 @@ static void export_records(int k, struct gp_record_list *all)
 {
     const struct gp_adapter *ad = gp_adapter_find(kinds[k]);
     char base[64], url[2048], cursor[256] = "", err[256];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port_of(k));
+    /* A FHIR source's base URL is its FHIR endpoint, as registered. */
+    snprintf(base, sizeof base, "http://127.0.0.1:%d%s", port_of(k),
+             strcmp(kinds[k], "fhir-r4") ? "" : "/fhir");
     for (int pages = 0;; pages++) {
         ck_assert_int_lt(pages, 10000);
         ck_assert(ad->export_url(base, cursor, 1000, url, sizeof url));
@@ -346,7 +348,8 @@ START_TEST(sync_equals_export_and_lookups)
         for (int k = 0; k < 5; k++) {
             const struct gp_adapter *ad = gp_adapter_find(kinds[k]);
             char base[64], url[2048], err[256];
-            snprintf(base, sizeof base, "http://127.0.0.1:%d", port_of(k));
+            snprintf(base, sizeof base, "http://127.0.0.1:%d%s", port_of(k),
+                     strcmp(kinds[k], "fhir-r4") ? "" : "/fhir");
             ck_assert(ad->lookup_url(base, cprs[i], url, sizeof url));
             long status;
             char *body = body_of(k, url, ad->accept, &status);

@@ -68,6 +68,7 @@ static void setup(void)
     const char *extra[] = {web_env,
                            "GLASPLADE_WEB_VENDOR_DIR=/nonexistent",
                            "GLASPLADE_OIDC_ISSUER=http://127.0.0.1:9999/oidc",
+                           "GLASPLADE_OIDC_AUDIENCE=glasplade",
                            "GLASPLADE_OIDC_WEB_CLIENT_ID=glasplade-web",
                            "GLASPLADE_REQUEST_DEADLINE_MS=2000",
                            "GLASPLADE_BREAKER_FAILURES=1000",
@@ -202,7 +203,10 @@ START_TEST(no_way_out_of_the_table)
     for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
         char path[256];
         snprintf(path, sizeof path, "/web/%s/%s", build, tails[i]);
-        ck_assert_msg(raw_get(path, NULL) == 404, "%s was not 404", path);
+        /* Not found, or refused before routing (strict HTTP: an encoded slash or NUL is a 400):
+         * never a file. */
+        long st = raw_get(path, NULL);
+        ck_assert_msg(st == 404 || st == 400, "%s was %ld, not 404 or 400", path, st);
     }
     ck_assert_int_eq(raw_get("/web/../etc/passwd", NULL), 404);
     ck_assert_int_eq(raw_get("/web/0000000000000000/app.js", NULL), 404); /* another build */

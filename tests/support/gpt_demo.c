@@ -24,7 +24,7 @@ static void cp(char *dst, size_t size, const char *s)
 /* ---- the classifications, as record_classify gave them ------------------------------------- */
 
 struct klass {
-    char key[512]; /* kind TAB source code TAB legal basis as written TAB date */
+    char key[768]; /* kind TAB source code TAB legal basis as written TAB date */
     char case_type[64], area[32], legal_basis[128], sensitivity[24];
     char label_da[128], label_en[128];
     bool cross;
@@ -292,7 +292,7 @@ void gpt_demo_records(const char *cpr, const char *as_of, struct gp_indexed_list
     gpt_demo_unclassified(cpr, as_of, out);
     for (size_t i = 0; i < out->n; i++) {
         struct gp_indexed *x = &out->items[i];
-        char key[512];
+        char key[768];
         gpt_demo_class_key(gpt_demo_kind(x->source_id), &x->rec, key, sizeof key);
         const struct klass *c = klass_find(&k, key);
         ck_assert_msg(c != NULL,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -183,9 +184,16 @@ static char **make_env(const char *const *extra)
 static pid_t spawn(const char *const *argv, const char *const *extra_env, int out_fd, int err_fd)
 {
     char **env = make_env(extra_env);
+    pid_t parent = getpid();
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+        /* A server or simulator does not outlive the test that started it: one left behind
+         * after a failed fixture keeps ctest's output pipe open, and ctest then waits for it
+         * until its timeout instead of reporting the failure. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         if (out_fd >= 0)
             dup2(out_fd, STDOUT_FILENO);
         if (err_fd >= 0)
@@ -349,14 +357,23 @@ void gpt_register_sources(const char *db_url, const struct gpt_proc *sim, int ti
     static const char *const kinds[] = {"momentum", "sensum", "fhir-r4", "fhir-r4", "dubu"};
     static const char *const depts[] = {"job_centre", "social_services", "municipal_health",
                                         "region", "family"};
-    char db_env[512], url[64], timeout[16];
+    /* The FHIR simulators: base URL [host]/fhir, as a real server's; the resource types each
+     * holds (a per-type search for another is an error, as on a real server). Patients are
+     * resolved by the default, IHE PDQm. */
+    static const char *const paths[] = {"", "", "/fhir", "/fhir", ""};
+    static const char *const types[] = {NULL, NULL,
+                                        "types=EpisodeOfCare,CarePlan,DocumentReference",
+                                        "types=EpisodeOfCare,DocumentReference,Encounter", NULL};
+    char db_env[512], url[96], timeout[16];
     snprintf(db_env, sizeof db_env, "GLASPLADE_DATABASE_URL=%s", db_url);
     snprintf(timeout, sizeof timeout, "%d", timeout_ms);
     const char *env[] = {db_env, NULL};
     for (int k = 0; k < 5; k++) {
-        snprintf(url, sizeof url, "http://127.0.0.1:%d", sim->port + k);
-        const char *args[] = {"source", "set",   ids[k], "--kind",       kinds[k], "--department",
-                              depts[k], "--url", url,    "--timeout-ms", timeout,  NULL};
+        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", sim->port + k, paths[k]);
+        const char *args[] = {
+            "source", "set",   ids[k], "--kind",       kinds[k], "--department",
+            depts[k], "--url", url,    "--timeout-ms", timeout,  types[k] ? "--option" : NULL,
+            types[k], NULL};
         char *err = NULL;
         int rc = gpt_glasplade(args, env, NULL, &err);
         ck_assert_msg(rc == 0, "source set %s: %s", ids[k], err);

@@ -225,9 +225,8 @@ static const struct fixture {
     {"fhir-r4", EXPORT, "adapters/fhir_export_last.json", NULL},
     {"dubu", EXPORT, "adapters/dubu_export_p1.json", NULL},
     {"dubu", EXPORT, "adapters/dubu_export_last.json", NULL},
-    /* HL7's R4 examples: plain Patient references, so a lookup takes them all and an export
-     * (which needs the CPR identifier to know whose a resource is) none. */
-    {"fhir-r4", LOOKUP, "hl7/hl7_searchset.json", "1203849318"},
+    /* HL7's R4 examples: plain Patient references, so an export (which needs the CPR
+     * identifier to know whose a resource is) takes none. As lookups: test_hl7_*. */
     {"fhir-r4", EXPORT, "hl7/hl7_searchset.json", NULL},
     {"fhir-r4", LOOKUP, "hl7/Bundle-bundle-search-warning.json", "1203849318"},
 };
@@ -297,7 +296,7 @@ END_TEST
 START_TEST(test_fhir_pages_parse_as_one)
 {
     static const char *const files[] = {"adapters/fhir_health_all5.json",
-                                        "adapters/fhir_region_all5.json", "hl7/hl7_searchset.json"};
+                                        "adapters/fhir_region_all5.json"};
     for (size_t f = 0; f < N_ROWS(files); f++) {
         char path[512], err[256] = "";
         snprintf(path, sizeof path, FIXTURES "%s", files[f]);
@@ -350,7 +349,7 @@ START_TEST(test_fhir_pages_parse_as_one)
                 size_t bad_len[2] = {page_len[0], 36};
                 ck_assert(!gp_adapter_fhir_r4.parse_lookup_pages("1203849318", bad.data, bad_len, 2,
                                                                  &paged, err, sizeof err));
-                ck_assert_str_eq(err, "fhir: page 2 is not a searchset Bundle");
+                ck_assert_str_eq(err, "fhir: page 2 is an OperationOutcome: (no diagnostics)");
                 ck_assert_uint_eq(paged.n, 0);
                 gp_buf_free(&bad);
             }
@@ -382,6 +381,7 @@ START_TEST(test_fhir_next_link)
         {NULL, 0, NULL},
     };
     const char *first = "http://h:1/fhir?_type=EpisodeOfCare&patient.identifier=x&_count=1000";
+    const char *arg = "s=system&t=EpisodeOfCare&i=0";
     for (size_t i = 0; i < N_ROWS(rows); i++) {
         json_t *b =
             json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "searchset", "link");
@@ -390,7 +390,7 @@ START_TEST(test_fhir_next_link)
                                   json_pack("{s:s, s:s}", "relation", "next", "url", rows[i].link));
         char *text = json_dumps(b, JSON_COMPACT);
         char next[1024] = "";
-        int rc = gp_adapter_fhir_r4.lookup_next(first, text, strlen(text), next, sizeof next);
+        int rc = gp_adapter_fhir_r4.lookup_next(arg, first, text, strlen(text), next, sizeof next);
         ck_assert_msg(rc == rows[i].rc, "%s: %d (%s)", rows[i].link, rc, next);
         if (rows[i].next)
             ck_assert_str_eq(next, rows[i].next);
@@ -400,8 +400,8 @@ START_TEST(test_fhir_next_link)
     /* Not JSON, or "next" in a text: no link. */
     char next[64];
     ck_assert_int_eq(
-        gp_adapter_fhir_r4.lookup_next(first, "\"next\" <html>", 13, next, sizeof next), 0);
-    ck_assert_int_eq(gp_adapter_fhir_r4.lookup_next(first, "{}", 2, next, sizeof next), 0);
+        gp_adapter_fhir_r4.lookup_next(arg, first, "\"next\" <html>", 13, next, sizeof next), 0);
+    ck_assert_int_eq(gp_adapter_fhir_r4.lookup_next(arg, first, "{}", 2, next, sizeof next), 0);
 }
 END_TEST
 
@@ -446,6 +446,415 @@ START_TEST(test_operation_outcome_fixture)
     ck_assert_uint_eq(l.n, 0);
     gp_record_list_free(&l);
     free(body);
+}
+END_TEST
+
+/* ---- FHIR as servers are: patients resolved, subjects checked --------------------------- */
+
+/* A searchset Bundle of entries (stolen), with a next link when next is not NULL, as text
+ * (malloc'd). */
+static char *bundle_text(json_t *entries, const char *next)
+{
+    json_t *b = json_pack("{s:s, s:s, s:o, s:[]}", "resourceType", "Bundle", "type", "searchset",
+                          "entry", entries, "link");
+    if (next)
+        json_array_append_new(json_object_get(b, "link"),
+                              json_pack("{s:s, s:s}", "relation", "next", "url", next));
+    char *text = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    return text;
+}
+
+/* An entry of a Patient with logical id id carrying cpr (NULL: no CPR identifier); fields of
+ * base (may be NULL) copied first. */
+static json_t *patient_entry(const char *id, const char *cpr, const json_t *base)
+{
+    json_t *p = base ? json_deep_copy(base) : json_pack("{s:s}", "resourceType", "Patient");
+    json_object_set_new(p, "id", json_string(id));
+    if (cpr) {
+        json_t *ids = json_object_get(p, "identifier");
+        if (!json_is_array(ids)) {
+            ids = json_array();
+            json_object_set_new(p, "identifier", ids);
+        }
+        json_array_append_new(
+            ids, json_pack("{s:s, s:s}", "system", "urn:oid:1.2.208.176.1.2", "value", cpr));
+    }
+    char full[128];
+    snprintf(full, sizeof full, "http://hl7.org/fhir/Patient/%s", id);
+    return json_pack("{s:s, s:o, s:{s:s}}", "fullUrl", full, "resource", p, "search", "mode",
+                     "match");
+}
+
+/* Parses pages (texts, NULL-terminated) as one lookup answer for cpr. */
+static bool parse_pages(const char *cpr, char *const *pages, struct gp_record_list *out, char *err,
+                        size_t errlen)
+{
+    struct gp_buf all = {0};
+    size_t page_len[8], n = 0;
+    for (; pages[n]; n++) {
+        page_len[n] = strlen(pages[n]);
+        gp_buf_puts(&all, pages[n]);
+    }
+    bool ok = gp_adapter_fhir_r4.parse_lookup_pages(cpr, all.data, page_len, n, out, err, errlen);
+    gp_buf_free(&all);
+    return ok;
+}
+
+/* The subject reference of an HL7 example resource ("Patient/example"), or "". */
+static const char *subject_of(const json_t *res)
+{
+    const char *rt = json_string_value(json_object_get(res, "resourceType"));
+    json_t *who = json_object_get(res, rt && !strcmp(rt, "EpisodeOfCare") ? "patient" : "subject");
+    const char *ref = json_string_value(json_object_get(who, "reference"));
+    return ref ? ref : "";
+}
+
+static const struct {
+    const char *id, *cpr;
+} hl7_patients[] = {
+    {"example", "1203849318"},
+    {"f001", "0507909301"},
+    {"xcda", "3006489329"},
+};
+
+/* HL7's examples as a server that resolves patients and honours the patient parameter answers
+ * them: for each of the three patients the seven resources name, the patient search's page (the
+ * Patient carrying a CPR: HL7's Patient/example with an identifier added, a bare Patient for
+ * the others) and the search's page with that patient's resources and the Organization
+ * included. Every resource is read, each under its own citizen; compared exactly. */
+START_TEST(test_hl7_per_patient)
+{
+    size_t len;
+    char *body = slurp(FIXTURES "hl7/hl7_searchset.json", &len);
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *entries = json_object_get(root, "entry");
+    struct gp_record_list all = {0};
+    size_t resources = 0;
+    for (size_t k = 0; k < N_ROWS(hl7_patients); k++) {
+        char want[64];
+        snprintf(want, sizeof want, "Patient/%s", hl7_patients[k].id);
+        const json_t *hl7_patient = NULL;
+        json_t *found = json_array();
+        for (size_t i = 0; i < json_array_size(entries); i++) {
+            json_t *e = json_array_get(entries, i);
+            json_t *res = json_object_get(e, "resource");
+            const char *rt = json_string_value(json_object_get(res, "resourceType"));
+            if (!strcmp(rt, "Patient")) {
+                if (!strcmp(json_string_value(json_object_get(res, "id")), hl7_patients[k].id))
+                    hl7_patient = res;
+            } else if (!strcmp(rt, "Organization") || !strcmp(subject_of(res), want)) {
+                json_array_append(found, e);
+                resources += strcmp(rt, "Organization") != 0;
+            }
+        }
+        char *pages[3] = {NULL, NULL, NULL};
+        pages[0] = bundle_text(
+            json_pack("[o]", patient_entry(hl7_patients[k].id, hl7_patients[k].cpr, hl7_patient)),
+            NULL);
+        pages[1] = bundle_text(found, NULL);
+        char err[256] = "";
+        ck_assert_msg(parse_pages(hl7_patients[k].cpr, pages, &all, err, sizeof err), "%s: %s",
+                      want, err);
+        free(pages[0]);
+        free(pages[1]);
+    }
+    ck_assert_uint_eq(resources, 7); /* the seven of the four types */
+    check_records(&all);
+    char *got = to_tsv(&all, NULL);
+    compare_expected(FIXTURES "hl7/hl7_searchset.expected.tsv", got);
+    free(got);
+    gp_record_list_free(&all);
+    json_decref(root);
+    free(body);
+}
+END_TEST
+
+/* A server that ignores the patient filter answers every patient's resources: resolved as
+ * Patient/example, the answer holds CarePlan/f001 about Patient/f001 — refused whole, nothing
+ * of it read. Without the patient search (the chained identifier search), Patient/example
+ * itself, included without the CPR, is already someone the answer cannot vouch for. */
+START_TEST(test_hl7_foreign_subject)
+{
+    size_t len;
+    char *body = slurp(FIXTURES "hl7/hl7_searchset.json", &len);
+    json_t *root = json_loadb(body, len, 0, NULL);
+    char *pages[3] = {
+        bundle_text(json_pack("[o]", patient_entry("example", "1203849318", NULL)), NULL), NULL,
+        NULL};
+    pages[1] = bundle_text(json_incref(json_object_get(root, "entry")), NULL);
+    struct gp_record_list l = {0};
+    char err[256] = "";
+    ck_assert(!parse_pages("1203849318", pages, &l, err, sizeof err));
+    ck_assert_msg(strstr(err, "(CarePlan/f001) is about Patient/f001, not the citizen asked"), "%s",
+                  err);
+    ck_assert_uint_eq(l.n, 0);
+    ck_assert(!gp_adapter_fhir_r4.parse_lookup("1203849318", body, len, &l, err, sizeof err));
+    ck_assert_msg(strstr(err, "Patient/example, who does not carry the CPR asked"), "%s", err);
+    ck_assert_uint_eq(l.n, 0);
+    /* Patient/example resolved as someone else's CPR: another citizen. */
+    free(pages[0]);
+    pages[0] = bundle_text(json_pack("[o]", patient_entry("example", "0507909301", NULL)), NULL);
+    ck_assert(!parse_pages("1203849318", pages, &l, err, sizeof err));
+    ck_assert_msg(strstr(err, "Patient/example, another citizen"), "%s", err);
+    /* A subject by identifier with another CPR, and a subject naming no one. */
+    const char *rows[][2] = {
+        {"{\"resourceType\":\"EpisodeOfCare\",\"id\":\"e1\",\"status\":\"active\",\"patient\":"
+         "{\"identifier\":{\"system\":\"urn:oid:1.2.208.176.1.2\",\"value\":\"0507909301\"}}}",
+         "(EpisodeOfCare/e1) is about another citizen"},
+        {"{\"resourceType\":\"Encounter\",\"id\":\"n1\",\"status\":\"finished\"}",
+         "(Encounter/n1) names no patient"},
+        {"{\"resourceType\":\"CarePlan\",\"id\":\"c1\",\"status\":\"active\",\"subject\":"
+         "{\"reference\":\"Group/g1\"}}",
+         "(CarePlan/c1) is about Group/g1"},
+        {"{\"resourceType\":\"CarePlan\",\"id\":\"c2\",\"status\":\"active\",\"subject\":"
+         "{\"reference\":\"http://other.example/fhir/Patient/example\"}}",
+         "(CarePlan/c2) is about http://other.example/fhir/Patient/example"},
+    };
+    free(pages[0]);
+    pages[0] = bundle_text(json_pack("[o]", patient_entry("example", "1203849318", NULL)), NULL);
+    for (size_t i = 0; i < N_ROWS(rows); i++) {
+        free(pages[1]);
+        pages[1] =
+            bundle_text(json_pack("[{s:o}]", "resource", json_loads(rows[i][0], 0, NULL)), NULL);
+        ck_assert(!parse_pages("1203849318", pages, &l, err, sizeof err));
+        ck_assert_msg(strstr(err, rows[i][1]), "%s: %s", rows[i][1], err);
+        ck_assert_uint_eq(l.n, 0);
+    }
+    /* The same resource naming the citizen's Patient by its absolute URL is the citizen's. */
+    free(pages[1]);
+    pages[1] = bundle_text(
+        json_pack("[{s:o}]", "resource",
+                  json_loads("{\"resourceType\":\"CarePlan\",\"id\":\"c3\",\"status\":\"active\","
+                             "\"subject\":{\"reference\":\"http://hl7.org/fhir/Patient/example\"}}",
+                             0, NULL)),
+        NULL);
+    ck_assert_msg(parse_pages("1203849318", pages, &l, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(l.n, 1);
+    gp_record_list_free(&l);
+    free(pages[0]);
+    free(pages[1]);
+    json_decref(root);
+    free(body);
+}
+END_TEST
+
+/* FHIR lets a server ignore a search parameter and say so in an OperationOutcome entry: such an
+ * answer is refused, as is one reporting an error; a warning of nothing found is an answer. */
+START_TEST(test_ignored_parameter)
+{
+    static const struct {
+        const char *issue;
+        const char *err; /* NULL: accepted */
+    } rows[] = {
+        {"{\"severity\":\"warning\",\"code\":\"processing\",\"diagnostics\":\"Unknown search "
+         "parameter 'patient.identifier' was ignored\"}",
+         "did not apply the search as asked: Unknown search parameter"},
+        {"{\"severity\":\"information\",\"code\":\"not-supported\",\"details\":{\"text\":"
+         "\"_include\"}}",
+         "did not apply the search as asked: _include"},
+        {"{\"severity\":\"error\",\"code\":\"exception\",\"diagnostics\":\"database down\"}",
+         "the server reported an error: database down"},
+        {"{\"severity\":\"warning\",\"code\":\"not-found\",\"details\":{\"text\":\"There is no "
+         "matching patient\"}}",
+         NULL},
+    };
+    for (size_t i = 0; i < N_ROWS(rows); i++) {
+        json_t *oo = json_pack("{s:s, s:[o]}", "resourceType", "OperationOutcome", "issue",
+                               json_loads(rows[i].issue, 0, NULL));
+        char *page = bundle_text(
+            json_pack("[{s:o, s:{s:s}}]", "resource", oo, "search", "mode", "outcome"), NULL);
+        struct gp_record_list l = {0};
+        char err[256] = "";
+        bool ok =
+            gp_adapter_fhir_r4.parse_lookup("1203849318", page, strlen(page), &l, err, sizeof err);
+        if (rows[i].err) {
+            ck_assert_msg(!ok, "%s accepted", rows[i].issue);
+            ck_assert_msg(strstr(err, rows[i].err), "%s", err);
+        } else {
+            ck_assert_msg(ok, "%s", err);
+        }
+        ck_assert_uint_eq(l.n, 0);
+        free(page);
+    }
+}
+END_TEST
+
+/* Options, the first request and what follows the patient search. */
+START_TEST(test_fhir_conversation)
+{
+    const struct gp_adapter *a = &gp_adapter_fhir_r4;
+    char err[256], url[8192], arg[256], next[32768];
+    static const char *const good[] = {"", "{}", "{\"search\":\"system\"}",
+                                       "{\"patient\":\"identifier\",\"include\":\"yes\"}",
+                                       "{\"types\":\"Encounter,EpisodeOfCare\"}"};
+    for (size_t i = 0; i < N_ROWS(good); i++)
+        ck_assert_msg(a->check_options(good[i], err, sizeof err), "%s: %s", good[i], err);
+    static const char *const bad[] = {"[]",
+                                      "{\"search\":\"x\"}",
+                                      "{\"types\":\"CarePlan,CarePlan\"}",
+                                      "{\"types\":\"Observation\"}",
+                                      "{\"types\":\"\"}",
+                                      "{\"foo\":\"1\"}",
+                                      "{\"include\":true}"};
+    for (size_t i = 0; i < N_ROWS(bad); i++)
+        ck_assert_msg(!a->check_options(bad[i], err, sizeof err), "%s accepted", bad[i]);
+
+    /* The defaults: the patient search, then a search per type, in parallel. */
+    ck_assert(
+        a->lookup_start("http://h/fhir/", "{}", "1203849318", url, sizeof url, arg, sizeof arg));
+    ck_assert_str_eq(url, "http://h/fhir/Patient?identifier=urn%3Aoid%3A1.2.208.176.1.2%7C"
+                          "1203849318&_count=50");
+    char *page = bundle_text(json_pack("[o]", patient_entry("p-1", "1203849318", NULL)), NULL);
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), 4);
+    ck_assert_str_eq(next, "http://h/fhir/EpisodeOfCare?patient=Patient%2Fp-1&_count=1000\n"
+                           "http://h/fhir/CarePlan?patient=Patient%2Fp-1&_count=1000\n"
+                           "http://h/fhir/DocumentReference?patient=Patient%2Fp-1&_count=1000\n"
+                           "http://h/fhir/Encounter?patient=Patient%2Fp-1&_count=1000");
+    free(page);
+    /* Two patients carry the CPR (a server with duplicates): both asked about. */
+    page = bundle_text(json_pack("[o, o, o]", patient_entry("p-1", "1203849318", NULL),
+                                 patient_entry("p.2", "1203849318", NULL),
+                                 patient_entry("p-1", "1203849318", NULL)),
+                       NULL);
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), 4);
+    ck_assert(strstr(next, "EpisodeOfCare?patient=Patient%2Fp-1,Patient%2Fp.2&_count=1000\n"));
+    free(page);
+    /* A patient without the CPR: the server ignored the identifier. Nothing more is asked. */
+    page = bundle_text(json_pack("[o, o]", patient_entry("p-1", "1203849318", NULL),
+                                 patient_entry("p-9", NULL, NULL)),
+                       NULL);
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), -1);
+    ck_assert_msg(strstr(next, "does not carry the CPR asked"), "%s", next);
+    free(page);
+    page = bundle_text(json_pack("[o]", patient_entry("p-9", "0507909301", NULL)), NULL);
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), -1);
+    free(page);
+    /* No patient: the system does not know the citizen, and that page is the answer. */
+    page = bundle_text(json_array(), NULL);
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), 0);
+    free(page);
+    page = bundle_text(json_array(), "http://h/fhir/Patient?page=2");
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), -1);
+    free(page);
+    const char *oo = "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                     "\"code\":\"not-supported\",\"diagnostics\":\"no Patient search\"}]}";
+    ck_assert_int_eq(a->lookup_next(arg, url, oo, strlen(oo), next, sizeof next), -1);
+    ck_assert_str_eq(next, "fhir: the patient search failed: no Patient search");
+
+    /* One system-level search, with the _includes of the types asked. */
+    ck_assert(a->lookup_start("https://fhir.example/r4",
+                              "{\"include\":\"yes\",\"search\":\"system\",\"types\":\"Encounter,"
+                              "EpisodeOfCare\"}",
+                              "1203849318", url, sizeof url, arg, sizeof arg));
+    page = bundle_text(json_pack("[o]", patient_entry("a", "1203849318", NULL)), NULL);
+    ck_assert_int_eq(a->lookup_next(arg, url, page, strlen(page), next, sizeof next), 1);
+    ck_assert_str_eq(next,
+                     "https://fhir.example/r4?_type=EpisodeOfCare,Encounter&patient=Patient%2Fa"
+                     "&_count=1000&_include=EpisodeOfCare:care-manager&_include="
+                     "EpisodeOfCare:organization&_include=Encounter:practitioner&_include="
+                     "Encounter:service-provider");
+    free(page);
+
+    /* By the chained identifier, per type: the searches are the first requests. */
+    ck_assert(a->lookup_start("http://h",
+                              "{\"patient\":\"identifier\",\"types\":"
+                              "\"DocumentReference,EpisodeOfCare\"}",
+                              "1203849318", url, sizeof url, arg, sizeof arg));
+    ck_assert_str_eq(url, "http://h/EpisodeOfCare?patient.identifier=urn%3Aoid%3A1.2.208.176.1.2%7C"
+                          "1203849318&_count=1000\nhttp://h/DocumentReference?patient.identifier="
+                          "urn%3Aoid%3A1.2.208.176.1.2%7C1203849318&_count=1000");
+    ck_assert(!a->lookup_start("http://h", "{\"search\":\"x\"}", "1203849318", url, sizeof url, arg,
+                               sizeof arg));
+    ck_assert(!a->lookup_start("http://h", "{}", "12038493", url, sizeof url, arg, sizeof arg));
+}
+END_TEST
+
+/* An error answer's OperationOutcome reaches sources[].error, CPR numbers masked. */
+START_TEST(test_fhir_describe_error)
+{
+    char out[200];
+    const char *oo = "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+                     "\"information\",\"diagnostics\":\"took 3 ms\"},{\"severity\":\"error\","
+                     "\"code\":\"invalid\",\"diagnostics\":\"no patient 1203849318\\nhere\"}]}";
+    ck_assert(gp_adapter_fhir_r4.describe_error(oo, strlen(oo), out, sizeof out));
+    ck_assert_str_eq(out, "OperationOutcome: no patient 120384xxxx here");
+    ck_assert(!gp_adapter_fhir_r4.describe_error("<html>", 6, out, sizeof out));
+    ck_assert(!gp_adapter_fhir_r4.describe_error("{}", 2, out, sizeof out));
+}
+END_TEST
+
+/* Every coding consulted, security labels after them (kept by a child that takes its case's
+ * codes), statuses reconciled with dates, undated documents closed, activity dates from a
+ * timing's bounds or a date string. */
+START_TEST(test_fhir_codes_and_status)
+{
+    const char *page =
+        "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
+        "{\"resource\":{\"resourceType\":\"EpisodeOfCare\",\"id\":\"e1\",\"status\":\"active\","
+        " \"period\":{\"start\":\"2013-01-01\",\"end\":\"2013-12-31\"},"
+        " \"type\":[{\"coding\":[{\"system\":\"urn:x:a\",\"code\":\"A1\"},{\"system\":\"urn:x:b\","
+        "\"code\":\"B1\"}]},{\"coding\":[{\"system\":\"urn:x:c\",\"code\":\"C1\"}]}],"
+        " \"patient\":{\"identifier\":{\"system\":\"urn:oid:1.2.208.176.1.2\",\"value\":"
+        "\"1203849318\"}}}},"
+        "{\"resource\":{\"resourceType\":\"Encounter\",\"id\":\"n1\",\"status\":\"in-progress\","
+        " \"meta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+        "v3-Confidentiality\",\"code\":\"R\"}]},"
+        " \"class\":{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":"
+        "\"AMB\"},\"episodeOfCare\":[{\"reference\":\"EpisodeOfCare/e1\"}],"
+        " \"subject\":{\"identifier\":{\"system\":\"urn:oid:1.2.208.176.1.2\",\"value\":"
+        "\"1203849318\"}}}},"
+        "{\"resource\":{\"resourceType\":\"DocumentReference\",\"id\":\"d1\",\"status\":"
+        "\"current\","
+        " \"type\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"34108-1\"}]},"
+        " \"category\":[{\"coding\":[{\"system\":\"urn:x:cat\",\"code\":\"k\"}]}],"
+        " \"securityLabel\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+        "v3-Confidentiality\",\"code\":\"V\"}]}],"
+        " \"subject\":{\"identifier\":{\"system\":\"urn:oid:1.2.208.176.1.2\",\"value\":"
+        "\"1203849318\"}}}},"
+        "{\"resource\":{\"resourceType\":\"CarePlan\",\"id\":\"c1\",\"status\":\"active\","
+        " \"subject\":{\"identifier\":{\"system\":\"urn:oid:1.2.208.176.1.2\",\"value\":"
+        "\"1203849318\"}},\"activity\":["
+        "  {\"detail\":{\"status\":\"scheduled\",\"description\":\"a\",\"scheduledTiming\":"
+        "{\"repeat\":{\"boundsPeriod\":{\"start\":\"2030-02-14\",\"end\":\"2030-02-28\"}}},"
+        "\"performer\":[{\"display\":\"Jytte\"}]}},"
+        "  {\"detail\":{\"status\":\"in-progress\",\"description\":\"b\",\"scheduledString\":"
+        "\"2011-06-27T09:30:10+01:00\"}},"
+        "  {\"detail\":{\"status\":\"completed\",\"description\":\"c\",\"scheduledString\":"
+        "\"daily\"}}]}}]}";
+    struct gp_record_list l = {0};
+    char err[256] = "";
+    ck_assert_msg(
+        gp_adapter_fhir_r4.parse_lookup("1203849318", page, strlen(page), &l, err, sizeof err),
+        "%s", err);
+    check_records(&l);
+    ck_assert_uint_eq(l.n, 7);
+    const struct gp_record *e = &l.items[0], *n = &l.items[1], *d = &l.items[2];
+    const struct gp_record *c = &l.items[3], *a1 = &l.items[4], *a2 = &l.items[5];
+    const struct gp_record *a3 = &l.items[6];
+    ck_assert_str_eq(e->source_code, "urn:x:a|A1\nurn:x:b|B1\nurn:x:c|C1");
+    ck_assert_str_eq(e->status, "closed");
+    ck_assert_str_eq(e->status_note, "the source says 'active'; its period ended 2013-12-31");
+    /* The encounter takes its course's codes and keeps its own label. */
+    ck_assert_str_eq(n->source_code, "urn:x:a|A1\nurn:x:b|B1\nurn:x:c|C1\n"
+                                     "http://terminology.hl7.org/CodeSystem/v3-Confidentiality|R");
+    ck_assert_str_eq(n->status, "open");
+    ck_assert_str_eq(n->status_note, "");
+    ck_assert_str_eq(d->source_code, "http://loinc.org|34108-1\nurn:x:cat|k\n"
+                                     "http://terminology.hl7.org/CodeSystem/v3-Confidentiality|V");
+    ck_assert_str_eq(d->status, "closed");        /* undated: a document, not an open case */
+    ck_assert_str_eq(c->source_code, "CarePlan"); /* no category: listed as unmapped */
+    ck_assert_str_eq(c->status, "open");
+    ck_assert_str_eq(a1->start_date, "2030-02-14");
+    ck_assert_str_eq(a1->end_date, "2030-02-28");
+    ck_assert_str_eq(a1->status, "planned");
+    ck_assert_str_eq(a1->caseworker_name, "Jytte");
+    ck_assert_str_eq(a2->start_date, "2011-06-27");
+    ck_assert_str_eq(a2->status, "closed");
+    ck_assert_str_eq(a2->status_note, "the source says 'in-progress'; its period ended 2011-06-27");
+    ck_assert_str_eq(a3->start_date, ""); /* "daily" is no date */
+    ck_assert_str_eq(a3->status, "closed");
+    gp_record_list_free(&l);
 }
 END_TEST
 
@@ -702,17 +1111,25 @@ START_TEST(test_unknown_status)
     ck_assert_str_eq(l.items[4].status, "open");
     gp_record_list_free(&l);
 
+#define SUBJECT                                                                                    \
+    "\"subject\": {\"identifier\": {\"system\": \"urn:oid:1.2.208.176.1.2\", \"value\": "          \
+    "\"1203849318\"}}, "
+#define PATIENT                                                                                    \
+    "\"patient\": {\"identifier\": {\"system\": \"urn:oid:1.2.208.176.1.2\", \"value\": "          \
+    "\"1203849318\"}}"
     const char *fhir =
         "{\"resourceType\": \"Bundle\", \"type\": \"searchset\", \"entry\": ["
         "{\"resource\": {\"resourceType\": \"EpisodeOfCare\", \"id\": \"a\", \"status\": "
-        "\"entered-in-error\"}},"
+        "\"entered-in-error\", " PATIENT "}},"
         "{\"resource\": {\"resourceType\": \"DocumentReference\", \"id\": \"b\", \"status\": "
-        "\"current\", \"docStatus\": \"entered-in-error\"}},"
-        "{\"resource\": {\"resourceType\": \"CarePlan\", \"id\": \"c\", \"status\": \"unknown\", "
-        "\"period\": {\"start\": \"2025\", \"end\": \"2026-02\"}, \"activity\": [{\"detail\": "
-        "{\"status\": \"entered-in-error\"}}, {\"detail\": {\"status\": \"scheduled\"}}]}},"
-        "{\"resource\": {\"resourceType\": \"Encounter\", \"id\": \"d\", \"status\": \"wobbly\", "
-        "\"period\": {\"start\": \"2026-10-31T23:30:00Z\"}}}]}";
+        "\"current\", " SUBJECT "\"docStatus\": \"entered-in-error\"}},"
+        "{\"resource\": {\"resourceType\": \"CarePlan\", \"id\": \"c\", \"status\": "
+        "\"unknown\", " SUBJECT
+        "\"period\": {\"start\": \"2025\", \"end\": \"2026-02\"}, \"activity\": "
+        "[{\"detail\": {\"status\": \"entered-in-error\"}}, {\"detail\": {\"status\": "
+        "\"scheduled\"}}]}},"
+        "{\"resource\": {\"resourceType\": \"Encounter\", \"id\": \"d\", \"status\": "
+        "\"wobbly\", " SUBJECT "\"period\": {\"start\": \"2026-10-31T23:30:00Z\"}}}]}";
     ck_assert_msg(
         gp_adapter_fhir_r4.parse_lookup("1203849318", fhir, strlen(fhir), &l, err, sizeof err),
         "%s", err);
@@ -758,12 +1175,16 @@ static const struct url_row {
     {"sensum", "http://h", NULL, "", 50, "http://h/sensum/api/Export?pageSize=50"},
     {"sensum", "http://h", NULL, "69fe6ac742ddf9b6563a16efcf5c5126", 1000,
      "http://h/sensum/api/Export?continuationToken=69fe6ac742ddf9b6563a16efcf5c5126&pageSize=500"},
-    {"fhir-r4", "http://127.0.0.1:7102", "1203849318", NULL, 0,
+    /* The base URL as given: no /fhir added. */
+    {"fhir-r4", "http://127.0.0.1:7102/fhir", "1203849318", NULL, 0,
      "http://127.0.0.1:7102/fhir?_type=EpisodeOfCare,CarePlan,DocumentReference,Encounter"
      "&patient.identifier=urn%3Aoid%3A1.2.208.176.1.2%7C1203849318&_count=1000"},
-    {"fhir-r4", "http://h", NULL, "", 200,
+    {"fhir-r4", "https://fhir.region.example/r4/", "1203849318", NULL, 0,
+     "https://fhir.region.example/r4?_type=EpisodeOfCare,CarePlan,DocumentReference,Encounter"
+     "&patient.identifier=urn%3Aoid%3A1.2.208.176.1.2%7C1203849318&_count=1000"},
+    {"fhir-r4", "http://h/fhir", NULL, "", 200,
      "http://h/fhir?_type=EpisodeOfCare,CarePlan,DocumentReference,Encounter&_count=200"},
-    {"fhir-r4", "http://h/", NULL, "487892a0da2721f69506d13d0c21fa96", 4,
+    {"fhir-r4", "http://h/fhir/", NULL, "487892a0da2721f69506d13d0c21fa96", 4,
      "http://h/fhir?_type=EpisodeOfCare,CarePlan,DocumentReference,Encounter&_count=4"
      "&_cursor=487892a0da2721f69506d13d0c21fa96"},
     {"dubu", "http://127.0.0.1:7104", "1203849318", NULL, 0,
@@ -803,7 +1224,10 @@ START_TEST(test_registry)
     ck_assert_ptr_eq(gp_adapter_find("fhir-r4"), &gp_adapter_fhir_r4);
     ck_assert_ptr_eq(gp_adapter_find("dubu"), &gp_adapter_dubu);
     ck_assert_ptr_null(gp_adapter_find("fhir"));
-    ck_assert_str_eq(gp_adapter_fhir_r4.accept, "application/fhir+json");
+    ck_assert_str_eq(gp_adapter_fhir_r4.accept,
+                     "application/fhir+json, application/json+fhir;q=0.9, application/json;q=0.8");
+    ck_assert_str_eq(gp_adapter_fhir_r4.prefer, "handling=strict");
+    ck_assert_ptr_null(gp_adapter_momentum.prefer);
     ck_assert_str_eq(gp_adapter_momentum.accept, "application/json");
 }
 END_TEST
@@ -995,6 +1419,12 @@ static Suite *adapters_suite(void)
     tcase_add_test(tc, test_other_citizen);
     tcase_add_test(tc, test_fhir_pages_parse_as_one);
     tcase_add_test(tc, test_fhir_next_link);
+    tcase_add_test(tc, test_hl7_per_patient);
+    tcase_add_test(tc, test_hl7_foreign_subject);
+    tcase_add_test(tc, test_ignored_parameter);
+    tcase_add_test(tc, test_fhir_conversation);
+    tcase_add_test(tc, test_fhir_describe_error);
+    tcase_add_test(tc, test_fhir_codes_and_status);
     tcase_add_test(tc, test_dubu_child_cpr);
     tcase_add_test(tc, test_unknown_status);
     suite_add_tcase(s, tc);

@@ -52,6 +52,88 @@ START_TEST(defaults)
     ck_assert_ptr_null(c.oidc.issuer);
     ck_assert_ptr_null(c.oidc_web_client_id);
     ck_assert_ptr_null(c.web_dir);
+    ck_assert_int_eq(c.max_connections, 4096);
+    ck_assert_int_eq(c.max_presses, 64);
+    ck_assert_int_eq(c.max_connections_per_address, 128);
+    ck_assert_int_eq(c.receive_timeout_ms, 10000);
+    ck_assert_int_eq(c.auth_failures, 20);
+    ck_assert_int_eq(c.auth_throttle_s, 60);
+    ck_assert_uint_eq(c.trusted_proxy_count, 0);
+    ck_assert_ptr_null(c.tls_cert);
+    ck_assert_ptr_null(c.tls_key);
+    ck_assert(!c.plain_http);
+    gp_config_free(&c);
+}
+END_TEST
+
+START_TEST(protection_values)
+{
+    struct gp_config c;
+    char err[256];
+    const char *env[] = {"GLASPLADE_MAX_CONNECTIONS=10000",
+                         "GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS=8",
+                         "GLASPLADE_RECEIVE_TIMEOUT_MS=1500",
+                         "GLASPLADE_AUTH_FAILURES=5",
+                         "GLASPLADE_AUTH_THROTTLE_S=30",
+                         "GLASPLADE_TRUSTED_PROXIES=10.0.0.0/8, 192.0.2.7,::1",
+                         "GLASPLADE_TLS_CERT=/etc/glasplade/cert.pem",
+                         "GLASPLADE_TLS_KEY=/etc/glasplade/key.pem",
+                         NULL};
+    ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
+    ck_assert_int_eq(c.max_connections, 10000);
+    ck_assert_int_eq(c.max_connections_per_address, 8);
+    ck_assert_int_eq(c.receive_timeout_ms, 1500);
+    ck_assert_int_eq(c.auth_failures, 5);
+    ck_assert_int_eq(c.auth_throttle_s, 30);
+    ck_assert_uint_eq(c.trusted_proxy_count, 3);
+    struct gp_ipaddr a;
+    ck_assert(gp_ipaddr_parse("10.9.8.7", &a));
+    ck_assert(gp_config_trusted_proxy(&c, &a));
+    ck_assert(gp_ipaddr_parse("192.0.2.8", &a));
+    ck_assert(!gp_config_trusted_proxy(&c, &a));
+    ck_assert(gp_ipaddr_parse("::1", &a));
+    ck_assert(gp_config_trusted_proxy(&c, &a));
+    ck_assert_str_eq(c.tls_cert, "/etc/glasplade/cert.pem");
+    ck_assert_str_eq(c.tls_key, "/etc/glasplade/key.pem");
+    gp_config_free(&c);
+}
+END_TEST
+
+/* Plain HTTP on an address other than loopback needs TLS or an explicit GLASPLADE_PLAIN_HTTP. */
+START_TEST(plain_http_only_on_loopback_unless_told)
+{
+    static const struct {
+        const char *env[3];
+        bool ok;
+    } cases[] = {
+        {{NULL}, true},
+        {{"GLASPLADE_LISTEN=127.0.0.5", NULL}, true},
+        {{"GLASPLADE_LISTEN=::1", NULL}, true},
+        {{"GLASPLADE_LISTEN=0.0.0.0", NULL}, false},
+        {{"GLASPLADE_LISTEN=::", NULL}, false},
+        {{"GLASPLADE_LISTEN=10.1.2.3", NULL}, false},
+        {{"GLASPLADE_LISTEN=0.0.0.0", "GLASPLADE_PLAIN_HTTP=1"}, true},
+        {{"GLASPLADE_LISTEN=0.0.0.0", "GLASPLADE_PLAIN_HTTP=0"}, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gp_config c;
+        char err[512] = "";
+        ck_assert(gp_config_load(&c, fake_env, (void *)cases[i].env, err, sizeof err));
+        bool ok = gp_config_check_listen(&c, err, sizeof err);
+        ck_assert_msg(ok == cases[i].ok, "case %zu: %s", i, err);
+        if (!ok) {
+            ck_assert_ptr_nonnull(strstr(err, "GLASPLADE_TLS_CERT"));
+            ck_assert_ptr_nonnull(strstr(err, "GLASPLADE_PLAIN_HTTP=1"));
+        }
+        gp_config_free(&c);
+    }
+    /* With a certificate, any address. */
+    const char *tls[] = {"GLASPLADE_LISTEN=0.0.0.0", "GLASPLADE_TLS_CERT=/c.pem",
+                         "GLASPLADE_TLS_KEY=/k.pem", NULL};
+    struct gp_config c;
+    char err[512];
+    ck_assert(gp_config_load(&c, fake_env, tls, err, sizeof err));
+    ck_assert(gp_config_check_listen(&c, err, sizeof err));
     gp_config_free(&c);
 }
 END_TEST
@@ -147,6 +229,18 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_OIDC_ISSUER=http://127.0.0.1.evil.example", "GLASPLADE_OIDC_ISSUER"},
     {"GLASPLADE_OIDC_ISSUER=https://idp.example; script-src *", "GLASPLADE_OIDC_ISSUER"},
     {"GLASPLADE_OIDC_ISSUER=idp.example", "GLASPLADE_OIDC_ISSUER"},
+    {"GLASPLADE_MAX_CONNECTIONS=15", "GLASPLADE_MAX_CONNECTIONS"},
+    {"GLASPLADE_MAX_CONNECTIONS=65537", "GLASPLADE_MAX_CONNECTIONS"},
+    {"GLASPLADE_MAX_PRESSES=0", "GLASPLADE_MAX_PRESSES"},
+    {"GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS=0", "GLASPLADE_MAX_CONNECTIONS_PER_ADDRESS"},
+    {"GLASPLADE_RECEIVE_TIMEOUT_MS=99", "GLASPLADE_RECEIVE_TIMEOUT_MS"},
+    {"GLASPLADE_AUTH_FAILURES=0", "GLASPLADE_AUTH_FAILURES"},
+    {"GLASPLADE_AUTH_THROTTLE_S=86401", "GLASPLADE_AUTH_THROTTLE_S"},
+    {"GLASPLADE_TRUSTED_PROXIES=proxy.example", "GLASPLADE_TRUSTED_PROXIES"},
+    {"GLASPLADE_TRUSTED_PROXIES=10.0.0.0/33", "GLASPLADE_TRUSTED_PROXIES"},
+    {"GLASPLADE_TLS_CERT=/c.pem", "GLASPLADE_TLS_KEY"},
+    {"GLASPLADE_TLS_KEY=/k.pem", "GLASPLADE_TLS_CERT"},
+    {"GLASPLADE_PLAIN_HTTP=yes please", "GLASPLADE_PLAIN_HTTP"},
 };
 
 START_TEST(invalid_values_name_the_variable)
@@ -168,6 +262,8 @@ int main(void)
     TCase *tc = tcase_create("load");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, values);
+    tcase_add_test(tc, protection_values);
+    tcase_add_test(tc, plain_http_only_on_loopback_unless_told);
     tcase_add_loop_test(tc, invalid_values_name_the_variable, 0,
                         (int)(sizeof invalid / sizeof invalid[0]));
     suite_add_tcase(s, tc);

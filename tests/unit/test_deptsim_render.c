@@ -495,6 +495,58 @@ START_TEST(test_fhir_unknown_invalid)
 }
 END_TEST
 
+/* IHE PDQm: the patient search names the citizen's Patient by an opaque id (never the CPR),
+ * and a search by that id answers what the chained identifier search answers; it counts as a
+ * search, the patient search as the lookup. */
+START_TEST(test_fhir_pdqm)
+{
+    struct resp r;
+    call(DS_HEALTH, "/fhir/Patient", "identifier=" CPR_SYS "|" METTE, &r);
+    ck_assert_uint_eq(r.status, 200);
+    ck_assert_int_eq(r.kind, DS_RK_LOOKUP);
+    ck_assert(r.known);
+    check_bundle(r.json, 1);
+    ck_assert_str_eq(str(r.json, "entry.0.resource.resourceType"), "Patient");
+    ck_assert_str_eq(str(r.json, "entry.0.resource.identifier.0.system"), CPR_SYS);
+    ck_assert_str_eq(str(r.json, "entry.0.resource.identifier.0.value"), METTE);
+    char ref[96];
+    snprintf(ref, sizeof ref, "Patient/%s", str(r.json, "entry.0.resource.id"));
+    ck_assert(!strstr(ref, METTE));
+    resp_free(&r);
+    struct resp by_id, by_ident;
+    char q[160];
+    snprintf(q, sizeof q, "patient=%s", ref);
+    call(DS_HEALTH, "/fhir/CarePlan", q, &by_id);
+    call(DS_HEALTH, "/fhir/CarePlan", "patient.identifier=" CPR_SYS "|" METTE, &by_ident);
+    ck_assert_uint_eq(by_id.status, 200);
+    ck_assert_int_eq(by_id.kind, DS_RK_SEARCH);
+    ck_assert_int_gt(json_integer_value(json_object_get(by_id.json, "total")), 0);
+    ck_assert(
+        json_equal(json_object_get(by_id.json, "entry"), json_object_get(by_ident.json, "entry")));
+    resp_free(&by_id);
+    resp_free(&by_ident);
+    /* An id never handed out (or another system's) matches nobody. */
+    call(DS_REGION, "/fhir/EpisodeOfCare", q, &r);
+    check_bundle(r.json, 0);
+    resp_free(&r);
+    call(DS_HEALTH, "/fhir/EpisodeOfCare", "patient=Patient/0123456789abcdef0123456789abcdef", &r);
+    check_bundle(r.json, 0);
+    resp_free(&r);
+    /* A citizen the system does not know: no Patient. */
+    call(DS_HEALTH, "/fhir/Patient", "identifier=" CPR_SYS "|0507909301", &r);
+    check_bundle(r.json, 0);
+    ck_assert(!r.known);
+    resp_free(&r);
+    call(DS_HEALTH, "/fhir/Patient", "name=Mette", &r);
+    ck_assert_uint_eq(r.status, 400);
+    resp_free(&r);
+    snprintf(q, sizeof q, "patient=%s&patient.identifier=%s", ref, METTE);
+    call(DS_HEALTH, "/fhir/CarePlan", q, &r);
+    ck_assert_uint_eq(r.status, 400);
+    resp_free(&r);
+}
+END_TEST
+
 /* Bent's region record is more than one page: follow "next" to the end. */
 START_TEST(test_fhir_patient_paging)
 {
@@ -893,6 +945,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fhir_health_demo);
     tcase_add_test(tc, test_fhir_region_demo);
     tcase_add_test(tc, test_fhir_unknown_invalid);
+    tcase_add_test(tc, test_fhir_pdqm);
     tcase_add_test(tc, test_fhir_patient_paging);
     tcase_add_test(tc, test_dubu_demo);
     tcase_add_test(tc, test_dubu_unknown_invalid);

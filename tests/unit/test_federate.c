@@ -240,6 +240,43 @@ START_TEST(classify_table)
 }
 END_TEST
 
+/* A 401's challenge is named; without one, the status alone. */
+START_TEST(classify_names_the_challenge)
+{
+    struct gp_transfer_end t = {.code = CURLE_OK,
+                                .http_status = 401,
+                                .challenge = "Bearer realm=\"fhir\", error=\"invalid_token\""};
+    char err[256];
+    ck_assert_int_eq(gp_federate_classify(&t, err, sizeof err), GP_FETCH_ERROR);
+    ck_assert_str_eq(err,
+                     "HTTP 401 (WWW-Authenticate: Bearer realm=\"fhir\", error=\"invalid_token\")");
+    t.challenge = "";
+    gp_federate_classify(&t, err, sizeof err);
+    ck_assert_str_eq(err, "HTTP 401");
+    t.http_status = 403;
+    t.challenge = "Basic";
+    gp_federate_classify(&t, err, sizeof err);
+    ck_assert_str_eq(err, "HTTP 403");
+}
+END_TEST
+
+/* Failed fetches are logged once per interval, the next line counting what it left out. */
+START_TEST(warn_gate_once_per_interval)
+{
+    struct gp_warn_gate g = {0};
+    unsigned long skipped = 99;
+    ck_assert(gp_warn_gate_pass(&g, 1000, 60000, &skipped));
+    ck_assert_uint_eq(skipped, 0);
+    ck_assert(!gp_warn_gate_pass(&g, 1001, 60000, &skipped));
+    ck_assert(!gp_warn_gate_pass(&g, 60999, 60000, &skipped));
+    ck_assert(gp_warn_gate_pass(&g, 61000, 60000, &skipped));
+    ck_assert_uint_eq(skipped, 2);
+    ck_assert(!gp_warn_gate_pass(&g, 61001, 60000, &skipped));
+    ck_assert(gp_warn_gate_pass(&g, 200000, 60000, &skipped));
+    ck_assert_uint_eq(skipped, 1);
+}
+END_TEST
+
 START_TEST(classify_truncates_long_texts)
 {
     char detail[600];
@@ -330,6 +367,8 @@ int main(void)
     tcase_add_loop_test(classify, classify_table, 0,
                         (int)(sizeof classify_cases / sizeof classify_cases[0]));
     tcase_add_test(classify, classify_truncates_long_texts);
+    tcase_add_test(classify, classify_names_the_challenge);
+    tcase_add_test(classify, warn_gate_once_per_interval);
     suite_add_tcase(s, classify);
 
     TCase *figures = tcase_create("figures");

@@ -14,12 +14,43 @@
 
 /* Five sources, one per department, as scripts/run registers the simulators. */
 static const struct gp_source sources[] = {
-    {"family", "dubu", "family", "family", "http://127.0.0.1:9005", 1500, true},
-    {"health", "fhir-r4", "municipal_health", "health_municipal", "http://127.0.0.1:9003", 1500,
-     true},
-    {"jobcentre", "momentum", "job_centre", "employment", "http://127.0.0.1:9001", 1500, true},
-    {"region", "fhir-r4", "region", "health_regional", "http://127.0.0.1:9004", 1500, true},
-    {"social", "sensum", "social_services", "social", "http://127.0.0.1:9002", 1500, true},
+    {"family", "dubu", "family", "family", "http://127.0.0.1:9005", 1500, true, "{}", {0}},
+    {"health",
+     "fhir-r4",
+     "municipal_health",
+     "health_municipal",
+     "http://127.0.0.1:9003/fhir",
+     1500,
+     true,
+     "{}",
+     {.kind = GP_AUTH_BEARER, .secret = "env:HEALTH_TOKEN"}},
+    {"jobcentre",
+     "momentum",
+     "job_centre",
+     "employment",
+     "http://127.0.0.1:9001",
+     1500,
+     true,
+     "{}",
+     {0}},
+    {"region",
+     "fhir-r4",
+     "region",
+     "health_regional",
+     "http://127.0.0.1:9004/fhir",
+     1500,
+     true,
+     "{\"search\":\"system\",\"patient\":\"identifier\"}",
+     {0}},
+    {"social",
+     "sensum",
+     "social_services",
+     "social",
+     "http://127.0.0.1:9002",
+     1500,
+     true,
+     "{}",
+     {0}},
 };
 #define NSRC (sizeof sources / sizeof sources[0])
 
@@ -241,6 +272,91 @@ START_TEST(answers_are_parsed_checked_and_counted)
 }
 END_TEST
 
+/* What a FHIR source is asked: its options decide the first request; the Prefer header and the
+ * source's credentials travel with it. */
+START_TEST(fhir_requests_follow_the_options)
+{
+    struct gp_press p;
+    press_make(&p, GP_REFRESH_ALWAYS, "job_centre", &empty_ctx, NULL);
+    struct gp_fetch_request reqs[NSRC];
+    char key[256];
+    ck_assert_uint_eq(gp_press_plan(&p, &settings, reqs, key, sizeof key), NSRC);
+    const struct gp_fetch_request *health = &reqs[1], *region = &reqs[3];
+    ck_assert_str_eq(health->source_id, "health");
+    ck_assert_str_eq(health->url, "http://127.0.0.1:9003/fhir/Patient?identifier=urn%3Aoid%3A"
+                                  "1.2.208.176.1.2%7C" CPR "&_count=50");
+    ck_assert_str_eq(health->prefer, "handling=strict");
+    ck_assert_ptr_nonnull(health->next_page);
+    ck_assert_int_eq(health->auth.kind, GP_AUTH_BEARER);
+    ck_assert_str_eq(health->auth.secret, "env:HEALTH_TOKEN");
+    ck_assert_str_eq(region->url, "http://127.0.0.1:9004/fhir?_type=EpisodeOfCare,CarePlan,"
+                                  "DocumentReference,Encounter&patient.identifier=urn%3Aoid%3A"
+                                  "1.2.208.176.1.2%7C" CPR "&_count=1000");
+    ck_assert_str_eq(reqs[2].prefer, ""); /* momentum */
+    gp_press_free(&p);
+}
+END_TEST
+
+/* A source behind an open circuit was not asked (no latency); an error answer's own words
+ * (FHIR: its OperationOutcome) follow the transfer's; the legacy FHIR media type is JSON. */
+START_TEST(circuit_and_error_outcomes)
+{
+    struct gp_press p;
+    press_make(&p, GP_REFRESH_ALWAYS, "job_centre", &empty_ctx, NULL);
+    struct gp_fetch_request reqs[NSRC];
+    char key[256];
+    gp_press_plan(&p, &settings, reqs, key, sizeof key);
+    char *fhir = gpt_read_file(GP_SOURCE_DIR "/tests/fixtures/adapters/fhir_region_all5.json");
+    const char *oo = "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+                     "\"error\",\"code\":\"invalid\",\"diagnostics\":\"Unknown patient "
+                     "1203849318\"}]}";
+    struct gp_fetch_result res[3];
+    memset(res, 0, sizeof res);
+    snprintf(res[0].source_id, sizeof res[0].source_id, "health");
+    res[0].status = GP_FETCH_CIRCUIT_OPEN;
+    res[0].latency_ms = 0;
+    snprintf(res[0].error, sizeof res[0].error, "circuit open after 5 consecutive failures");
+    snprintf(res[1].source_id, sizeof res[1].source_id, "region");
+    res[1].status = GP_FETCH_ERROR;
+    res[1].http_status = 400;
+    snprintf(res[1].error, sizeof res[1].error, "HTTP 400");
+    res[1].body = (char *)oo;
+    res[1].body_len = strlen(oo);
+    res[2] = res[1];
+    res[2].status = GP_FETCH_OK;
+    res[2].http_status = 200;
+    res[2].error[0] = '\0';
+    res[2].body = fhir;
+    res[2].body_len = strlen(fhir);
+    res[2].npages = 1;
+    res[2].page_len[0] = res[2].body_len;
+    snprintf(res[2].content_type, sizeof res[2].content_type, "application/json+fhir");
+    struct gp_fanout_result fan = {.n = 3, .results = res};
+    gp_press_take(&p, &fan);
+    gp_press_parse(&p, &settings, NULL);
+    const struct gp_press_source *h = source(&p, "health"), *r = source(&p, "region");
+    ck_assert(!h->asked);
+    ck_assert(h->planned);
+    ck_assert_str_eq(h->status, "circuit_open");
+    ck_assert(r->asked);
+    /* The result at index 2 is region's again: parsed from the legacy media type. */
+    ck_assert_str_eq(r->status, "ok");
+    ck_assert_uint_gt(p.parsed[2].n, 3);
+    gp_press_free(&p);
+
+    press_make(&p, GP_REFRESH_ALWAYS, "job_centre", &empty_ctx, NULL);
+    gp_press_plan(&p, &settings, reqs, key, sizeof key);
+    fan.n = 2;
+    gp_press_take(&p, &fan);
+    gp_press_parse(&p, &settings, NULL);
+    r = source(&p, "region");
+    ck_assert_str_eq(r->status, "error");
+    ck_assert_str_eq(r->error, "HTTP 400: OperationOutcome: Unknown patient 120384xxxx");
+    gp_press_free(&p);
+    free(fhir);
+}
+END_TEST
+
 START_TEST(refresh_names_round_trip)
 {
     enum gp_refresh r;
@@ -260,6 +376,8 @@ int main(void)
     TCase *tc = tcase_create("plan_and_parse");
     tcase_add_test(tc, refresh_modes);
     tcase_add_test(tc, a_block_keeps_a_source_from_being_asked);
+    tcase_add_test(tc, fhir_requests_follow_the_options);
+    tcase_add_test(tc, circuit_and_error_outcomes);
     tcase_add_test(tc, only_a_trusted_digest_is_vouched_for);
     tcase_add_test(tc, answers_are_parsed_checked_and_counted);
     tcase_add_test(tc, refresh_names_round_trip);

@@ -120,7 +120,8 @@ async function main() {
     assert.match(a.headers.get('cache-control'), /max-age=31536000, immutable/);
     for (const bad of ['/web/x/../../etc/passwd', `${js.replace('app.js', '..%2fapp.js')}`, '/web/0000000000000000/js/app.js']) {
       const b = await fetch(`${BASE}${bad}`);
-      assert.equal(b.status, 404, bad);
+      // not found, or refused before routing (strict HTTP: an encoded slash is a 400): never a file
+      assert.ok(b.status === 404 || b.status === 400, `${bad}: ${b.status}`);
     }
   });
 
@@ -187,6 +188,7 @@ async function main() {
     await page.waitForSelector('#consent-form');
     assert.equal(await page.isChecked('#consent-form input[value=social]'), true);
     // The server's field error, at the field
+    await page.fill('#consent-form input[name=evidence_ref]', 'ESDH 2026-117');
     await page.fill('#consent-form input[name=valid_from]', '2026-06-01');
     await page.fill('#consent-form input[name=valid_until]', '2026-01-01');
     await page.click('#consent-form button[type=submit]');
@@ -231,6 +233,7 @@ async function main() {
     await page.click('#consents details summary');
     await page.click('#consent-form label:has-text("Voksen-social")');
     await page.click('#consent-form label:has-text("Regional sundhed")');
+    await page.fill('#consent-form input[name=evidence_ref]', 'ESDH 2026-118');
     await page.click('#consent-form button[type=submit]');
     await page.waitForSelector('#consent-list li');
     await tabTo(page, 'timeline');

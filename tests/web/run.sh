@@ -134,16 +134,23 @@ for ((try = 1; ; try++)); do
     start_deptsim && break
     ((try < 5)) || gp_die "deptsim did not start (5 tries)"
 done
-while read -r id kind dept offset; do
+# As scripts/run registers them: the FHIR systems at [host]/fhir, with the types each holds.
+while read -r id kind dept offset types; do
+    url="http://127.0.0.1:$((SIM_BASE + offset))"
+    extra=()
+    if [[ "$types" != - ]]; then
+        url+=/fhir
+        extra=(--option "types=$types")
+    fi
     GLASPLADE_DATABASE_URL="$DB_URL" "$GLASPLADE_BIN" source set "$id" --kind "$kind" \
-        --department "$dept" --url "http://127.0.0.1:$((SIM_BASE + offset))" >/dev/null 2>&1 ||
+        --department "$dept" --url "$url" "${extra[@]}" >/dev/null 2>&1 ||
         gp_die "could not register source $id"
 done <<'EOF'
-jobcentre momentum job_centre 0
-social sensum social_services 1
-health fhir-r4 municipal_health 2
-region fhir-r4 region 3
-family dubu family 4
+jobcentre momentum job_centre 0 -
+social sensum social_services 1 -
+health fhir-r4 municipal_health 2 EpisodeOfCare,CarePlan,DocumentReference
+region fhir-r4 region 3 EpisodeOfCare,DocumentReference,Encounter
+family dubu family 4 -
 EOF
 
 setsid env GLASPLADE_DATABASE_URL="$DB_URL" GLASPLADE_PORT=0 GLASPLADE_LISTEN=127.0.0.1 \

@@ -145,6 +145,8 @@ export async function mountSharing(el, ctx) {
     cform.append(
       checkboxes({ legend: t('consent_areas'), name: 'scope.areas', values: AREAS.map((a) => ({ value: a, label: label('area', a) })), checked: ctx.preselect ? [ctx.preselect] : [] }),
       field({ label: t('consent_form'), name: 'form', control: select({ name: 'form', options: ['written', 'oral', 'digital'].map((f) => ({ value: f, label: label('form', f) })) }) }),
+      field({ label: t('evidence_ref'), hint: t('evidence_ref_hint'), name: 'evidence_ref', control: input({ type: 'text', name: 'evidence_ref' }) }),
+      field({ label: t('consent_note'), hint: t('consent_note_hint'), name: 'note', control: input({ type: 'text', name: 'note' }) }),
       field({ label: `${t('valid_from')} ${t('optional')}`, name: 'valid_from', control: input({ type: 'date', name: 'valid_from' }) }),
       field({ label: `${t('valid_until')} ${t('optional')}`, name: 'valid_until', control: input({ type: 'date', name: 'valid_until' }) }),
       h('button', { type: 'submit', class: 'button button-primary' }, t('save')));
@@ -154,6 +156,8 @@ export async function mountSharing(el, ctx) {
       clearErrors(cform);
       const v = formValues(cform);
       const body = { purpose: ctx.purpose(), scope: { areas: v['scope.areas'] }, form: v.form };
+      if (v.evidence_ref) body.evidence_ref = v.evidence_ref;
+      if (v.note) body.note = v.note;
       if (v.valid_from) body.valid_from = v.valid_from;
       if (v.valid_until) body.valid_until = v.valid_until;
       try {
