@@ -275,6 +275,22 @@ static void answer_preflight(struct gp_request *req, const char *path)
     gp_reply_bytes(req, 204, NULL, "", 0);
 }
 
+/* The access log's client: the TCP peer, or what a trusted proxy (the edge) says in
+ * X-Forwarded-For (GLASPLADE_TRUSTED_PROXIES). */
+static void note_client_addr(struct gp_request *req)
+{
+    char peer[GP_CLIENT_ADDR_MAX] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
+    gp_config_client_addr(req->server->cfg, peer, gp_req_header(req, "X-Forwarded-For"),
+                          req->client_addr);
+}
+
 static bool content_type_is_json(const char *ct)
 {
     if (!ct)
@@ -291,6 +307,7 @@ static bool admit(struct gp_request *req, const char *url, const char *method)
     snprintf(req->method, sizeof req->method, "%s", method);
     snprintf(req->log_path, sizeof req->log_path, "%s", url);
     gp_cpr_mask_in_place(req->log_path);
+    note_client_addr(req);
 
     if (req->uri_len > GP_MAX_URI_BYTES) {
         gp_reply_problem(req, GP_E_URI_TOO_LONG, "the request target is %zu bytes; at most %d",
@@ -446,6 +463,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "msg", "request", "method",
                              req->method, "route", route, "path", req->log_path, "status",
                              req->status, "latency_ms", secs * 1000.0);
+    if (line && req->client_addr[0])
+        json_object_set_new(line, "client_addr", json_string(req->client_addr));
     if (line && req->authenticated)
         json_object_set_new(line, "client_id", json_integer(req->client.id));
     if (line && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)

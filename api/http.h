@@ -75,7 +75,8 @@ struct gp_request {
         char name[32];
         char *value;
     } extra[GP_MAX_EXTRA_HEADERS];
-    char log_path[GP_MAX_URI_BYTES + 1]; /* path for the access log, CPR masked */
+    char log_path[GP_MAX_URI_BYTES + 1];  /* path for the access log, CPR masked */
+    char client_addr[GP_CLIENT_ADDR_MAX]; /* peer, or X-Forwarded-For from a trusted proxy */
 
     /* Asynchronous handlers: state that lives until the request completes, and the
      * continuation to run when the suspended request is resumed. */

@@ -41,6 +41,9 @@ const struct gp_config_var gp_config_vars[] = {
     {"GLASPLADE_CORS_ORIGINS", "(none)",
      "comma-separated origins allowed to call the API from a browser, e.g. "
      "`https://portal.kommune.dk`; `*` allows any; empty allows none"},
+    {"GLASPLADE_TRUSTED_PROXIES", "(none)",
+     "comma-separated IP addresses of proxies (the edge) whose X-Forwarded-For names the "
+     "client in the access log; from any other peer the header is ignored"},
     {"GLASPLADE_REC_MIN_AREAS", "2",
      "recommendations: open efforts in this many areas make a candidate for a coordinated "
      "effort, 0-16 (0: off)"},
@@ -154,6 +157,86 @@ static bool parse_origins(struct gp_config *cfg, const char *v, char *err, size_
     return true;
 }
 
+/* An IP literal in the form inet_ntop writes it (so "::0001" and "::1" compare equal), or
+ * false. */
+static bool normalise_ip(const char *text, size_t len, char out[GP_CLIENT_ADDR_MAX])
+{
+    char buf[GP_CLIENT_ADDR_MAX];
+    unsigned char addr[16];
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (inet_pton(AF_INET, buf, addr) == 1)
+        return inet_ntop(AF_INET, addr, out, GP_CLIENT_ADDR_MAX) != NULL;
+    if (inet_pton(AF_INET6, buf, addr) == 1)
+        return inet_ntop(AF_INET6, addr, out, GP_CLIENT_ADDR_MAX) != NULL;
+    return false;
+}
+
+static bool parse_proxies(struct gp_config *cfg, const char *v, char *err, size_t errlen)
+{
+    for (const char *p = v; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        while (*end && *end != ',' && *end != ' ')
+            end++;
+        char ip[GP_CLIENT_ADDR_MAX];
+        if (!normalise_ip(p, (size_t)(end - p), ip) ||
+            cfg->trusted_proxy_count == GP_MAX_TRUSTED_PROXIES) {
+            snprintf(err, errlen,
+                     "GLASPLADE_TRUSTED_PROXIES must list at most %d IP addresses, got '%.*s'",
+                     GP_MAX_TRUSTED_PROXIES, (int)((end - p) > 60 ? 60 : (end - p)), p);
+            return false;
+        }
+        cfg->trusted_proxies[cfg->trusted_proxy_count++] = gp_xstrdup(ip);
+        p = end;
+    }
+    return true;
+}
+
+bool gp_config_proxy_trusted(const struct gp_config *cfg, const char *addr)
+{
+    char ip[GP_CLIENT_ADDR_MAX];
+    if (!addr || !normalise_ip(addr, strlen(addr), ip))
+        return false;
+    for (size_t i = 0; i < cfg->trusted_proxy_count; i++) {
+        if (!strcmp(cfg->trusted_proxies[i], ip))
+            return true;
+    }
+    return false;
+}
+
+void gp_config_client_addr(const struct gp_config *cfg, const char *peer, const char *xff,
+                           char out[GP_CLIENT_ADDR_MAX])
+{
+    snprintf(out, GP_CLIENT_ADDR_MAX, "%s", peer ? peer : "");
+    if (!xff || !gp_config_proxy_trusted(cfg, peer))
+        return;
+    /* From the right: each hop appended the address it saw. */
+    size_t end = strlen(xff);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        size_t a = start, b = end;
+        while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+            a++;
+        while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+            b--;
+        char ip[GP_CLIENT_ADDR_MAX];
+        if (!normalise_ip(xff + a, b - a, ip))
+            return;
+        snprintf(out, GP_CLIENT_ADDR_MAX, "%s", ip);
+        if (!gp_config_proxy_trusted(cfg, ip))
+            return;
+        end = start > 0 ? start - 1 : 0;
+    }
+}
+
 bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -237,6 +320,8 @@ bool gp_config_load(struct gp_config *cfg, gp_getenv_fn env, void *cls, char *er
 
     if (!parse_origins(cfg, env("GLASPLADE_CORS_ORIGINS", cls), err, errlen))
         goto fail;
+    if (!parse_proxies(cfg, env("GLASPLADE_TRUSTED_PROXIES", cls), err, errlen))
+        goto fail;
     return true;
 
 fail:
@@ -252,6 +337,8 @@ void gp_config_free(struct gp_config *cfg)
     free(cfg->listen);
     for (size_t i = 0; i < cfg->cors_origin_count; i++)
         free(cfg->cors_origins[i]);
+    for (size_t i = 0; i < cfg->trusted_proxy_count; i++)
+        free(cfg->trusted_proxies[i]);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define GP_CORS_MAX_ORIGINS 16
+#define GP_CORS_MAX_ORIGINS    16
+#define GP_MAX_TRUSTED_PROXIES 16
+#define GP_CLIENT_ADDR_MAX     46 /* INET6_ADDRSTRLEN */
 
 struct gp_config {
     char *database_url;       /* GLASPLADE_DATABASE_URL; NULL when unset */
@@ -29,6 +31,10 @@ struct gp_config {
     int breaker_open_ms;      /* GLASPLADE_BREAKER_OPEN_MS */
     size_t cors_origin_count;
     char *cors_origins[GP_CORS_MAX_ORIGINS]; /* GLASPLADE_CORS_ORIGINS, comma-separated */
+    /* GLASPLADE_TRUSTED_PROXIES: the peers (the edge) whose X-Forwarded-For names the client;
+     * IP literals in the form inet_ntop writes them. */
+    size_t trusted_proxy_count;
+    char *trusted_proxies[GP_MAX_TRUSTED_PROXIES];
     /* Thresholds of the recommendation rules (lib/recommend.h); 0 switches a trigger off. */
     int rec_min_areas;        /* GLASPLADE_REC_MIN_AREAS */
     int rec_min_caseworkers;  /* GLASPLADE_REC_MIN_CASEWORKERS */
@@ -58,5 +64,15 @@ void gp_config_free(struct gp_config *cfg);
 
 /* True when origin is allowed by the configuration (exact match, or "*" configured). */
 bool gp_config_cors_allowed(const struct gp_config *cfg, const char *origin);
+
+/* True when addr (an IP literal) is one of GLASPLADE_TRUSTED_PROXIES. */
+bool gp_config_proxy_trusted(const struct gp_config *cfg, const char *addr);
+
+/* The client's address for the access log: peer (the TCP peer, an IP literal) unless the peer
+ * is a trusted proxy, in which case the right-most address of xff (the X-Forwarded-For value,
+ * NULL when absent) that is not itself a trusted proxy. A malformed entry stops the walk: the
+ * last trusted hop's own address is kept. Writes at most GP_CLIENT_ADDR_MAX bytes to out. */
+void gp_config_client_addr(const struct gp_config *cfg, const char *peer, const char *xff,
+                           char out[GP_CLIENT_ADDR_MAX]);
 
 #endif

@@ -77,6 +77,51 @@ START_TEST(values)
 }
 END_TEST
 
+START_TEST(trusted_proxies)
+{
+    struct gp_config c;
+    char err[256];
+    char out[GP_CLIENT_ADDR_MAX];
+    const char *none[] = {NULL};
+    ck_assert(gp_config_load(&c, fake_env, none, err, sizeof err));
+    ck_assert_uint_eq(c.trusted_proxy_count, 0);
+    /* Nobody trusted: the header is ignored. */
+    gp_config_client_addr(&c, "127.0.0.1", "203.0.113.7", out);
+    ck_assert_str_eq(out, "127.0.0.1");
+    gp_config_free(&c);
+
+    const char *env[] = {"GLASPLADE_TRUSTED_PROXIES=127.0.0.2, ::0001,10.0.0.9", NULL};
+    ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(c.trusted_proxy_count, 3);
+    ck_assert(gp_config_proxy_trusted(&c, "::1")); /* normalised */
+    ck_assert(gp_config_proxy_trusted(&c, "127.0.0.2"));
+    ck_assert(!gp_config_proxy_trusted(&c, "127.0.0.1"));
+    ck_assert(!gp_config_proxy_trusted(&c, NULL));
+    /* From the edge: the right-most address it appended. */
+    gp_config_client_addr(&c, "127.0.0.2", "203.0.113.7", out);
+    ck_assert_str_eq(out, "203.0.113.7");
+    /* A client's own forged entries stay on the left, unread. */
+    gp_config_client_addr(&c, "127.0.0.2", "198.51.100.1, 203.0.113.7", out);
+    ck_assert_str_eq(out, "203.0.113.7");
+    /* A chain of trusted hops is walked through. */
+    gp_config_client_addr(&c, "127.0.0.2", "203.0.113.7,10.0.0.9", out);
+    ck_assert_str_eq(out, "203.0.113.7");
+    /* Not from a trusted peer: the header counts for nothing. */
+    gp_config_client_addr(&c, "127.0.0.1", "203.0.113.7", out);
+    ck_assert_str_eq(out, "127.0.0.1");
+    /* No header, or garbage in it: the peer, or the last trusted hop. */
+    gp_config_client_addr(&c, "127.0.0.2", NULL, out);
+    ck_assert_str_eq(out, "127.0.0.2");
+    gp_config_client_addr(&c, "127.0.0.2", "evil\", 10.0.0.9", out);
+    ck_assert_str_eq(out, "10.0.0.9");
+    gp_config_client_addr(&c, "127.0.0.2", "", out);
+    ck_assert_str_eq(out, "127.0.0.2");
+    gp_config_client_addr(&c, "127.0.0.2", " 2001:DB8::1 ", out);
+    ck_assert_str_eq(out, "2001:db8::1");
+    gp_config_free(&c);
+}
+END_TEST
+
 static const char *const invalid[][2] = {
     {"GLASPLADE_PORT=-1", "GLASPLADE_PORT"},
     {"GLASPLADE_PORT=65536", "GLASPLADE_PORT"},
@@ -101,6 +146,8 @@ static const char *const invalid[][2] = {
     {"GLASPLADE_CORS_ORIGINS=example.com", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://a.example/path", "GLASPLADE_CORS_ORIGINS"},
     {"GLASPLADE_CORS_ORIGINS=https://", "GLASPLADE_CORS_ORIGINS"},
+    {"GLASPLADE_TRUSTED_PROXIES=edge.local", "GLASPLADE_TRUSTED_PROXIES"},
+    {"GLASPLADE_TRUSTED_PROXIES=10.0.0.0/8", "GLASPLADE_TRUSTED_PROXIES"},
 };
 
 START_TEST(invalid_values_name_the_variable)
@@ -122,6 +169,7 @@ int main(void)
     TCase *tc = tcase_create("load");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, values);
+    tcase_add_test(tc, trusted_proxies);
     tcase_add_loop_test(tc, invalid_values_name_the_variable, 0,
                         (int)(sizeof invalid / sizeof invalid[0]));
     suite_add_tcase(s, tc);
