@@ -55,10 +55,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
   echo "${BENCH_BEFORE_S:-5} s of load, \`pg_ctl stop -m immediate\` of the primary, \`pg_ctl promote\` of the standby,"
   echo "${BENCH_AFTER_S:-10} s more load. Window: first failing request's start to the last one's end."
   echo
-  echo "| standby | requests | errors | error window s | promotion s | consents acknowledged (201) | acknowledged, lost | error statuses |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  echo "| standby | requests | errors | error window s | promotion s | consents acknowledged (201) | acknowledged, lost | standby behind at the crash: bytes, flush lag ms | error statuses |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
   while read -r line; do
-    echo "| $([ "$(field sync "$line")" = 1 ] && echo synchronous || echo asynchronous) | $(field requests "$line") | $(field errors "$line") | $(field window_s "$line") | $(field promote_s "$line") | $(field acked "$line") | $(field lost "$line") | $(field statuses "$line") |"
+    echo "| $([ "$(field sync "$line")" = 1 ] && echo synchronous || echo asynchronous) | $(field requests "$line") | $(field errors "$line") | $(field window_s "$line") | $(field promote_s "$line") | $(field acked "$line") | $(field lost "$line") | $(field lag_bytes "$line"), $(field lag_ms "$line") | $(field statuses "$line") |"
   done <"$raw/results.txt"
   echo
   echo "Goal: error window <= 5 s; no acknowledged write lost with a synchronous standby."

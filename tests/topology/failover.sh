@@ -11,7 +11,9 @@
 #     default: a bound against a hang, not the goal; bench/failover.sh reports against 5 s);
 #   - every consent that got a 201 is on the new primary (with a synchronous standby: all of
 #     them; GP_FAILOVER_SYNC=0 runs the standby asynchronously and reports the loss instead);
-#   - /v1/audit/verify is intact on the new primary, and requests succeed again after.
+#   - /v1/audit/verify is intact on the new primary, and requests succeed again after;
+#   - the old primary rejoins as the new primary's standby (`scripts/cluster rejoin`) and
+#     receives what was written since.
 # The last lines: "FAILOVER key=value ..." (for bench/failover.sh) and "N passed, N failed".
 #
 # Environment: GP_FAILOVER_SYNC (1), GP_FAILOVER_READERS (2), GP_FAILOVER_WRITERS (2),
@@ -76,6 +78,11 @@ for ((i = 0; i < writers; i++)); do
     pids+=($!)
 done
 sleep "$before_s"
+# How far the standby trails just before the crash: WAL bytes not yet flushed there, and the
+# flush lag PostgreSQL measured (what an asynchronous standby may lose).
+lag="$(topo_psql -F' ' -c "SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn), 0),
+    round(coalesce(extract(epoch FROM flush_lag) * 1000, 0), 2) FROM pg_stat_replication" || echo '- -')"
+read -r lag_bytes lag_ms <<<"${lag:-- -}"
 fail_us="$(now_us)"
 promote_s="$(env "${TOPO_ENV[@]}" "$GP_ROOT/scripts/cluster" failover 2>"$WORK/failover.err")" ||
     { cat "$WORK/failover.err" >&2; gp_die "scripts/cluster failover failed"; }
@@ -122,5 +129,25 @@ for url in $GLASPLADE_INSTANCE_URLS; do
         test "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200
 done
 
-echo "FAILOVER sync=$sync_mode requests=$total errors=$errors window_s=$window promote_s=$promote_s acked=$acked lost=$lost statuses=${statuses// /}"
+# The old primary comes back as the new primary's standby, never as a primary.
+env "${TOPO_ENV[@]}" "$GP_ROOT/scripts/cluster" rejoin 2>"$WORK/rejoin.err" ||
+    { cat "$WORK/rejoin.err" >&2; gp_die "scripts/cluster rejoin failed"; }
+ok "the old primary rejoined as a standby" \
+    test "$(env "${TOPO_ENV[@]}" "$GP_ROOT/scripts/cluster" status | awk '$1 == "primary" {print $2}')" = standby
+post_code="$(edge_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GLASPLADE_TOKEN" \
+    -H 'Content-Type: application/json' \
+    -d '{"purpose":"rehabilitation","scope":{"areas":["social"]},"form":"oral"}' \
+    "$GLASPLADE_URL/v1/citizens/${CPRS[0]}/consents")"
+ok "... and a write through the edge still succeeds ($post_code)" test "$post_code" = 201
+consents_on() { # PORT: the consents that cluster holds
+    /usr/lib/postgresql/15/bin/psql -X -q -A -t -h 127.0.0.1 -p "$1" -U postgres -d glasplade \
+        -c "SELECT count(*) FROM consent"
+}
+n_new="$(consents_on $((pg_base + 2)))"
+deadline=$((SECONDS + 10))
+until [[ "$(consents_on $((pg_base + 1)))" == "$n_new" ]] || ((SECONDS > deadline)); do sleep 0.2; done
+ok "... and the rejoined standby holds every consent ($n_new)" \
+    test "$(consents_on $((pg_base + 1)))" = "$n_new"
+
+echo "FAILOVER sync=$sync_mode requests=$total errors=$errors window_s=$window promote_s=$promote_s acked=$acked lost=$lost lag_bytes=$lag_bytes lag_ms=$lag_ms statuses=${statuses// /}"
 finish
