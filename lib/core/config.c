@@ -157,8 +157,8 @@ static bool parse_origins(struct gp_config *cfg, const char *v, char *err, size_
     return true;
 }
 
-/* An IP literal in the form inet_ntop writes it (so "::0001" and "::1" compare equal), or
- * false. */
+/* An IP literal in the form inet_ntop writes it (so "::0001" and "::1" compare equal, and an
+ * IPv4-mapped IPv6 address is its IPv4 address), or false. */
 static bool normalise_ip(const char *text, size_t len, char out[GP_CLIENT_ADDR_MAX])
 {
     char buf[GP_CLIENT_ADDR_MAX];
@@ -169,9 +169,13 @@ static bool normalise_ip(const char *text, size_t len, char out[GP_CLIENT_ADDR_M
     buf[len] = '\0';
     if (inet_pton(AF_INET, buf, addr) == 1)
         return inet_ntop(AF_INET, addr, out, GP_CLIENT_ADDR_MAX) != NULL;
-    if (inet_pton(AF_INET6, buf, addr) == 1)
-        return inet_ntop(AF_INET6, addr, out, GP_CLIENT_ADDR_MAX) != NULL;
-    return false;
+    if (inet_pton(AF_INET6, buf, addr) != 1)
+        return false;
+    /* An IPv4 peer of a server listening on "::" arrives as ::ffff:a.b.c.d. */
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(addr, mapped, sizeof mapped))
+        return inet_ntop(AF_INET, addr + 12, out, GP_CLIENT_ADDR_MAX) != NULL;
+    return inet_ntop(AF_INET6, addr, out, GP_CLIENT_ADDR_MAX) != NULL;
 }
 
 static bool parse_proxies(struct gp_config *cfg, const char *v, char *err, size_t errlen)
@@ -213,7 +217,8 @@ bool gp_config_proxy_trusted(const struct gp_config *cfg, const char *addr)
 void gp_config_client_addr(const struct gp_config *cfg, const char *peer, const char *xff,
                            char out[GP_CLIENT_ADDR_MAX])
 {
-    snprintf(out, GP_CLIENT_ADDR_MAX, "%s", peer ? peer : "");
+    if (!peer || !normalise_ip(peer, strlen(peer), out))
+        snprintf(out, GP_CLIENT_ADDR_MAX, "%s", peer ? peer : "");
     if (!xff || !gp_config_proxy_trusted(cfg, peer))
         return;
     /* From the right: each hop appended the address it saw. */

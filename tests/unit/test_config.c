@@ -116,6 +116,11 @@ START_TEST(trusted_proxies)
     ck_assert_str_eq(out, "10.0.0.9");
     gp_config_client_addr(&c, "127.0.0.2", "", out);
     ck_assert_str_eq(out, "127.0.0.2");
+    /* A server on "::" sees an IPv4 edge as ::ffff:127.0.0.2. */
+    gp_config_client_addr(&c, "::ffff:127.0.0.2", "203.0.113.7", out);
+    ck_assert_str_eq(out, "203.0.113.7");
+    gp_config_client_addr(&c, "::ffff:127.0.0.1", "203.0.113.7", out);
+    ck_assert_str_eq(out, "127.0.0.1");
     gp_config_client_addr(&c, "127.0.0.2", " 2001:DB8::1 ", out);
     ck_assert_str_eq(out, "2001:db8::1");
     gp_config_free(&c);
