@@ -79,7 +79,26 @@ primary_psql -c "VACUUM (ANALYZE)" >/dev/null
 primary_psql -c "SELECT cpr FROM citizen ORDER BY md5(cpr) LIMIT $ncprs" >"$raw/cprs.txt"
 [ -s "$raw/cprs.txt" ] || die "no indexed citizens"
 
+# CPU ticks so far (user + system) of a process, and of a PostgreSQL cluster (the postmaster
+# with its reaped children, and its live children).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cluster_ticks() {
+  local pm
+  pm=$(head -n1 "$dir/$1/data/postmaster.pid")
+  {
+    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for c in $(ps -o pid= --ppid "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
+  } | awk '{s += $1} END {print s + 0}'
+}
+edge_pid=$(cat "$dir/pids/edge.pid")
+edge_pid=$(pgrep -P "$edge_pid" -x haproxy || echo "$edge_pid") # env execs it; pgrep finds a child otherwise
+inst_a=$(cat "$dir/pids/instance-1.pid")
+inst_b=$(cat "$dir/pids/instance-2.pid")
+cpu_snapshot() { echo "$(ticks "$edge_pid") $(ticks "$inst_a") $(ticks "$inst_b") $(cluster_ticks primary) $(cluster_ticks standby)"; }
+
 run_wrk() { # NAME URL
+  local before after
+  before=$(cpu_snapshot)
   BENCH_CPR_FILE="$raw/cprs.txt" BENCH_PATTERN="/v1/citizens/%s/overview?refresh=never" \
     BENCH_TOKEN="$GLASPLADE_TOKEN" BENCH_WRK_THREADS=2 BENCH_CHECK=status \
     wrk -t2 -c"$conns" -d"$duration" --timeout 10s -s bench/overview.lua "$2" >"$raw/$1.txt" 2>&1 ||
@@ -88,8 +107,14 @@ run_wrk() { # NAME URL
   line=$(grep '^RESULT' "$raw/$1.txt")
   read -r _ rps p50 _ p99 _ n serr non2xx _ <<<"$line"
   ((serr == 0 && non2xx == 0)) || die "$1: $serr socket errors, $non2xx non-2xx answers"
-  note "$1: $rps req/s, p50 $p50 ms, p99 $p99 ms ($n requests)"
-  echo "$1 $rps $p50 $p99 $n" >>"$raw/results.txt"
+  after=$(cpu_snapshot)
+  # CPU milliseconds per request: the edge, the instances, PostgreSQL (primary and standby).
+  local cpu
+  cpu=$(awk -v b="$before" -v a="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); f = 1000 / hz / n
+    printf "%.3f %.3f %.3f", (y[1] - x[1]) * f, (y[2] - x[2] + y[3] - x[3]) * f, (y[4] - x[4] + y[5] - x[5]) * f}')
+  note "$1: $rps req/s, p50 $p50 ms, p99 $p99 ms ($n requests); CPU ms per request edge/instances/postgres: $cpu"
+  echo "$1 $rps $p50 $p99 $n $cpu" >>"$raw/results.txt"
 }
 : >"$raw/results.txt"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -108,6 +133,14 @@ sum() { awk -v p="$1" '$1 ~ "^"p"-" {s += $2} END {printf "%.1f", s}' "$raw/resu
 direct=$(sum direct)
 edge=$(sum edge)
 ratio=$(awk -v a="$edge" -v b="$direct" 'BEGIN {printf "%.2f", a / b}')
+# The same question asked of the CPU: on two saturated cores, throughput is CPU per request.
+cpu_of() { awk -v p="$1" '$1 ~ "^"p"-" {s += $6 + $7 + $8; k++} END {printf "%.3f", s / k}' "$raw/results.txt"; }
+edge_cpu=$(awk '$1 ~ /^edge-/ {s += $6; k++} END {printf "%.3f", s / k}' "$raw/results.txt")
+# The edge's own share: direct CPU / (direct CPU + the edge's CPU). The instances and PostgreSQL
+# cost more per request behind the edge too (two instances: twice the sessions contending for the
+# audit chain's append lock); that is the second instance's price, shown apart.
+cpu_ratio=$(awk -v d="$(cpu_of direct)" -v e="$edge_cpu" 'BEGIN {printf "%.2f", d / (d + e)}')
+all_ratio=$(awk -v d="$(cpu_of direct)" -v e="$(cpu_of edge)" 'BEGIN {printf "%.2f", d / e}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.9) ? "**met**" : "**missed**"}')
 {
   echo "# The edge's cost ($stamp)"
@@ -117,11 +150,15 @@ verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.9) ? "**met**" : "**missed**"}
   echo "citizens of $size, wrk -t2 -c$conns -d$duration, keep-alive. Direct: instance A over plain HTTP."
   echo "Edge: HAProxy (TLS 1.3, HTTP/1.1 from wrk) balancing two instances on the same two cores."
   echo
-  echo "| run | req/s | p50 ms | p99 ms | requests |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
-  while read -r name rps p50 p99 n; do echo "| $name | $rps | $p50 | $p99 | $n |"; done <"$raw/results.txt"
+  echo "| run | req/s | p50 ms | p99 ms | requests | CPU ms per request: edge | instances | PostgreSQL |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  while read -r name rps p50 p99 n ce ci cp; do echo "| $name | $rps | $p50 | $p99 | $n | $ce | $ci | $cp |"; done <"$raw/results.txt"
   echo
   echo "Throughput through the edge / direct: **$ratio** (goal >= 0.9: $verdict)."
+  echo "The edge's own CPU: $edge_cpu ms per request, against $(cpu_of direct) ms for instance and PostgreSQL"
+  echo "directly: **$cpu_ratio** of the direct throughput on two saturated cores, without the noise of"
+  echo "other people's load. Everything behind the edge, the second instance's extra sessions included:"
+  echo "$(cpu_of edge) ms per request ($all_ratio)."
   echo
   echo '```sh'
   echo "BENCH_CONNECTIONS=$conns BENCH_DURATION=$duration BENCH_ROUNDS=$rounds bench/edge.sh"

@@ -20,7 +20,8 @@
 #
 # Environment (all optional): BENCH_SIZES ("1000000 6000000"), BENCH_RUNS (50, CPR-list runs
 # per criteria set), BENCH_CONNECTIONS (16), BENCH_DURATION (15s), BENCH_CPRS (2000),
-# BENCH_PG_PORT (55458), BENCH_PG_DIR (var/bench-scale-pg), BENCH_PORT (17630),
+# BENCH_PG_PORT (55458), BENCH_PG_DIR (var/bench-scale-pg), BENCH_PORT (18458; the search's
+# server takes the next one),
 # BENCH_KEEP (0; 1 leaves the last database in place), GLASPLADE_THREADS (2 for the search,
 # as bench/target_group.sh; 16 for the overview run).
 # Only 127.0.0.1 is used; everything started is stopped on exit.
@@ -37,7 +38,7 @@ runs=${BENCH_RUNS:-50}
 conns=${BENCH_CONNECTIONS:-16}
 duration=${BENCH_DURATION:-15s}
 ncprs=${BENCH_CPRS:-2000}
-port=${BENCH_PORT:-17630}
+port=${BENCH_PORT:-18458}
 keep=${BENCH_KEEP:-0}
 out_dir=${BENCH_OUT:-$root/var/bench}
 export GLASPLADE_PG_PORT=${BENCH_PG_PORT:-55458}
@@ -75,6 +76,9 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A res=()
 built=0
 for size in "${sizes[@]}"; do
+  for p in "$port" $((port + 1)); do
+    if port_in_use "$p"; then die "port $p is in use; choose another BENCH_PORT"; fi
+  done
   note "=== $size citizens: the CPR list (bench/target_group.sh) ==="
   t0=$SECONDS
   BENCH_SIZES=$size BENCH_RUNS=$runs BENCH_BUILD=$((built == 0 ? 1 : 0)) \
@@ -102,6 +106,8 @@ for size in "${sizes[@]}"; do
   [ -s "$raw/cprs-$size.txt" ] || die "no citizens to ask for"
   token=$(GLASPLADE_DATABASE_URL="$db_url" "$glasplade" token create --role caseworker \
     --name bench-scale --department job_centre 2>>"$raw/server-$size.log")
+  # Someone else's server on the port would answer for ours (and know none of our tokens).
+  if port_in_use "$port"; then die "port $port is in use; choose another BENCH_PORT"; fi
   env GLASPLADE_DATABASE_URL="$db_url" GLASPLADE_LISTEN=127.0.0.1 GLASPLADE_PORT="$port" \
     GLASPLADE_THREADS="${GLASPLADE_THREADS:-16}" GLASPLADE_LOG_LEVEL=warn GLASPLADE_MIGRATE_ON_START=0 \
     "$glasplade" serve 2>>"$raw/server-$size.log" &
