@@ -90,14 +90,17 @@ edge_curl -o /dev/null --interface 127.0.0.5 -H 'X-Request-Id: topo-xff-edge' \
 curl -sS -o /dev/null -H 'X-Request-Id: topo-xff-direct' -H 'X-Forwarded-For: 198.51.100.9' \
     "$INSTANCE_A/healthz"
 sleep 0.3
-client_of() { # REQUEST_ID: the client_addr of its access line in either instance's log
+# The access line names the peer (client_addr) and, behind a trusted proxy, the client it
+# forwarded (forwarded_for; docs/operations.md, "Day to day").
+client_of() { # REQUEST_ID: "client_addr forwarded_for" of its access line in either instance's log
     cat "$TOPO_DIR"/log/instance-*.log | jq -r --arg id "$1" \
-        'select(.msg == "request" and .request_id == $id) | .client_addr' 2>/dev/null | head -n 1
+        'select(.msg == "request" and .request_id == $id) | "\(.client_addr) \(.forwarded_for // "-")"' \
+        2>/dev/null | head -n 1
 }
-ok "through the edge, the instance logs the real client (127.0.0.5), not the forged header" \
-    test "$(client_of topo-xff-edge)" = 127.0.0.5
+ok "through the edge, the instance logs the edge as the peer and the real client (127.0.0.5) as forwarded_for, not the forged header" \
+    test "$(client_of topo-xff-edge)" = "127.0.0.2 127.0.0.5"
 ok "straight to an instance, X-Forwarded-For is not trusted" \
-    test "$(client_of topo-xff-direct)" = 127.0.0.1
+    test "$(client_of topo-xff-direct)" = "127.0.0.1 -"
 
 # ---- round robin, and the edge's log ----
 for i in 1 2 3 4; do

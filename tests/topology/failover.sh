@@ -38,6 +38,8 @@ WORK="$TOPO_DIR/work"
 mkdir -p "$WORK"
 CPRS=(1402959302 0101901234 1203849318 3112871235)
 now_us() { date +%s%6N; } # microseconds: exact in awk's doubles
+# An oral consent recorded on the citizen's behalf must say how and when it was given.
+CONSENT='{"purpose":"rehabilitation","scope":{"areas":["social"]},"form":"oral","note":"by phone, failover drill"}'
 
 # One line per request: start_us end_us status [consent id]
 reader() { # N END_US
@@ -58,8 +60,7 @@ writer() { # N END_US
         t0="$(now_us)"
         code="$(edge_curl -o "$body" -w '%{http_code}' --max-time 10 \
             -H "Authorization: Bearer $GLASPLADE_TOKEN" -H 'Content-Type: application/json' \
-            -d '{"purpose":"rehabilitation","scope":{"areas":["social"]},"form":"oral"}' \
-            "$GLASPLADE_URL/v1/citizens/$cpr/consents" 2>/dev/null || true)"
+            -d "$CONSENT" "$GLASPLADE_URL/v1/citizens/$cpr/consents" 2>/dev/null || true)"
         id=""
         if [[ "$code" == 201 ]]; then id="$(jq -r .id "$body" 2>/dev/null || true)"; fi
         echo "$t0 $(now_us) ${code:-000} $id" >>"$out"
@@ -102,9 +103,10 @@ statuses="$(awk '$3 !~ /^2/ {print $3}' "$WORK/all.log" | sort | uniq -c | awk '
 last_error_end="$(awk '$3 !~ /^2/ && $2 > e {e = $2} END {printf "%.0f\n", e}' "$WORK/all.log")"
 ok_tail="$(awk -v e="$last_error_end" '$1 > e && $3 ~ /^2/' "$WORK/all.log" | wc -l)"
 
-awk '$3 == 201 && $4 != "" {print $4}' "$WORK"/writer-*.log | sort -n >"$WORK/acked.ids"
+awk '$3 == 201 && $4 != "" {print $4}' "$WORK"/writer-*.log | sort >"$WORK/acked.ids"
 acked="$(wc -l <"$WORK/acked.ids")"
-present="$(topo_psql -c "SELECT count(*) FROM consent WHERE id = ANY ('{$(paste -sd, "$WORK/acked.ids")}'::bigint[])")"
+# Consents are answered with their public id (a UUID).
+present="$(topo_psql -c "SELECT count(*) FROM consent WHERE public_id = ANY ('{$(paste -sd, "$WORK/acked.ids")}'::uuid[])")"
 lost=$((acked - present))
 
 gp_info "load: $total requests ($readers readers, $writers writers), $ok_before ok before the" \
@@ -136,18 +138,17 @@ ok "the old primary rejoined as a standby" \
     test "$(env "${TOPO_ENV[@]}" "$GP_ROOT/scripts/cluster" status | awk '$1 == "primary" {print $2}')" = standby
 post_code="$(edge_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GLASPLADE_TOKEN" \
     -H 'Content-Type: application/json' \
-    -d '{"purpose":"rehabilitation","scope":{"areas":["social"]},"form":"oral"}' \
-    "$GLASPLADE_URL/v1/citizens/${CPRS[0]}/consents")"
+    -d "$CONSENT" "$GLASPLADE_URL/v1/citizens/${CPRS[0]}/consents")"
 ok "... and a write through the edge still succeeds ($post_code)" test "$post_code" = 201
 consents_on() { # PORT: the consents that cluster holds
     /usr/lib/postgresql/15/bin/psql -X -q -A -t -h 127.0.0.1 -p "$1" -U postgres -d glasplade \
         -c "SELECT count(*) FROM consent"
 }
-n_new="$(consents_on $((pg_base + 2)))"
+n_new="$(consents_on "$TOPO_STANDBY_PORT")"
 deadline=$((SECONDS + 10))
-until [[ "$(consents_on $((pg_base + 1)))" == "$n_new" ]] || ((SECONDS > deadline)); do sleep 0.2; done
+until [[ "$(consents_on "$TOPO_PRIMARY_PORT")" == "$n_new" ]] || ((SECONDS > deadline)); do sleep 0.2; done
 ok "... and the rejoined standby holds every consent ($n_new)" \
-    test "$(consents_on $((pg_base + 1)))" = "$n_new"
+    test "$(consents_on "$TOPO_PRIMARY_PORT")" = "$n_new"
 
 echo "FAILOVER sync=$sync_mode requests=$total errors=$errors window_s=$window promote_s=$promote_s acked=$acked lost=$lost lag_bytes=$lag_bytes lag_ms=$lag_ms statuses=${statuses// /}"
 finish

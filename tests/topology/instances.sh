@@ -8,11 +8,14 @@
 #   - a block recorded through one filters the next read through the other; withdrawn, likewise;
 #   - a break-glass override made through one opens the block for the next read through the
 #     other, and once it has expired neither instance honours it;
-#   - a token revoked through one is refused (401) by the other on the next request;
+#   - a client created through one is refused (pending) until a second admin approves it
+#     through the other; once revoked through one it is refused (401) by the other on the next
+#     request;
 #   - `glasplade sync` run twice at once, as two instances' cron jobs would, syncs each source
 #     once: the second is refused per source by the session lock;
-#   - the audit chain stays one chain: intact as seen from both instances, gapless, each row
-#     sealed once (check_audit_sealed_once).
+#   - the audit chain stays one chain: intact as seen from both instances, exactly one
+#     instance holds the sealer's advisory lock, every row sealed once and in order
+#     (check_audit_sealed_once).
 #
 # Usage: tests/topology/instances.sh (scripts/test runs it in step `topology`; lib.sh says
 #        what it reads). Last line: "N passed, N failed".
@@ -30,6 +33,7 @@ CW="$GLASPLADE_TOKEN"
 SOC="$(new_token caseworker social_services rehabilitation)"
 COORD="$(new_token coordinator job_centre rehabilitation)"
 ADMIN="$(new_token admin)"
+ADMIN2="$(new_token admin)"
 AUDITOR="$(new_token auditor)"
 WORK="$TOPO_DIR/work"
 mkdir -p "$WORK"
@@ -46,6 +50,12 @@ post() { # URL TOKEN PATH BODY: the answer's body; its status in $WORK/status
         -H 'Content-Type: application/json' -d "$4" "$1$3" >"$WORK/status"
     cat "$WORK/body"
 }
+# A POST without a body (approve, revoke: a body there is refused).
+post_bare() { # URL TOKEN PATH: the answer's body; its status in $WORK/status
+    curl -sS --max-time 10 -o "$WORK/body" -w '%{http_code}' -X POST \
+        -H "Authorization: Bearer $2" "$1$3" >"$WORK/status"
+    cat "$WORK/body"
+}
 status() { cat "$WORK/status"; }
 code_of() { # URL TOKEN: the status of a read
     curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $2" \
@@ -59,7 +69,8 @@ ok "before any consent, the job centre sees only that social services hold somet
 ok "... and the same through B" test "$(social "$B" "$CW")" = existence
 
 # ---- consents, both ways round ----
-consent='{"purpose":"rehabilitation","scope":{"areas":["social"]},"form":"written"}'
+# Recorded on the citizen's behalf, so it says where the signed form is kept.
+consent='{"purpose":"rehabilitation","scope":{"areas":["social"]},"form":"written","evidence_ref":"topology test form"}'
 c1="$(post "$B" "$CW" "/v1/citizens/$CPR/consents" "$consent" | jq -r .id)"
 ok "consent recorded through B: 201" test "$(status)" = 201
 ok "... the very next read through A shows social services in full" test "$(social "$A" "$CW")" = full
@@ -110,9 +121,12 @@ client="$(post "$A" "$ADMIN" /v1/clients \
 ok "a client created through A: 201" test "$(status)" = 201
 tmp_id="$(jq -r .id <<<"$client")"
 tmp_token="$(jq -r .token <<<"$client")"
+ok "... pending: its token is refused through B: 401" test "$(code_of "$B" "$tmp_token")" = 401
+post_bare "$B" "$ADMIN2" "/v1/clients/$tmp_id/approve" >/dev/null
+ok "approved through B by a second admin: 200" test "$(status)" = 200
 ok "... its token reads through B: 200" test "$(code_of "$B" "$tmp_token")" = 200
 ok "... and through A: 200" test "$(code_of "$A" "$tmp_token")" = 200
-post "$B" "$ADMIN" "/v1/clients/$tmp_id/revoke" '{}' >/dev/null
+post_bare "$B" "$ADMIN" "/v1/clients/$tmp_id/revoke" >/dev/null
 ok "revoked through B: 200" test "$(status)" = 200
 ok "... the very next request through A is refused: 401" test "$(code_of "$A" "$tmp_token")" = 401
 ok "... and through B: 401" test "$(code_of "$B" "$tmp_token")" = 401
@@ -137,23 +151,32 @@ ok "... and synced by the other: every source's pass completed" \
     test "$(topo_psql -c "SELECT count(*) FROM sync_state WHERE last_completed_at IS NOT NULL")" = 5
 
 # ---- the audit chain: one chain, each row sealed once ----
-# Today every audit row is chained by the insert trigger under audit_head's row lock, so the
-# chain cannot fork across instances. When the audit sealer (issue 14) lands, exactly one
-# instance seals (it holds a PostgreSQL advisory lock); this is the place that checks it: no
-# row sealed twice, none left out.
+# Rows are appended without a lock by both instances and sealed afterwards into audit_chain by
+# the one sealer that holds the advisory lock (key 7361029482: classid 1, objid 3066062186),
+# within GLASPLADE_AUDIT_SEAL_DELAY_MS (1 s).
 jq_true() { jq -e "$@" >/dev/null; }
+unsealed() {
+    topo_psql -c "SELECT count(*) FROM audit_log l WHERE NOT EXISTS
+        (SELECT 1 FROM audit_chain c WHERE c.id = l.id)"
+}
 check_audit_sealed_once() {
-    local va vb
+    local va vb deadline=$((SECONDS + 10))
     va="$(curl -sS -H "Authorization: Bearer $AUDITOR" "$A/v1/audit/verify")"
     vb="$(curl -sS -H "Authorization: Bearer $AUDITOR" "$B/v1/audit/verify")"
     ok "audit chain intact as seen from A" jq_true '.intact == true' <<<"$va"
     # shellcheck disable=SC2016 # $a is jq's
     ok "audit chain intact as seen from B, at the same head or later" \
         jq_true --argjson a "$(jq .last_id <<<"$va")" '.intact == true and .last_id >= $a' <<<"$vb"
-    ok "audit ids gapless and unique: every row in the chain once" \
-        test "$(topo_psql -c "SELECT count(*) = max(id) AND count(DISTINCT id) = count(*) FROM audit_log")" = t
-    # Issue 14: add here "exactly one session holds the sealer's advisory lock" (pg_locks,
-    # locktype advisory, its key) once the sealer exists, and seal with both instances running.
+    ok "exactly one session (one instance's sealer) holds the sealing lock" \
+        test "$(topo_psql -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+            AND classid = 1 AND objid = 3066062186 AND objsubid = 1 AND granted")" = 1
+    until [[ "$(unsealed)" == 0 ]] || ((SECONDS > deadline)); do sleep 0.2; done
+    ok "every audit row is sealed within the promised delay" test "$(unsealed)" = 0
+    ok "... each once, in id order, the positions gapless" \
+        test "$(topo_psql -c "SELECT (SELECT count(*) FROM audit_chain) = (SELECT count(*) FROM audit_log)
+            AND (SELECT count(DISTINCT id) = count(*) AND max(seq) = count(*) FROM audit_chain)
+            AND NOT EXISTS (SELECT 1 FROM audit_chain a JOIN audit_chain b ON b.seq = a.seq - 1
+                            WHERE a.id <= b.id OR a.prev_hash <> b.row_hash)")" = t
 }
 check_audit_sealed_once
 

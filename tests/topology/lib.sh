@@ -3,9 +3,12 @@
 # its own topology with scripts/cluster (edge, two instances, primary, standby, simulators) on
 # free loopback ports, and stops it on exit.
 #
-# The test reads: GLASPLADE_TEST_PG_PORT (the primary takes that + 1 and the standby + 2, so
-# that they sit next to the test cluster scripts/test runs), GP_TOPO_BUILD (where glasplade and
-# deptsim are; default build-release), GP_TOPO_KEEP (1 keeps the folder, for a post-mortem).
+# The test reads: GLASPLADE_TOPO_PG_PORT and GLASPLADE_TOPO_STANDBY_PORT (the primary's and
+# the standby's ports; default GLASPLADE_TEST_PG_PORT + 1 and + 2, next to the test cluster
+# scripts/test runs, 55432 unless set), GLASPLADE_TOPO_BASE_PORT (the first of nine ports in a
+# row for the edge, the two instances and the simulators; default: nine free ones picked at
+# random between 10000 and the ephemeral range), GP_TOPO_BUILD (where glasplade and deptsim
+# are; default build-release), GP_TOPO_KEEP (1 keeps the folder, for a post-mortem).
 
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
@@ -16,14 +19,29 @@ TOPO_BUILD="${GP_TOPO_BUILD:-$GP_ROOT/build-release}"
 [[ "$TOPO_BUILD" == /* ]] || TOPO_BUILD="$GP_ROOT/$TOPO_BUILD"
 GLASPLADE_BIN="$TOPO_BUILD/glasplade"
 pg_base="${GLASPLADE_TEST_PG_PORT:-55432}"
+TOPO_PRIMARY_PORT="${GLASPLADE_TOPO_PG_PORT:-$((pg_base + 1))}"
+TOPO_STANDBY_PORT="${GLASPLADE_TOPO_STANDBY_PORT:-$((pg_base + 2))}"
+gp_check_port GLASPLADE_TOPO_PG_PORT "$TOPO_PRIMARY_PORT"
+gp_check_port GLASPLADE_TOPO_STANDBY_PORT "$TOPO_STANDBY_PORT"
 passed=0
 failed=0
 failures=()
 
-# Nine consecutive free ports (edge, two instances, six simulator ports) below the kernel's
+# Nine consecutive free ports (edge, two instances, six simulator ports): from
+# GLASPLADE_TOPO_BASE_PORT when set (all nine must be free), else at random below the kernel's
 # range of ephemeral ports.
 free_ports() {
     local try base p low
+    if [[ -n "${GLASPLADE_TOPO_BASE_PORT:-}" ]]; then
+        base="$GLASPLADE_TOPO_BASE_PORT"
+        gp_check_port GLASPLADE_TOPO_BASE_PORT "$base"
+        gp_check_port "GLASPLADE_TOPO_BASE_PORT+8" "$((base + 8))"
+        for ((p = base; p < base + 9; p++)); do
+            gp_port_in_use "$p" && return 1
+        done
+        echo "$base"
+        return 0
+    fi
     read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
     for ((try = 0; try < 50; try++)); do
         base=$((10000 + RANDOM % (low - 10000 - 9)))
@@ -52,11 +70,16 @@ topo_start() {
         gp_die "no glasplade and deptsim in $TOPO_BUILD (set GP_TOPO_BUILD)"
     command -v haproxy >/dev/null || gp_die "haproxy is not installed (scripts/install-deps)"
     rm -rf "$TOPO_DIR"
+    local port
+    for port in "$TOPO_PRIMARY_PORT" "$TOPO_STANDBY_PORT"; do
+        ! gp_port_in_use "$port" ||
+            gp_die "port $port is in use (GLASPLADE_TOPO_PG_PORT, GLASPLADE_TOPO_STANDBY_PORT)"
+    done
     local base
-    base="$(free_ports)" || gp_die "no nine free ports in a row"
+    base="$(free_ports)" || gp_die "no nine free ports in a row (GLASPLADE_TOPO_BASE_PORT)"
     TOPO_ENV=(GLASPLADE_CLUSTER_DIR="$TOPO_DIR" GLASPLADE_EDGE_PORT="$base"
         GLASPLADE_INSTANCE_PORTS="$((base + 1)) $((base + 2))" GLASPLADE_SIM_BASE_PORT="$((base + 3))"
-        GLASPLADE_PG_PORT="$((pg_base + 1))" GLASPLADE_STANDBY_PORT="$((pg_base + 2))"
+        GLASPLADE_PG_PORT="$TOPO_PRIMARY_PORT" GLASPLADE_STANDBY_PORT="$TOPO_STANDBY_PORT"
         GLASPLADE_BUILD_DIR="$TOPO_BUILD" GLASPLADE_SKIP_BUILD=1 GLASPLADE_SKIP_INSTALL=1
         GLASPLADE_LOG_LEVEL=info "$@")
     trap topo_stop EXIT
@@ -74,14 +97,14 @@ topo_start() {
 # psql as the superuser on whichever database is the primary now.
 topo_psql() {
     local port
-    for port in $((pg_base + 1)) $((pg_base + 2)); do
+    for port in "$TOPO_PRIMARY_PORT" "$TOPO_STANDBY_PORT"; do
         if [[ "$(/usr/lib/postgresql/15/bin/psql -X -A -t -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'SELECT NOT pg_is_in_recovery()' 2>/dev/null)" == t ]]; then
             /usr/lib/postgresql/15/bin/psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" \
                 -U postgres -d glasplade "$@"
             return
         fi
     done
-    gp_die "no primary on port $((pg_base + 1)) or $((pg_base + 2))"
+    gp_die "no primary on port $TOPO_PRIMARY_PORT or $TOPO_STANDBY_PORT"
 }
 
 # A new token of ROLE [DEPARTMENT [DEFAULT_PURPOSE]]; the token alone on stdout.
