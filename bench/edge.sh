@@ -14,7 +14,7 @@
 # each, keep-alive; TLS through the edge). The ratio is over the sums of all rounds.
 #
 # Environment: BENCH_CONNECTIONS (16), BENCH_DURATION (15s), BENCH_ROUNDS (2), BENCH_SIZE
-# (10000), BENCH_CPRS (1000), BENCH_PG_PORT (55454: the primary takes it + 1, the standby + 2),
+# (10000), BENCH_CPRS (1000), BENCH_PG_PORT (55760: the primary takes it + 1, the standby + 2),
 # BENCH_PORT (17650: the edge; the instances the next two, deptsim the six after).
 set -euo pipefail
 
@@ -30,7 +30,7 @@ rounds=${BENCH_ROUNDS:-2}
 size=${BENCH_SIZE:-10000}
 ncprs=${BENCH_CPRS:-1000}
 build_dir=${BENCH_BUILD_DIR:-$root/build-release}
-pg_port=${BENCH_PG_PORT:-55454}
+pg_port=${BENCH_PG_PORT:-55760}
 port=${BENCH_PORT:-17650}
 out_dir=${BENCH_OUT:-$root/var/bench}
 dir="$root/var/bench-edge"

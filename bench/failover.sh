@@ -10,7 +10,7 @@
 #
 # Environment: BENCH_MODES ("1 0": synchronous, asynchronous), BENCH_RUNS (2 per mode),
 # BENCH_READERS (2), BENCH_WRITERS (4), BENCH_BEFORE_S (5), BENCH_AFTER_S (10),
-# BENCH_PG_PORT (55454: the primary takes it + 1, the standby + 2), BENCH_BUILD_DIR
+# BENCH_PG_PORT (55770: the primary takes it + 1, the standby + 2), BENCH_BUILD_DIR
 # (build-release, which must hold glasplade and deptsim).
 set -euo pipefail
 
@@ -32,7 +32,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for mode in "${modes[@]}"; do
   for ((r = 1; r <= runs; r++)); do
     note "standby $([ "$mode" = 1 ] && echo synchronous || echo asynchronous), run $r"
-    GLASPLADE_TEST_PG_PORT=${BENCH_PG_PORT:-55454} GP_TOPO_BUILD=${BENCH_BUILD_DIR:-build-release} \
+    GLASPLADE_TEST_PG_PORT=${BENCH_PG_PORT:-55770} GP_TOPO_BUILD=${BENCH_BUILD_DIR:-build-release} \
       GP_FAILOVER_SYNC=$mode GP_FAILOVER_READERS=${BENCH_READERS:-2} \
       GP_FAILOVER_WRITERS=${BENCH_WRITERS:-4} GP_FAILOVER_BEFORE_S=${BENCH_BEFORE_S:-5} \
       GP_FAILOVER_AFTER_S=${BENCH_AFTER_S:-10} \

@@ -20,7 +20,7 @@
 #
 # Environment (all optional): BENCH_SIZES ("1000000 6000000"), BENCH_RUNS (50, CPR-list runs
 # per criteria set), BENCH_CONNECTIONS (16), BENCH_DURATION (15s), BENCH_CPRS (2000),
-# BENCH_PG_PORT (55458), BENCH_PG_DIR (var/bench-scale-pg), BENCH_PORT (18458; the search's
+# BENCH_PG_PORT (55780), BENCH_PG_DIR (var/bench-scale-pg), BENCH_PORT (18458; the search's
 # server takes the next one),
 # BENCH_KEEP (0; 1 leaves the last database in place), GLASPLADE_THREADS (2 for the search,
 # as bench/target_group.sh; 16 for the overview run).
@@ -41,7 +41,7 @@ ncprs=${BENCH_CPRS:-2000}
 port=${BENCH_PORT:-18458}
 keep=${BENCH_KEEP:-0}
 out_dir=${BENCH_OUT:-$root/var/bench}
-export GLASPLADE_PG_PORT=${BENCH_PG_PORT:-55458}
+export GLASPLADE_PG_PORT=${BENCH_PG_PORT:-55780}
 export GLASPLADE_PG_DIR=${BENCH_PG_DIR:-$root/var/bench-scale-pg}
 build_dir=$root/build-bench-tg
 glasplade=$build_dir/glasplade
