@@ -151,13 +151,16 @@ CREATE TEMP TABLE bench_types AS
     FROM case_type WHERE area IS NOT NULL GROUP BY area;
 -- Citizen i: birth day (i * 7919) mod 34332 after 1930-01-01 (a permutation, so CPR order is
 -- not insertion order, as with a real sync), k = i / 34332 picks the 7th digit and sequence.
+-- Above 40 citizens per birth day (1,373,280 in all) the sequence is k / 4 alone, so that it
+-- stays unique up to 137 million (bench/scale.sh's 6,000,000); below, as it always was.
 CREATE TEMP TABLE bench_citizen AS
   SELECT i, cpr, date_part('year', age(current_date, birth))::int AS age,
          CASE WHEN random() < 0.06 THEN 4.0 ELSE 0.809 END AS m
     FROM (SELECT i, birth,
                  to_char(birth, 'DDMMYY')
                  || CASE WHEN birth < '2000-01-01' THEN (k % 4)::text ELSE (4 + k % 4)::text END
-                 || lpad(((k / 4) * 100 + i % 100)::text, 3, '0') AS cpr
+                 || CASE WHEN :size <= 1373280 THEN lpad(((k / 4) * 100 + i % 100)::text, 3, '0')
+                         ELSE lpad((k / 4)::text, 3, '0') END AS cpr
             FROM (SELECT i, k, '1930-01-01'::date + b AS birth
                     FROM (SELECT i, ((i::bigint * 7919) % 34332)::int AS b, i / 34332 AS k
                             FROM generate_series(0, :size - 1) i) x) y) z;

@@ -3,9 +3,12 @@
 #include "lib/core/config.h"
 #include "lib/core/log.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* A fake environment: "NAME=value" strings. */
 static const char *fake_env(const char *name, void *cls)
@@ -95,6 +98,56 @@ START_TEST(protection_values)
     ck_assert(gp_config_trusted_proxy(&c, &a));
     ck_assert_str_eq(c.tls_cert, "/etc/glasplade/cert.pem");
     ck_assert_str_eq(c.tls_key, "/etc/glasplade/key.pem");
+    gp_config_free(&c);
+}
+END_TEST
+
+/* The peer as a server listening on "::" sees it (a socket address): an IPv4 edge arrives as
+ * ::ffff:a.b.c.d, and is compared with GLASPLADE_TRUSTED_PROXIES and logged as its IPv4 address
+ * (scripts/cluster's edge connects from 127.0.0.2). */
+static struct gp_ipaddr mapped_peer(const char *v6)
+{
+    struct sockaddr_in6 sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin6_family = AF_INET6;
+    ck_assert_int_eq(inet_pton(AF_INET6, v6, &sa.sin6_addr), 1);
+    struct gp_ipaddr a;
+    ck_assert(gp_ipaddr_from_sockaddr((const struct sockaddr *)&sa, &a));
+    return a;
+}
+
+START_TEST(trusted_proxy_seen_as_mapped_ipv6_peer)
+{
+    struct gp_config c;
+    char err[256];
+    char text[GP_ADDR_TEXT_MAX];
+    const char *env[] = {"GLASPLADE_TRUSTED_PROXIES=127.0.0.2", NULL};
+    ck_assert_msg(gp_config_load(&c, fake_env, env, err, sizeof err), "%s", err);
+    struct gp_ipaddr edge = mapped_peer("::ffff:127.0.0.2");
+    ck_assert_int_eq(edge.family, AF_INET);
+    ck_assert(gp_config_trusted_proxy(&c, &edge));
+    gp_ipaddr_format(&edge, text);
+    ck_assert_str_eq(text, "127.0.0.2");
+    struct gp_ipaddr other = mapped_peer("::ffff:127.0.0.1");
+    ck_assert(!gp_config_trusted_proxy(&c, &other));
+    gp_ipaddr_format(&other, text);
+    ck_assert_str_eq(text, "127.0.0.1");
+    struct gp_ipaddr v6 = mapped_peer("::1");
+    ck_assert_int_eq(v6.family, AF_INET6);
+    ck_assert(!gp_config_trusted_proxy(&c, &v6));
+    gp_config_free(&c);
+
+    /* Listed in its mapped form, the proxy matches the IPv4 peer of an IPv4 socket too. */
+    const char *mapped[] = {"GLASPLADE_TRUSTED_PROXIES=::ffff:127.0.0.2", NULL};
+    ck_assert_msg(gp_config_load(&c, fake_env, mapped, err, sizeof err), "%s", err);
+    struct sockaddr_in sa4;
+    memset(&sa4, 0, sizeof sa4);
+    sa4.sin_family = AF_INET;
+    ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.2", &sa4.sin_addr), 1);
+    struct gp_ipaddr a4;
+    ck_assert(gp_ipaddr_from_sockaddr((const struct sockaddr *)&sa4, &a4));
+    ck_assert(gp_config_trusted_proxy(&c, &a4));
+    ck_assert(gp_config_trusted_proxy(&c, &edge));
     gp_config_free(&c);
 }
 END_TEST
@@ -263,6 +316,7 @@ int main(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, values);
     tcase_add_test(tc, protection_values);
+    tcase_add_test(tc, trusted_proxy_seen_as_mapped_ipv6_peer);
     tcase_add_test(tc, plain_http_only_on_loopback_unless_told);
     tcase_add_loop_test(tc, invalid_values_name_the_variable, 0,
                         (int)(sizeof invalid / sizeof invalid[0]));
