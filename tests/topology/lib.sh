@@ -5,10 +5,10 @@
 #
 # The test reads: GLASPLADE_TOPO_PG_PORT and GLASPLADE_TOPO_STANDBY_PORT (the primary's and
 # the standby's ports; default GLASPLADE_TEST_PG_PORT + 1 and + 2, next to the test cluster
-# scripts/test runs, 55432 unless set), GLASPLADE_TOPO_BASE_PORT (the first of nine ports in a
-# row for the edge, the two instances and the simulators; default: nine free ones picked at
-# random between 10000 and the ephemeral range), GP_TOPO_BUILD (where glasplade and deptsim
-# are; default build-release), GP_TOPO_KEEP (1 keeps the folder, for a post-mortem).
+# scripts/test runs, 55432 unless set), GLASPLADE_TOPO_BASE_PORT (the first of ten ports in a
+# row for the edge, the two instances, the simulators and the identity provider; default: ten
+# free ones picked at random between 10000 and the ephemeral range), GP_TOPO_BUILD (where
+# glasplade and deptsim are; default build-release), GP_TOPO_KEEP (1 keeps the folder, for a post-mortem).
 
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
@@ -28,15 +28,15 @@ failed=0
 failures=()
 
 # Nine consecutive free ports (edge, two instances, six simulator ports): from
-# GLASPLADE_TOPO_BASE_PORT when set (all nine must be free), else at random below the kernel's
+# GLASPLADE_TOPO_BASE_PORT when set (all ten must be free), else at random below the kernel's
 # range of ephemeral ports.
 free_ports() {
     local try base p low
     if [[ -n "${GLASPLADE_TOPO_BASE_PORT:-}" ]]; then
         base="$GLASPLADE_TOPO_BASE_PORT"
         gp_check_port GLASPLADE_TOPO_BASE_PORT "$base"
-        gp_check_port "GLASPLADE_TOPO_BASE_PORT+8" "$((base + 8))"
-        for ((p = base; p < base + 9; p++)); do
+        gp_check_port "GLASPLADE_TOPO_BASE_PORT+9" "$((base + 9))"
+        for ((p = base; p < base + 10; p++)); do
             gp_port_in_use "$p" && return 1
         done
         echo "$base"
@@ -44,8 +44,8 @@ free_ports() {
     fi
     read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
     for ((try = 0; try < 50; try++)); do
-        base=$((10000 + RANDOM % (low - 10000 - 9)))
-        for ((p = base; p < base + 9; p++)); do
+        base=$((10000 + RANDOM % (low - 10000 - 10)))
+        for ((p = base; p < base + 10; p++)); do
             gp_port_in_use "$p" && continue 2
         done
         echo "$base"
@@ -76,9 +76,10 @@ topo_start() {
             gp_die "port $port is in use (GLASPLADE_TOPO_PG_PORT, GLASPLADE_TOPO_STANDBY_PORT)"
     done
     local base
-    base="$(free_ports)" || gp_die "no nine free ports in a row (GLASPLADE_TOPO_BASE_PORT)"
+    base="$(free_ports)" || gp_die "no ten free ports in a row (GLASPLADE_TOPO_BASE_PORT)"
     TOPO_ENV=(GLASPLADE_CLUSTER_DIR="$TOPO_DIR" GLASPLADE_EDGE_PORT="$base"
         GLASPLADE_INSTANCE_PORTS="$((base + 1)) $((base + 2))" GLASPLADE_SIM_BASE_PORT="$((base + 3))"
+        GLASPLADE_IDP_PORT="$((base + 9))"
         GLASPLADE_PG_PORT="$TOPO_PRIMARY_PORT" GLASPLADE_STANDBY_PORT="$TOPO_STANDBY_PORT"
         GLASPLADE_BUILD_DIR="$TOPO_BUILD" GLASPLADE_SKIP_BUILD=1 GLASPLADE_SKIP_INSTALL=1
         GLASPLADE_LOG_LEVEL=info "$@")
