@@ -11,6 +11,8 @@
 #   - a client created through one is refused (pending) until a second admin approves it
 #     through the other; once revoked through one it is refused (401) by the other on the next
 #     request;
+#   - a person's token from the identity provider reads through both; the person revoked
+#     through one is refused by the other on the next request, whatever the provider says;
 #   - `glasplade sync` run twice at once, as two instances' cron jobs would, syncs each source
 #     once: the second is refused per source by the session lock;
 #   - the audit chain stays one chain: intact as seen from both instances, exactly one
@@ -130,6 +132,21 @@ post_bare "$B" "$ADMIN" "/v1/clients/$tmp_id/revoke" >/dev/null
 ok "revoked through B: 200" test "$(status)" = 200
 ok "... the very next request through A is refused: 401" test "$(code_of "$A" "$tmp_token")" = 401
 ok "... and through B: 401" test "$(code_of "$B" "$tmp_token")" = 401
+
+# ---- a person signed in at the identity provider (scripts/cluster starts it) ----
+ok "the topology runs the identity provider" test -n "${GLASPLADE_IDP_URL:-}"
+person="$(curl -sS --max-time 10 -u caseworker-jobcentre:demo -d grant_type=client_credentials \
+    "${GLASPLADE_IDP_URL:-http://127.0.0.1:1}/token" | jq -r .access_token)" || person=""
+ok "... it gives the job-centre caseworker a token" test -n "$person" -a "$person" != null
+ok "... which reads through A: 200" test "$(code_of "$A" "$person")" = 200
+ok "... and through B: 200" test "$(code_of "$B" "$person")" = 200
+person_id="$(curl -sS --max-time 10 -H "Authorization: Bearer $ADMIN" "$A/v1/clients" |
+    jq -r '[.. | objects | select(.kind? == "person" and .subject? == "caseworker-jobcentre")][0].id')"
+ok "... the person is a client the admin sees" test -n "$person_id" -a "$person_id" != null
+post_bare "$A" "$ADMIN" "/v1/clients/$person_id/revoke" >/dev/null
+ok "the person revoked through A: 200" test "$(status)" = 200
+ok "... their valid token is refused by B on the very next request: 401" \
+    test "$(code_of "$B" "$person")" = 401
 
 # ---- glasplade sync runs once across instances ----
 # Slow exports (deptsim's fault injection), small pages: two syncs started together overlap

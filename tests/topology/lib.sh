@@ -84,6 +84,7 @@ topo_start() {
         GLASPLADE_BUILD_DIR="$TOPO_BUILD" GLASPLADE_SKIP_BUILD=1 GLASPLADE_SKIP_INSTALL=1
         GLASPLADE_LOG_LEVEL=info "$@")
     trap topo_stop EXIT
+    mkdir -p "$GP_ROOT/var"
     env "${TOPO_ENV[@]}" "$GP_ROOT/scripts/cluster" start >"$GP_ROOT/var/test-$TOPO_NAME.env" ||
         gp_die "scripts/cluster start failed"
     set -a
