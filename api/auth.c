@@ -91,8 +91,11 @@ bool gp_auth_check(struct gp_request *req)
     snprintf(route, sizeof route, "%s %s", req->route->method, req->route->pattern);
     /* A JWT is someone who signed in at the identity provider (api/auth_oidc.c). */
     bool person = gp_jwt_looks_like(token);
-    if (person && !gp_auth_oidc(req, token, route))
+    if (person && !gp_auth_oidc(req, token, route)) {
+        if (req->status == 401) /* forged, stale or revoked: a failed sign-in like a bad key */
+            failed(req);
         return false;
+    }
     switch (person ? GP_CLIENT_OK
                    : gp_client_authenticate(req->server->pool, token, route, &req->client)) {
     case GP_CLIENT_OK:

@@ -228,13 +228,11 @@ static void suite_setup(void)
     gpt_register_sources(db, &sim, 1500);
     char iss_env[128];
     snprintf(iss_env, sizeof iss_env, "GLASPLADE_OIDC_ISSUER=%s", issuer);
-    const char *extra[] = {iss_env,
-                           "GLASPLADE_OIDC_AUDIENCE=urn:glasplade",
-                           "GLASPLADE_OIDC_ROLE_MAP=" MAP,
-                           "GLASPLADE_OIDC_CPR_CLAIM=cpr",
-                           "GLASPLADE_OIDC_CLOCK_SKEW_S=1",
-                           "GLASPLADE_OIDC_JWKS_MIN_REFRESH_S=1",
-                           NULL};
+    const char *extra[] = {iss_env, "GLASPLADE_OIDC_AUDIENCE=urn:glasplade",
+                           "GLASPLADE_OIDC_ROLE_MAP=" MAP, "GLASPLADE_OIDC_CPR_CLAIM=cpr",
+                           "GLASPLADE_OIDC_CLOCK_SKEW_S=1", "GLASPLADE_OIDC_JWKS_MIN_REFRESH_S=1",
+                           /* the bad-token table is long; the throttle has a test of its own */
+                           "GLASPLADE_AUTH_FAILURES=100000", NULL};
     gpt_server_start(&server, db, extra);
 }
 
@@ -456,6 +454,47 @@ static char *kid_of(const char *token)
     return k;
 }
 
+/* Forged JWTs count against the address like unknown keys (issue 15's throttle): a client
+ * cannot spray made-up tokens, and once throttled even a good token waits. */
+START_TEST(forged_tokens_are_throttled)
+{
+    char iss_env[128];
+    snprintf(iss_env, sizeof iss_env, "GLASPLADE_OIDC_ISSUER=%s", issuer);
+    const char *extra[] = {iss_env,
+                           "GLASPLADE_OIDC_AUDIENCE=urn:glasplade",
+                           "GLASPLADE_OIDC_ROLE_MAP=" MAP,
+                           "GLASPLADE_OIDC_CPR_CLAIM=cpr",
+                           "GLASPLADE_AUTH_FAILURES=3",
+                           "GLASPLADE_AUTH_THROTTLE_S=60",
+                           NULL};
+    struct gpt_proc other;
+    gpt_server_start(&other, db, extra);
+    char *good = idp_token("caseworker-jobcentre");
+    char *forged = strdup(good);
+    size_t n = strlen(forged);
+    forged[n - 5] = forged[n - 5] == 'A' ? 'B' : 'A';
+    for (int i = 0; i < 3; i++) {
+        struct gpt_req q = {.path = "/v1/sources", .token = forged, .no_record = true};
+        struct gpt_resp r;
+        gpt_http(other.port, &q, &r);
+        ck_assert_msg(r.status == 401, "forged token %d: %ld", i, r.status);
+        gpt_resp_free(&r);
+    }
+    struct gpt_req q = {.path = "/v1/sources", .token = good, .no_record = true};
+    struct gpt_resp r;
+    gpt_http(other.port, &q, &r);
+    ck_assert_msg(r.status == 429, "after three forged tokens: %ld %s", r.status, r.body);
+    char retry[16];
+    ck_assert_ptr_nonnull(gpt_header(&r, "Retry-After", retry, sizeof retry));
+    gpt_resp_free(&r);
+    /* the suite's own server, which counted nothing of it, still lets the good token in */
+    ck_assert_int_eq(call(good, "/v1/sources", NULL), 200);
+    gpt_proc_stop(&other, SIGTERM);
+    free(forged);
+    free(good);
+}
+END_TEST
+
 START_TEST(key_rotation_does_not_interrupt)
 {
     char *before = idp_token("caseworker-social");
@@ -541,6 +580,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
     tcase_add_test(tc, caseworker_presses_and_citizen_sees_who);
     tcase_add_test(tc, bad_tokens_are_refused);
+    tcase_add_test(tc, forged_tokens_are_throttled);
     tcase_add_test(tc, key_rotation_does_not_interrupt);
     tcase_add_test(tc, integration_keys_have_scopes_expiry_and_last_use);
     suite_add_tcase(s, tc);
