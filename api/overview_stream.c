@@ -213,17 +213,28 @@ static long fill(struct gp_request *req, char *buf, size_t max)
         if (st->done)
             return GP_STREAM_END;
         pthread_mutex_lock(&st->lock);
-        struct gp_fetch_result *batch = st->queue;
-        size_t n = st->nqueue;
-        bool last = st->ahead == 0;
-        if (n == 0 && !last && st->started) {
-            st->paused = true;
-            gp_req_stream_pause(req);
-            pthread_mutex_unlock(&st->lock);
-            return GP_STREAM_WAIT;
+        struct gp_fetch_result *batch = NULL;
+        size_t n = 0;
+        bool last;
+        if (!st->started) {
+            /* The first line is what the index holds with every source asked still pending,
+             * even when some answered before the server could write: the client sees the plate
+             * at once and each source arrive (they follow in the next line). Last only when
+             * nothing was asked. */
+            last = st->ahead == 0 && st->nqueue == 0;
+        } else {
+            batch = st->queue;
+            n = st->nqueue;
+            last = st->ahead == 0;
+            if (n == 0 && !last) {
+                st->paused = true;
+                gp_req_stream_pause(req);
+                pthread_mutex_unlock(&st->lock);
+                return GP_STREAM_WAIT;
+            }
+            st->queue = NULL;
+            st->nqueue = 0;
         }
-        st->queue = NULL;
-        st->nqueue = 0;
         pthread_mutex_unlock(&st->lock);
         emit(req, st, batch, n, last);
         st->started = true;
