@@ -157,6 +157,10 @@ async function main() {
     assert.match(csp, /script-src 'self';/);
     assert.match(csp, /style-src 'self';/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    // The page fetches the provider's discovery document and token endpoint: its origin, no other
+    assert.ok(csp.includes(`connect-src 'self' ${IDP};`), csp);
+    const cfg = await (await fetch(`${BASE}/web/config.json`)).json();
+    assert.deepEqual(cfg.oidc, { issuer: IDP, client_id: 'glasplade-web', scope: 'openid profile' });
     assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(r.headers.get('cache-control'), 'no-cache');
