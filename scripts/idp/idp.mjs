@@ -6,8 +6,11 @@
 //
 // It is the npm package oidc-provider (an OpenID Certified implementation) with demo users, not
 // a mock: discovery, JWKS, the authorization code flow with PKCE (for the web page), client
-// credentials (for scripts) and JWT access tokens (RFC 9068) for the resource `--audience`
-// (default urn:glasplade). The issuer is http://127.0.0.1:PORT.
+// credentials (for scripts), JWT access tokens (RFC 9068) for the resource `--audience`
+// (default urn:glasplade), and RP-initiated logout (the page's sign-out ends the session here).
+// The issuer is http://127.0.0.1:PORT. --redirect-uri (repeatable; default
+// http://127.0.0.1:8080/) is where the page's client may come back to after sign-in and after
+// sign-out: the page's own address, `<server>/`.
 //
 // Users (login = client id; password and client secret: demo):
 //   caseworker-jobcentre, caseworker-social, caseworker-family, caseworker-health,
@@ -103,6 +106,8 @@ function makeProvider() {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: redirectUris,
+      // RP-initiated logout: the page's sign-out ends the session here and comes back.
+      post_logout_redirect_uris: redirectUris,
     },
     ...Object.keys(users).map((id) => ({
       client_id: id,
@@ -125,8 +130,25 @@ function makeProvider() {
       return { accountId: id, claims: () => ({ sub: id, name: users[id].name }) };
     },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    // The provider's own pages, in the demo's words and without the default pages' web fonts
+    // (no request leaves loopback).
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = page('Fejl', `<p role="alert">${escapeHtml(out.error_description || out.error)}</p>`);
+    },
     features: {
       devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          ctx.body = page('Log ud', `${form}<p>Vil du logge ud af kommunens login?</p>
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Ja, log mig ud</button>
+<button type="submit" form="op.logoutForm">Nej, forbliv logget ind</button>`);
+        },
+        postLogoutSuccessSource(ctx) {
+          ctx.body = page('Logget ud', '<p role="status">Du er logget ud af kommunens login.</p>');
+        },
+      },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -182,10 +204,23 @@ let provider = makeProvider();
 
 // ---- sign-in pages (the provider's own devInteractions accept any password) ----
 
+const STYLE = `body{font-family:system-ui,sans-serif;color:#1a1a1a;max-width:28rem;margin:3rem auto;
+padding:0 1rem}label{display:block;margin:1rem 0 .25rem;font-weight:600}input{display:block;
+width:100%;box-sizing:border-box;margin-top:.25rem;padding:.5rem;font-size:1rem;
+border:2px solid #1a1a1a;border-radius:4px}button{margin:1.25rem .5rem 0 0;padding:.6rem 1.2rem;
+font-size:1rem;font-weight:600;border:2px solid #1a1a1a;border-radius:4px;background:#1a1a1a;
+color:#fff;cursor:pointer}button+button{background:#fff;color:#1a1a1a}.hint{color:#454545}`;
+
+function page(title, body) {
+  return `<!doctype html><html lang="da"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
+<style>${STYLE}</style></head>
+<body><main><h1>Glasplade demo: ${title.toLowerCase()}</h1>${body}</main></body></html>`;
+}
+
 function html(res, status, body) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(`<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Log ind</title></head>
-<body><main><h1>Glasplade demo: log ind</h1>${body}</main></body></html>`);
+  res.end(page('Log ind', body));
 }
 
 function escapeHtml(s) {
@@ -246,7 +281,8 @@ function loginForm(uid, params) {
   return `<form method="post" action="/interaction/${escapeHtml(uid)}/login">
 <label>Bruger <input name="login" autocomplete="username" required${hint}></label>
 <label>Adgangskode <input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Log ind</button></form>`;
+<button type="submit">Log ind</button></form>
+<p class="hint">Demo-brugere (adgangskode demo): ${Object.keys(users).join(', ')}.</p>`;
 }
 
 const server = createServer((req, res) => {

@@ -9,8 +9,8 @@
 #   FILE.md       only these files (default README.md and docs/*.md; the route check below
 #                 runs only with the default)
 #
-# It starts what scripts/run starts, on free loopback ports and in a fresh database of the
-# test cluster: migrations, the demo token (a caseworker in job_centre, default purpose
+# It starts what scripts/run starts (tests/support/stack.sh, shared with tests/web/run.sh), on
+# free loopback ports and in a fresh database of the test cluster: migrations, the demo token (a caseworker in job_centre, default purpose
 # rehabilitation), deptsim (size 1000, seed 42) registered as the five sources, the demo identity
 # provider (scripts/idp/idp.mjs; GLASPLADE_IDP_URL) whose tokens the server accepts, and the
 # server.
@@ -36,6 +36,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../support/stack.sh
+source "$GP_ROOT/tests/support/stack.sh"
 GP_PROG=docs-curl
 HERE="$GP_ROOT/tests/docs"
 
@@ -59,29 +61,8 @@ while (($# > 0)); do
     esac
 done
 
-if [[ -z "$build" ]]; then
-    for d in build-release build-asan build; do
-        if [[ -x "$GP_ROOT/$d/glasplade" ]]; then
-            build="$GP_ROOT/$d"
-            break
-        fi
-    done
-    [[ -n "$build" ]] ||
-        gp_die "no glasplade built in build-release/, build-asan/ or build/ (use --build)"
-fi
-[[ "$build" == /* ]] || build="$GP_ROOT/$build"
-GLASPLADE_BIN="$build/glasplade"
-DEPTSIM_BIN="$build/cmd/deptsim/deptsim"
-[[ -x "$GLASPLADE_BIN" ]] || gp_die "no $GLASPLADE_BIN"
-[[ -x "$DEPTSIM_BIN" ]] || gp_die "no $DEPTSIM_BIN"
-PG="${GLASPLADE_TEST_PG_CTL:-}"
-[[ -n "$PG" && -n "${GLASPLADE_PG_PORT:-}" && -n "${GLASPLADE_PG_DIR:-}" ]] ||
-    gp_die "no test cluster: set GLASPLADE_TEST_PG_CTL, GLASPLADE_PG_DIR and GLASPLADE_PG_PORT" \
-        "(scripts/test does)"
-"$PG" status >/dev/null ||
-    gp_die "the test cluster in $GLASPLADE_PG_DIR is not running ($PG start)"
-command -v jq >/dev/null ||
-    gp_die "jq is needed (the examples use it; scripts/install-deps installs it)"
+gp_stack_binaries "$build"
+gp_stack_require
 
 route_check=0
 if ((${#files[@]} == 0)); then
@@ -92,135 +73,11 @@ if ((${#files[@]} == 0)); then
     done
 fi
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/gp-docs-curl.XXXXXX")"
-DB="gp_docs_curl_$$"
-server_pid=""
-sim_pid=""
-idp_pid=""
+# ---- the stack, as scripts/run builds it (tests/support/stack.sh) ----
 
-# shellcheck disable=SC2317 # reached from the trap
-cleanup() {
-    local pid
-    for pid in "$server_pid" "$sim_pid" "$idp_pid"; do
-        [[ -n "$pid" ]] || continue
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    "$PG" psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-    [[ -n "${GP_DOCS_KEEP:-}" ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# Six consecutive free ports for deptsim (P..P+5), from a random start below the kernel's
-# range of ephemeral ports (where an outgoing connection may hold a port nobody listens on).
-free_base_port() {
-    local try base p low
-    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
-    for ((try = 0; try < 50; try++)); do
-        base=$((10000 + RANDOM % (low - 10000 - 6)))
-        for ((p = base; p <= base + 5; p++)); do
-            gp_port_in_use "$p" && continue 2
-        done
-        echo "$base"
-        return 0
-    done
-    return 1
-}
-
-# ---- the stack, as scripts/run builds it ----
-
-"$PG" createdb "$DB"
-DB_URL="$("$PG" url "$DB")"
-GLASPLADE_DATABASE_URL="$DB_URL" "$GLASPLADE_BIN" migrate >"$WORK/migrate.log" 2>&1 ||
-    {
-        gp_log_tail "$WORK/migrate.log"
-        gp_die "migrate failed"
-    }
-TOKEN="$(GLASPLADE_DATABASE_URL="$DB_URL" "$GLASPLADE_BIN" token create \
-    --role caseworker --name "demo caseworker" --department job_centre \
-    --default-purpose rehabilitation 2>/dev/null)"
-
-# deptsim on six free ports; another process may take one first, so a few tries.
-start_deptsim() {
-    local p
-    SIM_BASE="$(free_base_port)" || return 1
-    setsid "$DEPTSIM_BIN" --listen 127.0.0.1 --base-port "$SIM_BASE" --size 1000 --seed 42 \
-        --quiet >"$WORK/deptsim.log" 2>&1 </dev/null &
-    sim_pid=$!
-    for ((p = SIM_BASE; p <= SIM_BASE + 5; p++)); do
-        if ! gp_wait_http "http://127.0.0.1:$p/healthz" 30 "$sim_pid"; then
-            kill -TERM "$sim_pid" 2>/dev/null || true
-            wait "$sim_pid" 2>/dev/null || true
-            sim_pid=""
-            return 1
-        fi
-    done
-}
-for ((try = 1; ; try++)); do
-    start_deptsim && break
-    if ((try == 5)); then
-        gp_log_tail "$WORK/deptsim.log"
-        gp_die "deptsim did not start (5 tries)"
-    fi
-done
-# As scripts/run registers them: the FHIR systems at [host]/fhir, with the types each holds.
-while read -r id kind dept offset types; do
-    url="http://127.0.0.1:$((SIM_BASE + offset))"
-    extra=()
-    if [[ "$types" != - ]]; then
-        url+=/fhir
-        extra=(--option "types=$types")
-    fi
-    GLASPLADE_DATABASE_URL="$DB_URL" "$GLASPLADE_BIN" source set "$id" --kind "$kind" \
-        --department "$dept" --url "$url" "${extra[@]}" >/dev/null 2>&1 ||
-        gp_die "could not register source $id"
-done <<'EOF'
-jobcentre momentum job_centre 0 -
-social sensum social_services 1 -
-health fhir-r4 municipal_health 2 EpisodeOfCare,CarePlan,DocumentReference
-region fhir-r4 region 3 EpisodeOfCare,DocumentReference,Encounter
-family dubu family 4 -
-EOF
-
-# The identity provider, as scripts/run starts it (the examples sign in there).
-if ! command -v node >/dev/null || [[ ! -d "$GP_ROOT/node_modules/oidc-provider" ]]; then
-    gp_die "node and node_modules/oidc-provider are needed (scripts/install-deps installs them)"
-fi
-for ((try = 1; ; try++)); do
-    IDP_PORT="$(free_base_port)" || gp_die "no free port for the identity provider"
-    setsid node "$GP_ROOT/scripts/idp/idp.mjs" --port "$IDP_PORT" --state "$WORK/idp" \
-        >"$WORK/idp.log" 2>&1 </dev/null &
-    idp_pid=$!
-    gp_wait_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" 30 "$idp_pid" && break
-    kill -TERM "$idp_pid" 2>/dev/null || true
-    wait "$idp_pid" 2>/dev/null || true
-    idp_pid=""
-    if ((try == 5)); then
-        gp_log_tail "$WORK/idp.log"
-        gp_die "the identity provider did not start (5 tries)"
-    fi
-done
-IDP_URL="http://127.0.0.1:$IDP_PORT"
-
-setsid env GLASPLADE_DATABASE_URL="$DB_URL" GLASPLADE_PORT=0 GLASPLADE_LISTEN=127.0.0.1 \
-    GLASPLADE_MIGRATE_ON_START=0 GLASPLADE_THREADS=4 GLASPLADE_OIDC_ISSUER="$IDP_URL" \
-    GLASPLADE_OIDC_AUDIENCE=urn:glasplade GLASPLADE_OIDC_CPR_CLAIM=cpr \
-    GLASPLADE_OIDC_ROLE_MAP="$GP_ROOT/scripts/idp/role-map.json" \
-    "$GLASPLADE_BIN" serve >"$WORK/server.log" 2>&1 </dev/null &
-server_pid=$!
-PORT=""
-for ((i = 0; i < 150; i++)); do
-    PORT="$(jq -r 'select(.msg == "listening") | .port' "$WORK/server.log" 2>/dev/null | head -n 1)"
-    [[ -n "$PORT" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.2
-done
-[[ -n "$PORT" ]] || {
-    gp_log_tail "$WORK/server.log"
-    gp_die "the server did not say which port it listens on"
-}
-URL="http://127.0.0.1:$PORT"
-gp_wait_http "$URL/healthz" 30 "$server_pid" || gp_die "the server did not answer on $URL"
+GP_STACK_KEEP="${GP_DOCS_KEEP:-}"
+gp_stack_start docs-curl
+TOKEN="$(gp_stack_token caseworker job_centre rehabilitation "demo caseworker")"
 
 # ---- the scratch repository the examples run in ----
 

@@ -1,8 +1,9 @@
 // The page in a real browser: playwright-core driving Debian's chromium against the real
-// stack tests/web/run.sh starts (server, deptsim, PostgreSQL), axe-core on every page.
-// Sign-in is by access key until the OpenID provider runs in the tests (see web/js/auth.js).
-// Prints one line per test and, last, "N passed, N failed". Screenshots and measurements go
-// to GP_WEB_SHOTS.
+// stack tests/web/run.sh starts (server, deptsim, PostgreSQL, the demo identity provider),
+// axe-core on every page. People sign in at the provider as its demo users do (the page's
+// button, the provider's form, back with a code: authorization code with PKCE); one test signs
+// in with an integration's access key. Prints one line per test and, last, "N passed, N
+// failed". Screenshots and measurements go to GP_WEB_SHOTS.
 import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ const env = process.env;
 const BASE = env.GP_WEB_URL;
 const SHOTS = env.GP_WEB_SHOTS;
 const CONTROL = env.GP_WEB_SIM_CONTROL;
+const IDP = env.GP_WEB_IDP_URL;
 const METTE = '1203849318'; // all five systems
 const SOFIE = '1402959302'; // colliding efforts
 const WIDE = { width: 1280, height: 800 };
@@ -40,8 +42,14 @@ async function newPage(viewport = WIDE, opts = {}) {
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  // The bearer token the page last sent to the API, as it sent it (the page keeps it in a
+  // module's variable, out of reach of the page's other scripts and of this test's evaluate).
+  page.bearer = null;
+  page.on('request', (r) => {
+    const a = r.headers().authorization;
+    if (a && r.url().startsWith(`${BASE}/v1/`)) page.bearer = a.replace(/^Bearer /, '');
+  });
   if (opts.clock) await page.clock.install();
-  if (opts.route) await opts.route(page);
   await page.goto(`${BASE}/`);
   page.historyAtLoad = await page.evaluate(() => history.length);
   return page;
@@ -62,10 +70,50 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
-async function signIn(page, token) {
+async function signInWithKey(page, token) {
   await page.fill('#access-key', token);
   await page.click('#key-form button[type=submit]');
   await page.waitForSelector('#sign-out');
+}
+
+// Signs in at the identity provider as a person does: the page's button, the provider's own
+// form (a demo user, password demo), back to the page with a code it exchanges (PKCE). Then
+// the address is the page's own again and nothing of the sign-in is left where a script reads.
+async function signInAt(page, user, { shotAs } = {}) {
+  await page.click('#sign-in-oidc');
+  await page.waitForURL(`${IDP}/interaction/**`);
+  if (shotAs) {
+    await shot(page, shotAs);
+    await axe(page, 'provider-sign-in');
+  }
+  await page.fill('input[name=login]', user);
+  await page.fill('input[name=password]', 'demo');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#sign-out');
+  assert.equal(page.url(), `${BASE}/`, 'the code or state is left in the address');
+  page.historyAtLoad = await page.evaluate(() => history.length);
+  await assertNothingStored(page);
+  const c = claims(page.bearer);
+  assert.equal(c.iss, IDP, 'the page calls with something else than the provider\'s token');
+  assert.equal(c.sub, user);
+  assert.equal(c.client_id, 'glasplade-web');
+}
+
+// The claims of a JWT, unchecked (the server checks them; this only reads what it was given).
+function claims(jwt) {
+  return JSON.parse(Buffer.from(String(jwt).split('.')[1] || '', 'base64url').toString() || '{}');
+}
+
+// Tokens in memory only: no storage, and no cookie a script can read (the provider's session
+// cookies share the host, 127.0.0.1, and must be HttpOnly).
+async function assertNothingStored(page) {
+  const s = await page.evaluate(() => ({
+    local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
+  }));
+  assert.deepEqual(s, { local: 0, session: 0, cookie: '' });
+  for (const c of await page.context().cookies(BASE)) {
+    assert.ok(c.httpOnly, `the cookie ${c.name} can be read by scripts`);
+  }
 }
 
 async function lookUp(page, cpr) {
@@ -109,6 +157,10 @@ async function main() {
     assert.match(csp, /script-src 'self';/);
     assert.match(csp, /style-src 'self';/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    // The page fetches the provider's discovery document and token endpoint: its origin, no other
+    assert.ok(csp.includes(`connect-src 'self' ${IDP};`), csp);
+    const cfg = await (await fetch(`${BASE}/web/config.json`)).json();
+    assert.deepEqual(cfg.oidc, { issuer: IDP, client_id: 'glasplade-web', scope: 'openid profile' });
     assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(r.headers.get('cache-control'), 'no-cache');
@@ -125,15 +177,49 @@ async function main() {
     }
   });
 
+  await test('an integration\'s access key: refused, then accepted; sign-out clears it', async () => {
+    const p = await newPage(WIDE);
+    await axe(p, 'sign-in');
+    assert.equal(await p.locator('#sign-in-oidc').count(), 1, 'the provider is not offered');
+    await p.fill('#access-key', 'gpt_not_a_key');
+    await p.click('#key-form button[type=submit]');
+    await p.waitForSelector('#key-error:not([hidden])');
+    await signInWithKey(p, env.GP_WEB_TOKEN_CASEWORKER);
+    assert.match(await p.textContent('#user'), /Jobcenter, demo sagsbehandler/);
+    assert.equal(await p.inputValue('#purpose'), 'rehabilitation');
+    assert.equal(p.bearer, env.GP_WEB_TOKEN_CASEWORKER);
+    await assertNothingStored(p);
+    await p.click('#sign-out');
+    await p.waitForSelector('#signed-out');
+    assert.equal(p.url(), `${BASE}/`, 'a key\'s sign-out went somewhere');
+    assert.equal(await p.locator('#access-key').inputValue(), '');
+    await p.context().close();
+  });
+
+  await test('the way back from the provider: a wrong state or issuer is refused, no code exchanged', async () => {
+    const p = await newPage(WIDE);
+    const exchanged = [];
+    p.on('request', (r) => { if (r.url().startsWith(`${IDP}/token`)) exchanged.push(r.url()); });
+    const pending = { verifier: 'v'.repeat(43), state: 'the-state', nonce: 'n', issuer: IDP };
+    for (const [q, why] of [['code=c&state=another', /state mismatch/], [`code=c&state=the-state&iss=${encodeURIComponent('http://127.0.0.1:9')}`, /issuer mismatch/]]) {
+      await p.evaluate((v) => sessionStorage.setItem('glasplade.oidc.pending', v), JSON.stringify(pending));
+      await p.goto(`${BASE}/?${q}`);
+      await p.waitForSelector('#signed-out');
+      assert.match(await p.textContent('#signed-out'), why);
+      assert.equal(p.url(), `${BASE}/`, 'the code is left in the address');
+      assert.equal(await p.locator('#sign-out').count(), 0);
+      await assertNothingStored(p);
+    }
+    assert.deepEqual(exchanged, []);
+    await p.context().close();
+  });
+
   const page = await newPage(WIDE);
-  await test('sign-in page: access key refused, then accepted as a job-centre caseworker', async () => {
-    await axe(page, 'sign-in');
-    await page.fill('#access-key', 'gpt_not_a_key');
-    await page.click('#key-form button[type=submit]');
-    await page.waitForSelector('#key-error:not([hidden])');
-    await signIn(page, env.GP_WEB_TOKEN_CASEWORKER);
-    assert.match(await page.textContent('#user'), /Jobcenter/);
+  await test('sign in at the identity provider as a job-centre caseworker (code + PKCE)', async () => {
+    await signInAt(page, 'caseworker-jobcentre', { shotAs: 'provider-sign-in-1280' });
+    assert.match(await page.textContent('#user'), /Karen Holm.*Jobcenter/);
     assert.equal(await page.inputValue('#purpose'), 'rehabilitation');
+    assert.deepEqual(claims(page.bearer).groups, ['glasplade-sagsbehandler', 'afd-jobcenter']);
   });
 
   await test('the CPR field validates as typed, with the server\'s messages', async () => {
@@ -177,7 +263,7 @@ async function main() {
         const r = await fetch(`/v1/citizens/${cpr}/overview?refresh=always`, { headers: { Authorization: `Bearer ${tok}` } });
         await r.json();
         return performance.now() - t0;
-      }, [METTE, env.GP_WEB_TOKEN_CASEWORKER]);
+      }, [METTE, page.bearer]);
       measurements.overview_ms.push(o);
     }
     assert.ok(measurements.press.every((m) => m.first_ms !== null && m.first_ms <= m.last_ms));
@@ -262,7 +348,7 @@ async function main() {
 
   await test('at 390 px: the plate and the timeline', async () => {
     const narrow = await newPage(NARROW);
-    await signIn(narrow, env.GP_WEB_TOKEN_CASEWORKER);
+    await signInAt(narrow, 'caseworker-jobcentre');
     await lookUp(narrow, METTE);
     await narrow.waitForSelector('#completeness[data-status=complete]');
     const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -302,7 +388,7 @@ async function main() {
         const r = await fetch(`/v1/citizens/${cpr}/overview?refresh=always`, { headers: { Authorization: `Bearer ${tok}` } });
         await r.json();
         return performance.now() - t0;
-      }, [METTE, env.GP_WEB_TOKEN_CASEWORKER]));
+      }, [METTE, page.bearer]));
       assert.equal(await page.getAttribute('.gp-chip[data-source=region]', 'data-status'), 'timeout');
       assert.match(await page.textContent('#partial-banner'), /Regionen/);
       await shot(page, 'plate-partial-1280');
@@ -320,17 +406,30 @@ async function main() {
     await page.waitForSelector('#tab-plate:has-text("Overblik")');
   });
 
-  await test('sign-out clears everything', async () => {
+  await test('sign-out clears everything and ends the provider\'s session', async () => {
     await page.click('#sign-out');
+    // RP-initiated logout: the provider asks, ends its session and sends the browser back
+    await page.waitForURL(`${IDP}/session/end**`);
+    await axe(page, 'provider-sign-out');
+    await page.click('button[name=logout]');
     await page.waitForSelector('#signed-out');
+    assert.equal(page.url(), `${BASE}/`);
     assert.equal(await page.locator('#citizen').count(), 0);
-    assert.doesNotMatch(await page.content(), /120384|Jobcenter, demo/);
+    assert.doesNotMatch(await page.content(), /120384|Karen Holm/);
+    await assertNothingStored(page);
+    // Signing in again asks for the password: a live provider session would send the page
+    // straight back, signed in.
+    await page.click('#sign-in-oidc');
+    await page.waitForURL(`${IDP}/interaction/**`);
+    await page.waitForSelector('input[name=password]');
   });
   await page.context().close();
 
   await test('a coordinator breaks the glass, with the server\'s field errors and a countdown', async () => {
     const p = await newPage(WIDE);
-    await signIn(p, env.GP_WEB_TOKEN_COORDINATOR);
+    await signInAt(p, 'coordinator');
+    assert.match(await p.textContent('#user'), /Jens Bach.*Socialforvaltning/i);
+    assert.equal(await p.inputValue('#purpose'), 'coordinated_effort');
     await lookUp(p, METTE);
     await tabTo(p, 'sharing');
     await p.click('#overrides summary');
@@ -353,8 +452,11 @@ async function main() {
 
   await test('an analyst searches the CPR list', async () => {
     const p = await newPage(WIDE);
-    await signIn(p, env.GP_WEB_TOKEN_ANALYST);
+    await signInAt(p, 'analyst');
     await p.waitForSelector('#search-form');
+    // DKFDS draws a checkbox's box where its input sits: beside its label, not in a corner
+    const [box, lab] = [await p.locator('#ongoing').boundingBox(), await p.locator('label[for=ongoing]').boundingBox()];
+    assert.ok(Math.abs(box.x - lab.x) < 8 && Math.abs(box.y - lab.y) < 24, `the box at ${box.x},${box.y}, its label at ${lab.x},${lab.y}`);
     await p.fill('#search-form input[name=min_areas]', '2');
     await p.click('#search-form button[type=submit]');
     await p.waitForSelector('#search-table tbody tr');
@@ -368,30 +470,68 @@ async function main() {
     await p.context().close();
   });
 
-  await test('the citizen\'s page (role citizen simulated: /v1/me answered as a citizen)', async () => {
-    // Until the citizen role exists (issue 13), /v1/me is answered here as it will be for a
-    // citizen; every other call goes to the real server with the caseworker's key. This
-    // proves the page's shape, not the server's policy for citizens.
+  await test('a citizen signs in at the provider and sees her own data, and only hers', async () => {
     for (const [vp, name] of [[WIDE, 'citizen-1280'], [NARROW, 'citizen-390']]) {
-      const p = await newPage(vp, {
-        route: (pg) => pg.route('**/v1/me', (r) => r.fulfill({
-          status: 200, contentType: 'application/json',
-          body: JSON.stringify({ client_id: 99, name: 'Mette Lund Sørensen', role: 'citizen', department: null, default_purpose: null, purposes: [], cpr: METTE }),
-        })),
+      const p = await newPage(vp);
+      const asked = [];
+      p.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.origin === BASE && u.pathname.startsWith('/v1/')) asked.push(u.pathname);
       });
-      await signIn(p, env.GP_WEB_TOKEN_CASEWORKER);
+      await signInAt(p, 'citizen-mette');
+      assert.equal(claims(p.bearer).cpr, METTE, 'the provider\'s token carries no CPR');
+      assert.match(await p.textContent('#user'), /Mette Lund Sørensen/);
       await p.waitForSelector('#mine-plate .gp-tile');
       await p.waitForSelector('#mine-timeline #tl-svg');
       await p.waitForSelector('#mine-log #log-table tbody tr');
+      await p.waitForSelector('#mine-sharing #consent-list');
+      assert.equal(await p.locator('#cpr').count(), 0, 'a citizen is offered a CPR field');
+      // The main landmark has focus after sign-in, with no frame round the whole page
+      assert.equal(await p.evaluate(() => document.activeElement.id), 'main');
+      assert.equal(await p.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), 'none');
+      // Who looked, and why: the caseworker and the coordinator of the tests above, by name
+      // (her own look-ups left out), the coordinator's break-glass marked
+      const log = await p.textContent('#mine-log tbody');
+      assert.match(log, /Karen Holm/);
+      assert.match(log, /Jens Bach/);
+      assert.doesNotMatch(log, /Mette Lund Sørensen/);
+      assert.ok(await p.locator('#mine-log tr.gp-row-glass').count() > 0, 'the break-glass is not marked');
+      // The consent the caseworker registered and withdrew above
+      assert.match(await p.textContent('#mine-sharing #consent-list'), /Tilbagekaldt/);
+      // Every call the page made was about her
+      assert.ok(asked.includes(`/v1/citizens/${METTE}/overview/stream`), asked.join(' '));
+      const others = asked.filter((x) => x.startsWith('/v1/citizens/') && !x.startsWith(`/v1/citizens/${METTE}/`));
+      assert.deepEqual(others, []);
       await axe(p, name);
       await shot(p, name);
+      if (vp === WIDE) {
+        // She blocks the family department's data herself, and withdraws the block again
+        await p.click('#blocks details summary');
+        await p.selectOption('#block-form select[name="scope.value"]', 'family');
+        await p.click('#block-form button[type=submit]');
+        await p.waitForSelector('#block-list li[data-status=active] button');
+        await p.click('#block-list li[data-status=active] button');
+        await p.waitForSelector('#block-list li[data-status=withdrawn]');
+        await p.evaluate(() => document.getElementById('mine-sharing').scrollIntoView());
+        await shot(p, 'citizen-sharing-log-1280');
+        // The page's own token, as it sent it: her data, and nobody else's
+        const tok = p.bearer;
+        const call = (path) => fetch(`${BASE}${path}`, { headers: { Authorization: `Bearer ${tok}` } });
+        assert.equal((await call(`/v1/citizens/${METTE}/overview`)).status, 200);
+        for (const path of [`/v1/citizens/${SOFIE}/overview`, `/v1/citizens/${SOFIE}/timeline`,
+          `/v1/citizens/${SOFIE}/access-log`, `/v1/citizens/${SOFIE}/consents`,
+          `/v1/citizens/${METTE}/recommendations`]) {
+          const r = await call(path);
+          assert.equal(r.status, 403, `${path} answered ${r.status} to the citizen`);
+        }
+      }
       await p.context().close();
     }
   });
 
   await test('the idle timeout signs out and clears the page', async () => {
     const p = await newPage(WIDE, { clock: true });
-    await signIn(p, env.GP_WEB_TOKEN_CASEWORKER);
+    await signInAt(p, 'caseworker-jobcentre');
     await lookUp(p, METTE);
     await p.clock.fastForward('16:00');
     await p.waitForSelector('#signed-out');

@@ -331,7 +331,7 @@ async function drawMine() {
   const sh = h('div');
   replace(sharing, h('h2', { class: 'h3', id: 'mine-sharing-h' }, t('mine_sharing')), sh);
   mountSharing(sh, ctx);
-  mountLog(log, ctx, { title: t('mine_log') });
+  mountLog(log, ctx, { title: t('mine_log'), others: true });
 }
 
 // ---- boot ----
@@ -361,6 +361,7 @@ async function boot() {
   if (config.idle_timeout_s) auth.setIdleTimeout(config.idle_timeout_s * 1000);
   const langParam = new URLSearchParams(location.search).get('lang');
   setLang(langParam === 'en' ? 'en' : 'da');
+  if (auth.returnedFromSignOut()) signOutReason = t('signed_out');
   try {
     if (await auth.completeOidc(config.oidc)) {
       me = await api('/v1/me', { noPurpose: true });
@@ -373,7 +374,7 @@ async function boot() {
     return;
   }
   drawHeader();
-  drawSignIn(null);
+  drawSignIn(signOutReason);
 }
 
 boot();

@@ -7,7 +7,7 @@
 //    the nonce cross the redirect, in sessionStorage, and are removed the moment the page is
 //    back; the tokens never leave this module's memory.
 //  - An integration access key (a static token of `glasplade token create`) pasted into a
-//    password field: for integrators, and for the browser tests until the provider runs.
+//    password field: for integrators (people sign in at the provider).
 //
 // Either way the access token lives in a variable of this module: never in localStorage,
 // sessionStorage or a cookie, and gone with the tab. Sign-out and an idle timeout clear it,
@@ -15,7 +15,7 @@
 const PKCE_KEY = 'glasplade.oidc.pending'; // {verifier, state, nonce, issuer}: not a token
 const IDLE_MS_DEFAULT = 15 * 60 * 1000;
 
-let session = null; // {token, kind: 'oidc'|'key', expiresAt, idToken, endSession}
+let session = null; // {token, kind: 'oidc'|'key', expiresAt, idToken, clientId, endSession}
 let idleTimer = null;
 let idleMs = IDLE_MS_DEFAULT;
 let onEnd = () => {};
@@ -57,16 +57,30 @@ function end(why) {
   onEnd(why, was);
 }
 
+// Coming back from the provider's sign-out carries this state (and nothing else of ours).
+const SIGNED_OUT = 'signed-out';
+
 export function signOut() {
   const was = session;
   end('signout');
-  // The provider's session too, when it offers the way (RP-initiated logout).
+  // The provider's session too, when it offers the way (RP-initiated logout): it asks the
+  // person, ends its session and sends the browser back to the page.
   if (was && was.kind === 'oidc' && was.endSession) {
     const u = new URL(was.endSession);
     if (was.idToken) u.searchParams.set('id_token_hint', was.idToken);
+    u.searchParams.set('client_id', was.clientId);
     u.searchParams.set('post_logout_redirect_uri', `${location.origin}/`);
+    u.searchParams.set('state', SIGNED_OUT);
     location.assign(u.toString());
   }
+}
+
+// True when this load is the way back from the provider's sign-out (the address is cleaned).
+export function returnedFromSignOut() {
+  const q = new URL(location.href).searchParams;
+  if (q.get('state') !== SIGNED_OUT || q.has('code') || q.has('error')) return false;
+  history.replaceState(null, '', '/');
+  return true;
 }
 
 // ---- the access key ----
@@ -155,6 +169,11 @@ export async function completeOidc(cfg) {
   if (!pending || pending.state !== state || !cfg || pending.issuer !== cfg.issuer) {
     throw new Error('state mismatch');
   }
+  // RFC 9207: the answer names the issuer that gave it (a mix-up defence).
+  const iss = here.searchParams.get('iss');
+  if (iss !== null && iss !== cfg.issuer && iss !== cfg.issuer.replace(/\/+$/, '')) {
+    throw new Error('issuer mismatch');
+  }
   const meta = await discover(cfg.issuer);
   const body = new URLSearchParams({
     grant_type: 'authorization_code', code, redirect_uri: redirectUri(),
@@ -177,7 +196,7 @@ export async function completeOidc(cfg) {
     }
   }
   start({
-    token: tok.access_token, kind: 'oidc', idToken: tok.id_token || null,
+    token: tok.access_token, kind: 'oidc', idToken: tok.id_token || null, clientId: cfg.client_id,
     expiresAt: tok.expires_in ? Date.now() + tok.expires_in * 1000 : null,
     endSession: meta.end_session_endpoint || null,
   });

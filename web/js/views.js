@@ -266,32 +266,45 @@ function countdown(el, expiresAt, ctx) {
 
 // ---- the access log ----
 
-export function mountLog(el, ctx, { path, title } = {}) {
+// others: the citizen's own page, where her own look-ups (role citizen) are left out, so that
+// the page's own reads do not push who else looked off the list.
+export function mountLog(el, ctx, { path, title, others = false } = {}) {
   const body = h('tbody');
   const more = h('button', { type: 'button', class: 'button button-secondary gp-small', hidden: true }, t('more'));
+  const none = h('p', { class: 'gp-muted', hidden: true }, t('mine_log_none'));
   let cursor = null;
+  let shown = 0;
   async function load() {
     try {
-      const q = new URLSearchParams({ limit: '20' });
-      if (cursor) q.set('cursor', cursor);
-      const r = await api(`${path || `${cprPath(ctx.cpr)}/access-log`}?${q}`);
-      for (const x of r.entries) {
-        body.append(h('tr', { class: x.override_used ? 'gp-row-glass' : '' },
-          h('td', {}, fmtDateTime(x.at)), h('td', {}, x.client || ''), h('td', {}, label('role', x.role)),
-          h('td', {}, label('dept', x.department)), h('td', {}, label('purpose', x.purpose)),
-          h('td', {}, x.override_used ? `⚠ ${t('yes')}` : t('no'))));
+      // With her own rows left out a page may show nothing: read on, a few pages at most.
+      for (let pages = 0; pages < (others ? 5 : 1); pages++) {
+        const q = new URLSearchParams({ limit: others ? '50' : '20' });
+        if (cursor) q.set('cursor', cursor);
+        const r = await api(`${path || `${cprPath(ctx.cpr)}/access-log`}?${q}`);
+        const before = shown;
+        for (const x of r.entries) {
+          if (others && x.role === 'citizen') continue;
+          shown += 1;
+          body.append(h('tr', { class: x.override_used ? 'gp-row-glass' : '' },
+            h('td', {}, fmtDateTime(x.at)), h('td', {}, x.client || ''), h('td', {}, label('role', x.role)),
+            h('td', {}, label('dept', x.department)), h('td', {}, label('purpose', x.purpose)),
+            h('td', {}, x.override_used ? `⚠ ${t('yes')}` : t('no'))));
+        }
+        cursor = r.next_cursor;
+        if (shown > before || !cursor) break;
       }
-      cursor = r.next_cursor;
       more.hidden = !cursor;
+      none.hidden = !(others && shown === 0 && !cursor);
     } catch (e) {
       el.append(errorBox(e));
     }
   }
   more.addEventListener('click', load);
   replace(el, h('h2', { class: 'h3' }, title || t('log_title')),
+    others ? h('p', { class: 'gp-muted' }, t('mine_log_hint')) : null,
     h('div', { class: 'table--responsive-scroll', tabindex: '0' }, h('table', { class: 'table table--compact', id: 'log-table' },
       h('thead', {}, h('tr', {}, [t('at'), t('who'), t('role'), t('department'), t('why'), t('override_used')].map((c) => h('th', { scope: 'col' }, c)))),
-      body)), more);
+      body)), none, more);
   load();
 }
 
