@@ -79,17 +79,10 @@ primary_psql -c "VACUUM (ANALYZE)" >/dev/null
 primary_psql -c "SELECT cpr FROM citizen ORDER BY md5(cpr) LIMIT $ncprs" >"$raw/cprs.txt"
 [ -s "$raw/cprs.txt" ] || die "no indexed citizens"
 
-# CPU ticks so far (user + system) of a process, and of a PostgreSQL cluster (the postmaster
-# with its reaped children, and its live children).
+# CPU ticks so far (user + system) of a process, and of one of the topology's PostgreSQL
+# clusters (bench/lib.sh's pg_ticks on that cluster's folder).
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-cluster_ticks() {
-  local pm
-  pm=$(head -n1 "$dir/$1/data/postmaster.pid")
-  {
-    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for c in $(ps -o pid= --ppid "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s + 0}'
-}
+cluster_ticks() { GLASPLADE_PG_DIR="$dir/$1" pg_ticks; }
 edge_pid=$(cat "$dir/pids/edge.pid")
 edge_pid=$(pgrep -P "$edge_pid" -x haproxy || echo "$edge_pid") # env execs it; pgrep finds a child otherwise
 inst_a=$(cat "$dir/pids/instance-1.pid")
