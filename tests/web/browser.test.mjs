@@ -512,6 +512,21 @@ async function main() {
         await p.waitForSelector('#block-list li[data-status=active] button');
         await p.click('#block-list li[data-status=active] button');
         await p.waitForSelector('#block-list li[data-status=withdrawn]');
+        // She gives her consent herself - digitally, for her rehabilitation, to the social
+        // services' data - and withdraws it again; the form asks her no caseworker's questions
+        await p.click('#consents details summary');
+        assert.equal(await p.locator('#consent-form [name=evidence_ref]').count(), 0);
+        assert.equal(await p.locator('#consent-form [name=form]').count(), 0);
+        await p.selectOption('#consent-form select[name=purpose]', 'rehabilitation');
+        await p.check('#consent-form input[value=social]');
+        await p.click('#consent-form button[type=submit]');
+        await p.waitForSelector('#consent-list li[data-status=active]');
+        const mine = await p.textContent('#consent-list li[data-status=active]');
+        assert.match(mine, /Rehabilitering/);
+        assert.match(mine, /Digitalt/i);
+        await axe(p, 'citizen-consent');
+        await p.click('#consent-list li[data-status=active] button');
+        await p.waitForFunction(() => !document.querySelector('#consent-list li[data-status=active]'));
         await p.evaluate(() => document.getElementById('mine-sharing').scrollIntoView());
         await shot(p, 'citizen-sharing-log-1280');
         // The page's own token, as it sent it: her data, and nobody else's

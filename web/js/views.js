@@ -6,6 +6,8 @@ import { api, cprPath, ApiError } from './api.js';
 import { field, checkboxes, select, input, showErrors, clearErrors, formValues, note } from './forms.js';
 
 export const AREAS = ['employment', 'social', 'family', 'health_municipal', 'health_regional'];
+// What a citizen may consent to sharing for: her rehabilitation, a coordinated effort.
+const CITIZEN_PURPOSES = ['rehabilitation', 'coordinated_effort'];
 export const DEPARTMENTS = ['job_centre', 'social_services', 'family', 'municipal_health', 'region'];
 
 export function errorBox(err) {
@@ -141,21 +143,28 @@ export async function mountSharing(el, ctx) {
   try {
     const [c, b] = await Promise.all([api(`${base}/consents`), api(`${base}/blocks`)]);
     // Consents
+    // A citizen gives her own consent, digitally (the only form hers may have), and says what
+    // for; a caseworker records one on her behalf, for the purpose chosen in the header, with
+    // where the signed form is kept (written) or how she gave it (oral).
+    const citizen = ctx.role === 'citizen';
     const cform = h('form', { class: 'gp-form', id: 'consent-form', novalidate: true });
-    cform.append(
+    cform.append(...[
+      citizen ? field({ label: t('consent_purpose'), hint: t('consent_purpose_hint'), name: 'purpose', control: select({ name: 'purpose', options: CITIZEN_PURPOSES.map((p) => ({ value: p, label: label('purpose', p) })) }) }) : null,
       checkboxes({ legend: t('consent_areas'), name: 'scope.areas', values: AREAS.map((a) => ({ value: a, label: label('area', a) })), checked: ctx.preselect ? [ctx.preselect] : [] }),
-      field({ label: t('consent_form'), name: 'form', control: select({ name: 'form', options: ['written', 'oral', 'digital'].map((f) => ({ value: f, label: label('form', f) })) }) }),
-      field({ label: t('evidence_ref'), hint: t('evidence_ref_hint'), name: 'evidence_ref', control: input({ type: 'text', name: 'evidence_ref' }) }),
-      field({ label: t('consent_note'), hint: t('consent_note_hint'), name: 'note', control: input({ type: 'text', name: 'note' }) }),
+      citizen ? null : field({ label: t('consent_form'), name: 'form', control: select({ name: 'form', options: ['written', 'oral', 'digital'].map((f) => ({ value: f, label: label('form', f) })) }) }),
+      citizen ? null : field({ label: t('evidence_ref'), hint: t('evidence_ref_hint'), name: 'evidence_ref', control: input({ type: 'text', name: 'evidence_ref' }) }),
+      citizen ? null : field({ label: t('consent_note'), hint: t('consent_note_hint'), name: 'note', control: input({ type: 'text', name: 'note' }) }),
       field({ label: `${t('valid_from')} ${t('optional')}`, name: 'valid_from', control: input({ type: 'date', name: 'valid_from' }) }),
       field({ label: `${t('valid_until')} ${t('optional')}`, name: 'valid_until', control: input({ type: 'date', name: 'valid_until' }) }),
-      h('button', { type: 'submit', class: 'button button-primary' }, t('save')));
+      h('button', { type: 'submit', class: 'button button-primary' }, t('save'))].filter(Boolean));
     const cnote = h('div');
     cform.addEventListener('submit', async (e) => {
       e.preventDefault();
       clearErrors(cform);
       const v = formValues(cform);
-      const body = { purpose: ctx.purpose(), scope: { areas: v['scope.areas'] }, form: v.form };
+      const body = citizen
+        ? { purpose: v.purpose, scope: { areas: v['scope.areas'] }, form: 'digital' }
+        : { purpose: ctx.purpose(), scope: { areas: v['scope.areas'] }, form: v.form };
       if (v.evidence_ref) body.evidence_ref = v.evidence_ref;
       if (v.note) body.note = v.note;
       if (v.valid_from) body.valid_from = v.valid_from;
