@@ -34,43 +34,64 @@ COMMENT ON COLUMN citizen_summary.open_areas IS 'Areas of the live services with
 --
 -- Concurrency: two transactions writing records of one citizen (a press and a sync page, say)
 -- must not each compute the summary from a snapshot without the other's records and store the
--- older one last. So the function first makes sure each citizen has a summary row and locks it
--- (in CPR order, so two writers never wait on each other in a circle), and only then reads
--- record, in a statement of its own: under READ COMMITTED (every writer of record in lib/) that
--- statement's snapshot is taken after the lock was granted, so it sees the records of every
--- transaction that held the lock before and committed; one that comes later waits for this one
--- to commit and then sees its records. Under REPEATABLE READ or SERIALIZABLE, a row another
--- transaction changed or inserted after the snapshot makes the lock or the insert fail with a
--- serialization failure (which the service retries), and the row is always rewritten (never
--- skipped as unchanged) so that this holds for every writer.
+-- older one last. So writers of one citizen's summary take turns: a transaction-scoped advisory
+-- lock per CPR (taken in key order, so two writers never wait on each other in a circle, and
+-- held to the commit), and only then one statement reads record and writes the summary. Under
+-- READ COMMITTED that statement's snapshot is taken after the locks were granted: it sees the
+-- records of every transaction that held them before and committed; one that comes later waits
+-- for this one to commit and then sees its records. Every writer of record in lib/ runs under
+-- READ COMMITTED; under REPEATABLE READ or SERIALIZABLE the snapshot would be the
+-- transaction's, older than the lock, so a write to record in such a transaction is refused.
+--
+-- A statement that touches more than 500 citizens (a bulk load, the end of a sync pass that
+-- removes many records) takes one lock on the whole summary instead (the lock table holds a
+-- few thousand locks in all); writers of a few citizens take a lock that conflicts with it
+-- before theirs, so the two kinds take turns too.
+--
+-- One write per citizen whose summary changed (an insert, an update, or a delete when no live
+-- service is left), none for the others.
 CREATE FUNCTION citizen_summary_refresh(p_cprs char(10)[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
-    INSERT INTO citizen_summary (cpr, areas, departments, open_areas, open_departments)
-    SELECT c, '{}', '{}', '{}', '{}' FROM unnest(p_cprs) c ORDER BY c
-    ON CONFLICT (cpr) DO NOTHING;
-    PERFORM 1 FROM citizen_summary s WHERE s.cpr = ANY (p_cprs) ORDER BY s.cpr FOR UPDATE;
-    UPDATE citizen_summary s
-       SET areas = a.areas, departments = a.departments,
-           open_areas = a.open_areas, open_departments = a.open_departments
-      FROM (SELECT r.cpr,
-                   array_agg(DISTINCT r.area ORDER BY r.area) AS areas,
-                   array_agg(DISTINCT r.department ORDER BY r.department) AS departments,
-                   coalesce(array_agg(DISTINCT r.area ORDER BY r.area)
-                            FILTER (WHERE r.status = 'open'), '{}') AS open_areas,
-                   coalesce(array_agg(DISTINCT r.department ORDER BY r.department)
-                            FILTER (WHERE r.status = 'open'), '{}') AS open_departments
-              FROM record r
-             WHERE r.cpr = ANY (p_cprs) AND r.removed_at IS NULL AND r.kind <> 'document'
-             GROUP BY r.cpr) a
-     WHERE s.cpr = a.cpr;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'record is written under READ COMMITTED only (the summary of migration 0020 is computed after its locks), not %',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF cardinality(p_cprs) > 500 THEN
+        LOCK TABLE citizen_summary IN SHARE ROW EXCLUSIVE MODE;
+    ELSE
+        LOCK TABLE citizen_summary IN ROW EXCLUSIVE MODE;
+        PERFORM pg_advisory_xact_lock(20, k)
+           FROM (SELECT DISTINCT hashtext(c) AS k FROM unnest(p_cprs) c) x ORDER BY k;
+    END IF;
+    WITH fresh AS (
+        SELECT r.cpr,
+               array_agg(DISTINCT r.area ORDER BY r.area) AS areas,
+               array_agg(DISTINCT r.department ORDER BY r.department) AS departments,
+               coalesce(array_agg(DISTINCT r.area ORDER BY r.area)
+                        FILTER (WHERE r.status = 'open'), '{}') AS open_areas,
+               coalesce(array_agg(DISTINCT r.department ORDER BY r.department)
+                        FILTER (WHERE r.status = 'open'), '{}') AS open_departments
+          FROM record r
+         WHERE r.cpr = ANY (p_cprs) AND r.removed_at IS NULL AND r.kind <> 'document'
+         GROUP BY r.cpr
+    ), stored AS (
+        INSERT INTO citizen_summary AS s (cpr, areas, departments, open_areas, open_departments)
+        SELECT * FROM fresh ORDER BY cpr
+        ON CONFLICT (cpr) DO UPDATE
+           SET areas = EXCLUDED.areas, departments = EXCLUDED.departments,
+               open_areas = EXCLUDED.open_areas, open_departments = EXCLUDED.open_departments
+         WHERE (s.areas, s.departments, s.open_areas, s.open_departments)
+               IS DISTINCT FROM (EXCLUDED.areas, EXCLUDED.departments, EXCLUDED.open_areas,
+                                 EXCLUDED.open_departments)
+        RETURNING 1
+    )
     DELETE FROM citizen_summary s
-     WHERE s.cpr = ANY (p_cprs)
-       AND NOT EXISTS (SELECT 1 FROM record r WHERE r.cpr = s.cpr AND r.removed_at IS NULL
-                          AND r.kind <> 'document');
+     WHERE s.cpr = ANY (p_cprs) AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.cpr = s.cpr);
 END
 $$;
-COMMENT ON FUNCTION citizen_summary_refresh(char(10)[]) IS 'Recomputes citizen_summary for these CPRs from record (a row for each with a live service, none for the others), after locking their summary rows in CPR order so that concurrent writers of one citizen take turns. Called by the triggers on record; runs as the owner (SECURITY DEFINER): the service''s role may read the summary but not write it.';
+COMMENT ON FUNCTION citizen_summary_refresh(char(10)[]) IS 'Recomputes citizen_summary for these CPRs from record (a row for each with a live service, none for the others), after a transaction-scoped advisory lock per CPR (key 20, hashtext(cpr)), or a SHARE ROW EXCLUSIVE lock on the summary for more than 500, so that concurrent writers of one citizen take turns. READ COMMITTED only. Called by the triggers on record; runs as the owner (SECURITY DEFINER): the service''s role may read the summary but not write it.';
 REVOKE ALL ON FUNCTION citizen_summary_refresh(char(10)[]) FROM PUBLIC;
 
 -- The triggers: once per statement, with the rows it changed (transition tables), recomputing

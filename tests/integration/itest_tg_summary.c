@@ -14,8 +14,10 @@
  *   citizens (a larger population), moves a record back to its area, and marks records removed
  *   at the end of a pass (the smaller population again); a press (gp_index_store_answers) that
  *   adds a record in a third area, moves it to another area and removes it;
- * - two transactions writing one citizen at once leave both areas in the summary, and the
- *   service's role may read the summary but not write it. */
+ * - two transactions writing one citizen at once leave both areas in the summary (per-citizen
+ *   locks), a statement over more than 500 citizens takes one lock on the summary instead, a
+ *   write under REPEATABLE READ is refused, and the service's role may read the summary but
+ *   not write it. */
 #include "gptest.h"
 #include "lib/db/db.h"
 #include "lib/db/stmt.h"
@@ -492,6 +494,34 @@ START_TEST(sync_adds_moves_and_removes)
     }
     ck_assert_uint_ge(grew, 8);
 
+    /* One statement over more than 500 citizens takes the lock on the whole summary instead of
+     * one per citizen, and leaves it exact (here: empty, inside a transaction rolled back). */
+    PGconn *bulk = PQconnectdb(svc_url);
+    ck_assert_msg(PQstatus(bulk) == CONNECTION_OK, "%s", PQerrorMessage(bulk));
+    PGresult *br = PQexec(bulk, "BEGIN");
+    PQclear(br);
+    br = PQexec(bulk, "UPDATE record SET removed_at = now() WHERE removed_at IS NULL");
+    ck_assert_msg(PQresultStatus(br) == PGRES_COMMAND_OK, "%s", PQerrorMessage(bulk));
+    PQclear(br);
+    br = PQexec(bulk, "SELECT (SELECT count(*) FROM citizen_summary),"
+                      " (SELECT count(DISTINCT cpr) FROM record WHERE removed_at = now()"
+                      "  AND kind <> 'document'),"
+                      " (SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+                      "  AND relation = 'citizen_summary'::regclass"
+                      "  AND mode = 'ShareRowExclusiveLock'),"
+                      " (SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+                      "  AND locktype = 'advisory')");
+    ck_assert_int_eq(PQresultStatus(br), PGRES_TUPLES_OK);
+    ck_assert_str_eq(PQgetvalue(br, 0, 0), "0");
+    ck_assert_int_gt(atoi(PQgetvalue(br, 0, 1)), 500);
+    ck_assert_str_eq(PQgetvalue(br, 0, 2), "1");
+    ck_assert_str_eq(PQgetvalue(br, 0, 3), "0");
+    PQclear(br);
+    br = PQexec(bulk, "ROLLBACK");
+    PQclear(br);
+    PQfinish(bulk);
+    assert_summary_exact("after a bulk statement rolled back");
+
     /* A record the index holds in another area than its source says (as after a change of
      * classification): the open case of a citizen with exactly three open areas, moved to an
      * area the citizen has nowhere else. The three-area set loses the citizen (the trigger
@@ -722,6 +752,16 @@ START_TEST(concurrent_writers_of_one_citizen)
     ck_assert_str_eq(got, "family,social");
     free(got);
     assert_summary_exact("after a removal and an addition at once");
+
+    /* Under REPEATABLE READ the summary could be computed from a snapshot older than its
+     * locks: a write to record there is refused, and nothing of it stays. */
+    run_ok(a, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    PGresult *rr = PQexec(a, INSERT_CASE("tgs-c4", "health", "hjemmepleje"));
+    ck_assert_int_eq(PQresultStatus(rr), PGRES_FATAL_ERROR);
+    ck_assert_str_eq(PQresultErrorField(rr, PG_DIAG_SQLSTATE), "55000");
+    PQclear(rr);
+    run_ok(a, "ROLLBACK");
+    ck_assert_int_eq(qlong("SELECT count(*) FROM record WHERE source_ref = 'tgs-c4'"), 0);
 
     /* Read, never written, by the service. */
     static const char *const forbidden[] = {
