@@ -51,7 +51,10 @@ COMMENT ON COLUMN citizen_summary.open_areas IS 'Areas of the live services with
 -- One write per citizen whose summary changed (an insert, an update, or a delete when no live
 -- service is left), none for the others.
 CREATE FUNCTION citizen_summary_refresh(p_cprs char(10)[]) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+-- Custom plans: PL/pgSQL would switch to a generic plan after five calls, in which
+-- `cpr = ANY (p_cprs)` of unknown length is a scan of all of record (minutes for a sync).
+SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'record is written under READ COMMITTED only (the summary of migration 0020 is computed after its locks), not %',
