@@ -23,7 +23,9 @@
 # BENCH_PG_PORT (55780), BENCH_PG_DIR (var/bench-scale-pg), BENCH_PORT (18458; the search's
 # server takes the next one),
 # BENCH_KEEP (0; 1 leaves the last database in place), GLASPLADE_THREADS (2 for the search,
-# as bench/target_group.sh; 16 for the overview run).
+# as bench/target_group.sh; 16 for the overview run), BENCH_COMPARE (empty; a git ref: passed to
+# bench/target_group.sh, which times that ref's CPR list beside this tree's in the same run on
+# the same database, on BENCH_PORT + 2; the report gives both).
 # Only 127.0.0.1 is used; everything started is stopped on exit.
 set -euo pipefail
 
@@ -76,7 +78,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A res=()
 built=0
 for size in "${sizes[@]}"; do
-  for p in "$port" $((port + 1)); do
+  for p in "$port" $((port + 1)) $((port + 2)); do
     if port_in_use "$p"; then die "port $p is in use; choose another BENCH_PORT"; fi
   done
   note "=== $size citizens: the CPR list (bench/target_group.sh) ==="
@@ -88,11 +90,14 @@ for size in "${sizes[@]}"; do
     { tail -n 20 "$raw/target-group-$size.log" >&2; die "bench/target_group.sh failed at $size"; }
   built=1
   res[tg-secs-$size]=$((SECONDS - t0))
-  # The "all sets" line and the one set that walks the whole index.
-  res[tg-all-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $3 ~ /all sets/ {gsub(/[ *]/, "", $5); gsub(/[ *]/, "", $7); print $5 " " $7}' "$raw/target-group-$size.md")
+  # The "all sets" line and the rare set, from the latency table (whose rows name the body) and,
+  # with BENCH_COMPARE, from the comparison's table (whose rows have numbers there).
+  res[tg-all-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $3 ~ /all sets/ && $4 !~ /[0-9]/ {gsub(/[ *]/, "", $5); gsub(/[ *]/, "", $7); print $5 " " $7}' "$raw/target-group-$size.md")
+  res[cmp-all-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $3 ~ /all sets/ && $4 ~ /[0-9]/ {gsub(/[ *]/, "", $4); gsub(/[ *]/, "", $6); print $4 " " $6}' "$raw/target-group-$size.md")
+  res[cmp-rare-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $3 ~ /five areas/ && $4 !~ /`/ {gsub(/ /, "", $4); gsub(/ /, "", $6); print $4 " " $6}' "$raw/target-group-$size.md")
   res[tg-common-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $4 ~ /`/ && $3 !~ /all sets|five areas/ {print $5, $7}' "$raw/target-group-$size.md" |
     awk '{if ($1 > p50) p50 = $1; if ($2 > p99) p99 = $2} END {print p50 " " p99}')
-  res[tg-rare-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $3 ~ /five areas/ {gsub(/ /, "", $5); gsub(/ /, "", $7); print $5 " " $7}' "$raw/target-group-$size.md")
+  res[tg-rare-$size]=$(awk -F'|' -v s="$size" '$2 ~ " "s" " && $3 ~ /five areas/ && $4 ~ /`/ {gsub(/ /, "", $5); gsub(/ /, "", $7); print $5 " " $7}' "$raw/target-group-$size.md")
   res[pop-$size]=$(awk -F'|' -v s="$size" '$2 ~ "^ "s" $" {gsub(/ /, ""); print $3 "|" $4 "|" $5}' "$raw/target-group-$size.md" | head -n1)
   note "$size: CPR list all sets p50/p99 ${res[tg-all-$size]} ms; common sets worst p50/p99 ${res[tg-common-$size]}; rare ${res[tg-rare-$size]}"
 
@@ -163,12 +168,27 @@ last=${sizes[-1]}
     echo "rare set p50 $(ratio "$r50l" "$r50f"); refresh=never throughput $(ratio "$rpsl" "$rpsf"), p99 $(ratio "$p99l" "$p99f")."
   fi
   echo
+  if [ -n "${BENCH_COMPARE:-}" ]; then
+    echo "The CPR list of $BENCH_COMPARE in the same run, on the same databases (bench/target_group.sh"
+    echo "BENCH_COMPARE; its report has every set):"
+    echo
+    echo "| citizens | $BENCH_COMPARE: all sets p50 / p99 | this tree: all sets p50 / p99 | $BENCH_COMPARE: five areas p50 / p99 | this tree: five areas p50 / p99 |"
+    echo "| ---: | ---: | ---: | ---: | ---: |"
+    for size in "${sizes[@]}"; do
+      read -r a50 a99 <<<"${res[tg-all-$size]}"
+      read -r r50 r99 <<<"${res[tg-rare-$size]}"
+      read -r ca50 ca99 <<<"${res[cmp-all-$size]}"
+      read -r cr50 cr99 <<<"${res[cmp-rare-$size]}"
+      echo "| $size | $ca50 / $ca99 | $a50 / $a99 | $cr50 / $cr99 | $r50 / $r99 |"
+    done
+    echo
+  fi
   echo "Goal at 6,000,000 (issue 19): CPR list p50 < 50 ms, p99 < 250 ms."
   echo
   echo "Disk after the last size: ${res[disk-$last]}. Raw: ${raw#"$root"/}/ (the target-group reports, wrk output)."
   echo
   echo '```sh'
-  echo "BENCH_SIZES=\"${sizes[*]}\" BENCH_RUNS=$runs BENCH_CONNECTIONS=$conns BENCH_DURATION=$duration bench/scale.sh"
+  echo "BENCH_SIZES=\"${sizes[*]}\" BENCH_RUNS=$runs BENCH_CONNECTIONS=$conns BENCH_DURATION=$duration${BENCH_COMPARE:+ BENCH_COMPARE=$BENCH_COMPARE} bench/scale.sh"
   echo '```'
 } >"$report"
 cat "$report"

@@ -6,6 +6,7 @@
 # Usage: bench/target_group.sh              (100,000 and 1,000,000 citizens; the larger one
 #                                            takes a few minutes to populate)
 #        BENCH_SIZES=100000 bench/target_group.sh
+#        BENCH_COMPARE=<git ref> bench/target_group.sh   (the search of <ref> beside this tree's)
 #
 # Self-contained: builds a Release `glasplade` into build-bench-tg/, starts a private
 # PostgreSQL (scripts/pg, its own folder and port), and for each size: a fresh database,
@@ -26,7 +27,12 @@
 #   BENCH_PORT (17530, the server), BENCH_SIM_PORT (17540, deptsim for sync; six ports),
 #   BENCH_PG_PORT (55720), BENCH_PG_DIR (var/bench-tg-pg), BENCH_OUT (var/bench),
 #   BENCH_SEED (1, deptsim), BENCH_LABEL (free text for the report's title),
-#   GLASPLADE_THREADS (2), GLASPLADE_LOG_LEVEL (warn).
+#   GLASPLADE_THREADS (2), GLASPLADE_LOG_LEVEL (warn),
+#   BENCH_COMPARE (empty): a git ref (a commit, a branch) whose `glasplade` is built too (from
+#     `git archive`, into BENCH_BUILD_DIR-compare) and served on BENCH_COMPARE_PORT (BENCH_PORT
+#     + 1) against the same database (a newer schema is fine: it reads what it knows), so the
+#     two searches are timed in one run, alternating request by request; their first pages
+#     must be equal (the run stops if not). The report gives both and their ratio.
 # Only 127.0.0.1 is used.
 set -euo pipefail
 
@@ -47,6 +53,8 @@ sim_port=${BENCH_SIM_PORT:-17540}
 seed=${BENCH_SEED:-1}
 out_dir=${BENCH_OUT:-$root/var/bench}
 label=${BENCH_LABEL:-}
+compare=${BENCH_COMPARE:-}
+compare_port=${BENCH_COMPARE_PORT:-$((port + 1))}
 threads=${GLASPLADE_THREADS:-2}
 log_level=${GLASPLADE_LOG_LEVEL:-warn}
 # scripts/pg reads these; never the caller's GLASPLADE_PG_* (that may be the dev cluster).
@@ -56,6 +64,8 @@ db=glasplade_bench_tg
 pg="$root/scripts/pg"
 glasplade="$build_dir/glasplade"
 deptsim="$build_dir/cmd/deptsim/deptsim"
+compare_dir="$build_dir-compare"
+glasplade_cmp="$compare_dir/glasplade"
 
 
 for s in "${sizes[@]}"; do
@@ -75,6 +85,7 @@ report="$out_dir/target-group-$stamp.md"
 mkdir -p "$raw"
 
 server_pid=
+cmp_pid=
 sim_pid=
 pg_started=0
 
@@ -82,6 +93,7 @@ pg_started=0
 cleanup() {
   local rc=$?
   stop_pid "$server_pid" 100
+  stop_pid "$cmp_pid" 100
   stop_pid "$sim_pid" 50
   if [ "$pg_started" = 1 ]; then "$pg" stop >/dev/null 2>&1 || true; fi
   exit "$rc"
@@ -108,12 +120,30 @@ if [ "$build" = 1 ]; then
     die "the build failed"
   fi
 fi
+if [ -n "$compare" ]; then
+  compare_rev=$(git -C "$root" rev-parse --short "$compare^{commit}" 2>/dev/null) ||
+    die "BENCH_COMPARE: no commit '$compare'"
+  if [ "$build" = 1 ]; then
+    note "building $compare ($compare_rev) into ${compare_dir#"$root"/} (log: ${raw#"$root"/}/build-compare.log)"
+    compare_src="$root/var/bench-tg-compare-src"
+    rm -rf "$compare_src"
+    mkdir -p "$compare_src"
+    if ! { git -C "$root" archive --format=tar "$compare_rev" | tar -x -C "$compare_src" &&
+      cmake -S "$compare_src" -B "$compare_dir" -DCMAKE_BUILD_TYPE=Release -DGP_TESTS=OFF \
+        -DCMAKE_C_FLAGS=-Wno-error=format-truncation &&
+      cmake --build "$compare_dir" -j"$(nproc)" --target glasplade; } >"$raw/build-compare.log" 2>&1; then
+      tail -n 30 "$raw/build-compare.log" >&2
+      die "the build of $compare failed"
+    fi
+  fi
+  [ -x "$glasplade_cmp" ] || die "no $glasplade_cmp (BENCH_BUILD=1 builds it)"
+fi
 [ -x "$glasplade" ] || die "no $glasplade (BENCH_BUILD=1 builds it)"
 [ "$populate" != sync ] || [ -x "$deptsim" ] || die "no $deptsim (BENCH_BUILD=1 builds it)"
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build_dir/CMakeCache.txt" 2>/dev/null ||
   note "warning: $build_dir is not a Release build"
 
-for p in "$port" $([ "$populate" = sync ] && seq "$sim_port" $((sim_port + 5))); do
+for p in "$port" ${compare:+"$compare_port"} $([ "$populate" = sync ] && seq "$sim_port" $((sim_port + 5))); do
   if port_in_use "$p"; then die "port $p is in use; choose free ports (BENCH_PORT, BENCH_SIM_PORT)"; fi
 done
 "$pg" start
@@ -281,7 +311,7 @@ for size in "${sizes[@]}"; do
     stop_pid "$sim_pid" 50
     sim_pid=
   fi
-  psql_su -d "$db" -c "VACUUM (ANALYZE) record" -c "ANALYZE" >/dev/null
+  psql_su -d "$db" -c "VACUUM (ANALYZE) record" -c "VACUUM (ANALYZE) citizen_summary" -c "ANALYZE" >/dev/null
   info[load-$size]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
   info[stats-$size]=$(psql_su -d "$db" -A -t -F'|' -c "
     SELECT (SELECT count(*) FROM record), (SELECT count(DISTINCT cpr) FROM record),
@@ -299,30 +329,72 @@ for size in "${sizes[@]}"; do
   server_pid=$!
   wait_http "http://127.0.0.1:$port/healthz" "$server_pid" || { cat "$raw/server-$size.log" >&2; die "the server did not start"; }
   url="http://127.0.0.1:$port/v1/target-group/searches"
-  search() { # body -> "status seconds candidates" on stdout, the answer in $raw/last.json
+  cmp_url="http://127.0.0.1:$compare_port/v1/target-group/searches"
+  search() { # body [url] -> "status seconds candidates" on stdout, the answer in $raw/last.json
     local out
     out=$(curl -s -o "$raw/last.json" -w '%{http_code} %{time_total}' -X POST \
-      -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data "$1" "$url")
+      -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data "$1" "${2:-$url}")
     echo "$out $(jq '.candidates | length' "$raw/last.json" 2>/dev/null || echo -)"
   }
   read -r code _ _ <<<"$(search '{}')"
   [ "$code" = 200 ] || die "POST /v1/target-group/searches answered $code: $(head -c 300 "$raw/last.json") (is the route in api/routes.c?)"
+  if [ -n "$compare" ]; then
+    env GLASPLADE_DATABASE_URL="$db_url" GLASPLADE_LISTEN=127.0.0.1 GLASPLADE_PORT="$compare_port" \
+      GLASPLADE_THREADS="$threads" GLASPLADE_LOG_LEVEL="$log_level" GLASPLADE_MIGRATE_ON_START=0 \
+      "$glasplade_cmp" serve 2>"$raw/server-compare-$size.log" &
+    cmp_pid=$!
+    wait_http "http://127.0.0.1:$compare_port/healthz" "$cmp_pid" ||
+      { cat "$raw/server-compare-$size.log" >&2; die "the server of $compare did not start"; }
+  fi
 
   # ---- timed runs: warm-up, then round robin over the criteria ----
   for ((k = 0; k < ncrit; k++)); do
     : >"$raw/times-$size-$k.txt"
     for ((w = 0; w < warmup; w++)); do search "${crit_bodies[$k]}" >/dev/null; done
+    if [ -n "$compare" ]; then
+      : >"$raw/times-$size-$k-compare.txt"
+      # The same first page from both (the search's number aside), or the comparison is void.
+      jq -S 'del(.search_id)' "$raw/last.json" >"$raw/answer-$size-$k.json"
+      for ((w = 0; w < warmup; w++)); do search "${crit_bodies[$k]}" "$cmp_url" >/dev/null; done
+      jq -S 'del(.search_id)' "$raw/last.json" >"$raw/answer-$size-$k-compare.json"
+      cmp -s "$raw/answer-$size-$k.json" "$raw/answer-$size-$k-compare.json" ||
+        die "criteria $k: the first page differs from $compare's (${raw#"$root"/}/answer-$size-$k*.json)"
+    fi
   done
   for ((r = 0; r < runs; r++)); do
     for ((k = 0; k < ncrit; k++)); do
-      read -r code secs n <<<"$(search "${crit_bodies[$k]}")"
-      [ "$code" = 200 ] || die "criteria $k answered $code: $(head -c 300 "$raw/last.json")"
-      awk -v s="$secs" 'BEGIN {printf "%.3f\n", s * 1000}' >>"$raw/times-$size-$k.txt"
-      res[n-$size-$k]=$n
-      res[more-$size-$k]=$(jq -r 'if .next_cursor then "yes" else "no" end' "$raw/last.json")
+      # With a comparison, the two servers take turns going first.
+      order=(this)
+      if [ -n "$compare" ]; then
+        if ((r % 2)); then order=(compare this); else order=(this compare); fi
+      fi
+      for which in "${order[@]}"; do
+        if [ "$which" = compare ]; then
+          read -r code secs _ <<<"$(search "${crit_bodies[$k]}" "$cmp_url")"
+          [ "$code" = 200 ] || die "criteria $k answered $code from $compare: $(head -c 300 "$raw/last.json")"
+          awk -v s="$secs" 'BEGIN {printf "%.3f\n", s * 1000}' >>"$raw/times-$size-$k-compare.txt"
+          continue
+        fi
+        read -r code secs n <<<"$(search "${crit_bodies[$k]}")"
+        [ "$code" = 200 ] || die "criteria $k answered $code: $(head -c 300 "$raw/last.json")"
+        awk -v s="$secs" 'BEGIN {printf "%.3f\n", s * 1000}' >>"$raw/times-$size-$k.txt"
+        res[n-$size-$k]=$n
+        res[more-$size-$k]=$(jq -r 'if .next_cursor then "yes" else "no" end' "$raw/last.json")
+      done
     done
   done
-  cat "$raw"/times-"$size"-*.txt >"$raw/times-$size-all.txt"
+  if [ -n "$compare" ]; then
+    stop_pid "$cmp_pid" 100
+    cmp_pid=
+    cat "$raw"/times-"$size"-[0-9]-compare.txt >"$raw/times-$size-all-compare.txt"
+    for ((k = 0; k < ncrit; k++)); do
+      res[c50-$size-$k]=$(pct "$raw/times-$size-$k-compare.txt" 50)
+      res[c99-$size-$k]=$(pct "$raw/times-$size-$k-compare.txt" 99)
+    done
+    res[c50-$size-all]=$(pct "$raw/times-$size-all-compare.txt" 50)
+    res[c99-$size-all]=$(pct "$raw/times-$size-all-compare.txt" 99)
+  fi
+  cat "$raw"/times-"$size"-[0-9].txt >"$raw/times-$size-all.txt"
   for ((k = 0; k < ncrit; k++)); do
     f="$raw/times-$size-$k.txt"
     res[p50-$size-$k]=$(pct "$f" 50)
@@ -404,6 +476,23 @@ verdict() { awk -v v="$1" -v g="$2" 'BEGIN {if (v == "n/a") print "n/a"; else if
     echo "| $size | **all sets** | | **${res[p50-$size-all]}** | | **${res[p99-$size-all]}** | | | |"
   done
   echo
+  if [ -n "$compare" ]; then
+    echo "## This tree against $compare ($compare_rev), in the same run (ms)"
+    echo
+    echo "Both servers on the same database, one request each in turn (who goes first alternating),"
+    echo "$runs runs per set each; their first pages were equal for every set. Ratio: $compare / this tree."
+    echo
+    echo "| citizens | criteria | $compare p50 | this p50 | $compare p99 | this p99 | p50 ratio | p99 ratio |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 == 0) print "n/a"; else printf "%.1f", a / b}'; }
+    for size in "${sizes[@]}"; do
+      for k in $(seq 0 $((ncrit - 1))) all; do
+        name=$([ "$k" = all ] && echo "**all sets**" || echo "${crit_names[$k]}")
+        echo "| $size | $name | ${res[c50-$size-$k]} | ${res[p50-$size-$k]} | ${res[c99-$size-$k]} | ${res[p99-$size-$k]} | $(ratio "${res[c50-$size-$k]}" "${res[p50-$size-$k]}") | $(ratio "${res[c99-$size-$k]}" "${res[p99-$size-$k]}") |"
+      done
+    done
+    echo
+  fi
   echo "## Goal"
   echo
   echo "| goal | measured | verdict |"
@@ -434,7 +523,7 @@ verdict() { awk -v v="$1" -v g="$2" 'BEGIN {if (v == "n/a") print "n/a"; else if
   echo "## Commands"
   echo
   echo '```sh'
-  echo "BENCH_SIZES=\"${sizes[*]}\" BENCH_RUNS=$runs BENCH_POPULATE=$populate bench/target_group.sh"
+  echo "BENCH_SIZES=\"${sizes[*]}\" BENCH_RUNS=$runs BENCH_POPULATE=$populate${compare:+ BENCH_COMPARE=$compare} bench/target_group.sh"
   echo "curl -s -X POST -H \"Authorization: Bearer \$TOKEN\" -H 'Content-Type: application/json' \\"
   echo "     --data '<body>' -w '%{time_total}' http://127.0.0.1:$port/v1/target-group/searches"
   echo '```'

@@ -56,28 +56,42 @@ static const struct gp_stmt stmt_settings = {
 /* The search. Parameters: $1 after (CPR, '' from the start), $2 areas (JSON array, [] for
  * all), $3 excluded case types (JSON array), $4 min_areas, $5 min_departments, $6 combinations
  * (JSON array of arrays, [] for none), $7 age_min, $8 age_max (NULL: no bound), $9 today, $10
- * rows wanted (the page size + 1, to know whether more follow). STATUS is the status condition:
- * one statement per value of ongoing_only, so the ongoing one can use the smaller index of open
- * services whatever the plan.
+ * rows wanted (the page size + 1, to know whether more follow). STATUS is the status condition
+ * and AREAS, DEPTS the summary's columns for it: one statement per value of ongoing_only.
  *
- * `counted` is the rule of lib/target_group.h for a qualifying record. It is inlined (NOT
- * MATERIALIZED) where it is used: for the walk, which reads only index columns (an index-only
- * scan in CPR order from the cursor, grouped per citizen and stopped by the LIMIT once the page
- * is full: the grouping keeps CPR order, so nothing is sorted), and per candidate for the
- * services (an index scan on that CPR). Sub-selects without outer references run once per
+ * The walk: citizen_summary (migration 0020) in CPR order from the cursor, an index-only scan
+ * of its primary key, stopped by the LIMIT once the page is full (the nested loop keeps the
+ * order, so nothing is sorted). The summary holds every area and department of a citizen's live
+ * services (and of the open ones): a superset of what `counted` below counts, since every
+ * condition of the exact rule only takes records away. So its conditions — as many areas
+ * (among the criteria's, when named) and departments as asked, a required combination among
+ * the areas, the age (exact: it is the CPR's) — are necessary, and a citizen who fails them
+ * cannot qualify: a rare criteria set skips most citizens after reading one index entry each,
+ * where the walk over the services read every service of every citizen.
+ *
+ * The conditions on the summary are one CASE on purpose: the planner cannot estimate them and,
+ * as separate clauses, multiplies default selectivities into "almost nobody qualifies", for
+ * which it reads the whole summary and sorts it (tens of milliseconds at 100,000 citizens,
+ * seconds at millions); as one opaque boolean it assumes half, and walks the index in order
+ * and stops at the LIMIT, which is the plan wanted for every criteria set. It also evaluates
+ * them in the order written, the cheap ones first.
+ *
+ * The exact rule then decides for the citizens left: `counted` is the rule of lib/target_group.h
+ * for a qualifying record, inlined (NOT MATERIALIZED) as an index scan on the citizen's CPR,
+ * aggregated per citizen (LATERAL; no records: NULL arrays, which no condition accepts) and held
+ * to the same conditions as before. Sub-selects without outer references run once per
  * statement (InitPlans): the allowed case types, the areas, and the citizens with a block in
  * force. Each is hashed, so type, area and block cost one hash probe per record (and the block
  * rule an index lookup only for records of citizens who have a block): NOT IN, and IN inside
- * an OR, stay such hashed sub-selects rather than becoming joins, which would lose the CPR
- * order. Not `= ANY (array)`: on an index column that becomes an index condition, which
- * PostgreSQL 15 runs as one index scan per array element, again losing the order. The age is
- * taken from min(cpr), an aggregate, so it is computed once per citizen instead of being
- * pushed down to every record.
+ * an OR, stay such hashed sub-selects rather than becoming joins. Not `= ANY (array)`: on an
+ * index column that becomes an index condition, which PostgreSQL 15 runs as one index scan per
+ * array element. tests/integration/itest_tg_summary.c holds the walk over the services this
+ * replaced (TG_SEARCH_SQL before migration 0020) and compares the two.
  *
  * The reasons name areas and departments (existence); the services listed are summaries, and a
  * summary shows services only — cases and activities — as gp_policy_project (lib/sharing/policy.h)
  * decides for every read route: encounters count towards the areas but are never listed. */
-#define TG_SEARCH_SQL(STATUS)                                                                      \
+#define TG_SEARCH_SQL(STATUS, AREAS, DEPTS)                                                        \
     "WITH counted AS NOT MATERIALIZED ("                                                           \
     "  SELECT r.cpr, r.area, r.department, r.case_type, r.status, r.kind, r.legal_basis,"          \
     "   r.caseworker_name, r.caseworker_contact"                                                   \
@@ -98,20 +112,27 @@ static const struct gp_stmt stmt_settings = {
     "      OR (b.scope_kind = 'case_type' AND b.scope_value = r.case_type)"                        \
     "      OR b.scope_kind NOT IN ('area', 'department', 'case_type'))))"                          \
     "), page AS ("                                                                                 \
-    "  SELECT g.cpr, g.areas, g.departments FROM ("                                                \
-    "   SELECT c.cpr, min(c.cpr) AS born, array_agg(DISTINCT c.area ORDER BY c.area) AS areas,"    \
+    "  SELECT s.cpr, g.areas, g.departments FROM citizen_summary s"                                \
+    "  CROSS JOIN LATERAL (SELECT array_agg(DISTINCT c.area ORDER BY c.area) AS areas,"            \
     "    array_agg(DISTINCT c.department ORDER BY c.department) AS departments"                    \
-    "   FROM counted c WHERE c.cpr > $1"                                                           \
-    "   GROUP BY c.cpr) g"                                                                         \
-    "  WHERE cardinality(g.areas) >= $4::integer"                                                  \
+    "   FROM counted c WHERE c.cpr = s.cpr) g"                                                     \
+    "  WHERE s.cpr > $1 AND CASE WHEN"                                                             \
+    "   cardinality(s." AREAS ") >= $4::integer"                                                   \
+    "   AND cardinality(s." DEPTS ") >= $5::integer"                                               \
+    "   AND ($2::jsonb = '[]'::jsonb OR (SELECT count(*) FROM unnest(s." AREAS ") a"               \
+    "    WHERE a IN (SELECT jsonb_array_elements_text($2::jsonb))) >= $4::integer)"                \
+    "   AND ($6::jsonb = '[]'::jsonb OR EXISTS (SELECT 1 FROM jsonb_array_elements($6::jsonb) k"   \
+    "    WHERE ARRAY(SELECT jsonb_array_elements_text(k.value)) <@ s." AREAS "))"                  \
+    "   AND ($7::integer IS NULL OR cpr_birth_date(s.cpr)"                                         \
+    "    <= ($9::date - make_interval(years => $7::integer))::date)"                               \
+    "   AND ($8::integer IS NULL OR cpr_birth_date(s.cpr)"                                         \
+    "    > ($9::date - make_interval(years => $8::integer + 1))::date)"                            \
+    "   THEN true ELSE false END"                                                                  \
+    "   AND cardinality(g.areas) >= $4::integer"                                                   \
     "   AND cardinality(g.departments) >= $5::integer"                                             \
     "   AND ($6::jsonb = '[]'::jsonb OR EXISTS (SELECT 1 FROM jsonb_array_elements($6::jsonb) k"   \
     "    WHERE ARRAY(SELECT jsonb_array_elements_text(k.value)) <@ g.areas))"                      \
-    "   AND ($7::integer IS NULL OR cpr_birth_date(g.born)"                                        \
-    "    <= ($9::date - make_interval(years => $7::integer))::date)"                               \
-    "   AND ($8::integer IS NULL OR cpr_birth_date(g.born)"                                        \
-    "    > ($9::date - make_interval(years => $8::integer + 1))::date)"                            \
-    "  ORDER BY g.cpr LIMIT $10::integer"                                                          \
+    "  ORDER BY s.cpr LIMIT $10::integer"                                                          \
     ")"                                                                                            \
     " SELECT p.cpr, array_to_json(p.areas)::text, array_to_json(p.departments)::text,"             \
     "  coalesce((SELECT json_agg(json_build_array(s.area, s.department, s.case_type,"              \
@@ -128,8 +149,10 @@ static const struct gp_stmt stmt_settings = {
     " FROM page p ORDER BY p.cpr"
 
 static const struct gp_stmt stmt_search_ongoing = {
-    "target_group_search_ongoing", TG_SEARCH_SQL(" AND r.status = 'open'")};
-static const struct gp_stmt stmt_search_any = {"target_group_search_any", TG_SEARCH_SQL("")};
+    "target_group_search_ongoing",
+    TG_SEARCH_SQL(" AND r.status = 'open'", "open_areas", "open_departments")};
+static const struct gp_stmt stmt_search_any = {"target_group_search_any",
+                                               TG_SEARCH_SQL("", "areas", "departments")};
 /* clang-format on */
 
 void gp_tg_criteria_init(struct gp_tg_criteria *c)

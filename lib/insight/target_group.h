@@ -2,7 +2,8 @@
  * cross-department effort (domain seeds 002 and 003), behind POST /v1/target-group/searches.
  *
  * One set-based SQL statement over the shared index walks citizens in CPR order from a keyset
- * cursor, counts per citizen the areas and departments of the records that qualify, keeps the
+ * cursor (their summary of areas and departments, migration 0020, which skips whoever cannot
+ * qualify), counts per citizen the areas and departments of the records that qualify, keeps the
  * citizens that meet the criteria and stops when a page is full. For each candidate it answers
  * why (the areas and departments that qualified them) and only what may be shared without
  * consent: the ongoing services' case type and legal basis, with the caseworker's name and
