@@ -81,7 +81,9 @@ TOKEN="$(gp_stack_token caseworker job_centre rehabilitation "demo caseworker")"
 
 # ---- the scratch repository the examples run in ----
 
-mkdir -p "$WORK/repo/var" "$WORK/repo/build" "$WORK/calls"
+mkdir -p "$WORK/repo/var" "$WORK/repo/build" "$WORK/repo/scripts/idp" "$WORK/calls"
+# The repository's own scripts the examples call, as they are (they write nothing there).
+ln -s "$GP_ROOT/scripts/idp/login" "$WORK/repo/scripts/idp/login"
 {
     printf 'GLASPLADE_URL=%s\n' "$URL"
     printf 'GLASPLADE_TOKEN=%s\n' "$TOKEN"
