@@ -12,7 +12,8 @@
 #     through the other; once revoked through one it is refused (401) by the other on the next
 #     request;
 #   - a person's token from the identity provider reads through both; the person revoked
-#     through one is refused by the other on the next request, whatever the provider says;
+#     through one is refused by the other on the next request, whatever the provider says; the
+#     page at the edge signs in at the provider (code + PKCE) and comes back to the edge;
 #   - `glasplade sync` run twice at once, as two instances' cron jobs would, syncs each source
 #     once: the second is refused per source by the session lock;
 #   - the audit chain stays one chain: intact as seen from both instances, exactly one
@@ -147,6 +148,15 @@ post_bare "$A" "$ADMIN" "/v1/clients/$person_id/revoke" >/dev/null
 ok "the person revoked through A: 200" test "$(status)" = 200
 ok "... their valid token is refused by B on the very next request: 401" \
     test "$(code_of "$B" "$person")" = 401
+
+# ---- the page at the edge signs in at the provider and comes back to the edge ----
+issuer="$(edge_curl "$GLASPLADE_URL/web/config.json" | jq -r .oidc.issuer)" || issuer=""
+ok "the page at the edge names the provider to sign in at" test "$issuer" = "${GLASPLADE_IDP_URL:-}"
+browser="$("$GP_ROOT/scripts/idp/login" "${GLASPLADE_IDP_URL:-http://127.0.0.1:1}" \
+    caseworker-social demo glasplade-web "$GLASPLADE_URL/" 2>"$WORK/login.err")" || browser=""
+ok "... the authorization code flow with PKCE comes back to the edge's page" test -n "$browser"
+ok "... and that token reads through the edge: 200" test "$(edge_curl -o /dev/null \
+    -w '%{http_code}' -H "Authorization: Bearer $browser" "$GLASPLADE_URL/v1/citizens/$CPR/overview")" = 200
 
 # ---- glasplade sync runs once across instances ----
 # Slow exports (deptsim's fault injection), small pages: two syncs started together overlap
